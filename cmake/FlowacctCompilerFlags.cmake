@@ -1,0 +1,20 @@
+# Warning and sanitizer flags shared by every flowacct target.
+add_library(flowacct_warnings INTERFACE)
+target_compile_options(flowacct_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wshadow=local
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
+
+if(FLOWACCT_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(FLOWACCT_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "FLOWACCT_FUZZ=ON needs clang (CXX=clang++-14)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

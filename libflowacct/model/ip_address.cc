@@ -1,0 +1,2 @@
+// STUB: replaced by the model implementation.
+#include "flowacct/model/ip_address.h"
