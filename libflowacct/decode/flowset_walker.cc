@@ -1,0 +1,389 @@
+#include "libflowacct/decode/flowset_walker.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "libflowacct/decode/field_program.h"
+
+namespace flowacct::internal {
+namespace {
+
+constexpr uint16_t kVariableLength = 65535;  // RFC 7011 §7
+
+// v9 flowset ids (RFC 3954 §5.2, §5.3, §6.1) and IPFIX set ids (RFC 7011
+// §3.3.2).
+constexpr uint16_t kV9TemplateSet = 0;
+constexpr uint16_t kV9OptionsTemplateSet = 1;
+constexpr uint16_t kIpfixTemplateSet = 2;
+constexpr uint16_t kIpfixOptionsTemplateSet = 3;
+constexpr uint16_t kMinDataSetId = 256;
+
+void Notify(FlowSetMessage& m, const TemplateKey& key,
+            DecodeObserver::TemplateEvent event) {
+  if (m.ctx.state.observer != nullptr) {
+    m.ctx.state.observer->OnTemplate(key, event);
+  }
+}
+
+void Reject(FlowSetMessage& m, uint16_t template_id, DecodeError reason) {
+  m.ctx.Count(reason);
+  TemplateKey key = m.key;
+  key.template_id = template_id;
+  Notify(m, key, DecodeObserver::TemplateEvent::kRejected);
+}
+
+// Decodes the records of one data set with `tmpl`. `late` marks a set
+// released from the pending buffer (its records keep the source port and
+// arrival time of the datagram that carried them). Returns the number of
+// records decoded; *complete is false when records were lost (overrun).
+size_t DecodeRecords(DecodeContext& ctx, const Template& tmpl, uint32_t domain,
+                     const PendingSet& meta, ByteReader body, bool late,
+                     bool* complete) {
+  *complete = true;
+  // A template never has a zero minimum length (Template::Create refuses
+  // it, NF-9), but a loop that might not advance is guarded anyway.
+  const size_t min_len = std::max<size_t>(1, tmpl.min_record_length());
+  SamplingTable& sampling = ctx.state.flowsets->sampling();
+  const IpAddress& exporter = ctx.datagram.exporter.address;
+  const bool options = tmpl.kind() == Template::Kind::kOptions;
+  size_t n = 0;
+  while (body.remaining() >= min_len) {
+    const size_t before = body.remaining();
+    FlowRecord* r = ctx.NewRecord(tmpl.protocol());
+    RecordIssues issues;
+    const bool ok =
+        DecodeDataRecord(tmpl, meta.time, &body, &ctx.out, r, &issues);
+    if (!ok || body.remaining() >= before) {
+      ctx.out.PopRecord();
+      // Zero padding after variable-length records (peers.md Q9) is not an
+      // error; anything else is a record running past its set (NF-13).
+      if (!AllZero(body.rest())) {
+        ctx.Count(DecodeError::kVarLenOverrun);
+        *complete = false;
+      }
+      return n;
+    }
+    if (late) {
+      r->exporter_port = meta.exporter_port;
+      r->timestamp_arrival = meta.arrival_ns;
+    }
+    r->observation_domain = domain;
+    r->fields.set(FlowField::kObservationDomain);
+    r->export_seqno = meta.export_seqno;
+    r->fields.set(FlowField::kExportSeqno);
+    r->timestamp_export = meta.time.export_time_ns;
+    r->fields.set(FlowField::kTimestampExport);
+    if (issues.field_length) ctx.Count(DecodeError::kFieldLength);
+    if (issues.time_anomaly) ctx.Count(DecodeError::kTimeAnomaly);
+    if (options || r->kind == RecordKind::kOptions) {
+      r->kind = RecordKind::kOptions;
+      ++ctx.exporter_stats.options_records;
+      sampling.LearnFromOptions(exporter, domain, *r);
+    } else {
+      ++ctx.exporter_stats.records;
+      sampling.Apply(exporter, domain, r);
+    }
+    if (late) ++ctx.exporter_stats.pending_records;
+    ++n;
+  }
+  // Bytes shorter than a record: padding (RFC 7011 §3.3.1; peers.md Q9/Q11
+  // pad by up to 36 bytes) when zero, otherwise junk after the last record
+  // (NF-21); the records before it are kept either way.
+  if (!body.empty() && !AllZero(body.rest())) {
+    ctx.Count(DecodeError::kTrailingBytes);
+  }
+  return n;
+}
+
+void DecodePendingFor(FlowSetMessage& m, const TemplateKey& key,
+                      const Template& tmpl) {
+  DecoderState& state = m.ctx.state;
+  std::vector<PendingSet> sets;
+  state.flowsets->TakePending(state, key, m.meta.arrival_ns, &sets);
+  for (const PendingSet& p : sets) {
+    bool complete = true;
+    DecodeRecords(m.ctx, tmpl, key.domain, p,
+                  ByteReader(p.body.data(), p.body.size()), /*late=*/true,
+                  &complete);
+  }
+}
+
+// Reads `count` IPFIX field specifiers (RFC 7011 §3.2) into *fields.
+// False when the set ends inside one (NF-6, NF-14).
+bool ReadIpfixFields(ByteReader& set, uint16_t count,
+                     std::vector<TemplateField>* fields) {
+  // Each specifier takes at least 4 bytes: never reserve more than the set
+  // can hold, whatever the wire count says (NF-6).
+  fields->clear();
+  fields->reserve(std::min<size_t>(count, set.remaining() / 4));
+  for (uint16_t i = 0; i < count; ++i) {
+    uint16_t ie = 0;
+    uint16_t len = 0;
+    if (!set.ReadU16(&ie) || !set.ReadU16(&len)) return false;
+    TemplateField f;
+    f.length = len;
+    if (ie & 0x8000) {  // enterprise bit: a 4-byte PEN follows
+      uint32_t pen = 0;
+      if (!set.ReadU32(&pen)) return false;
+      f.element = ElementId{pen, static_cast<uint16_t>(ie & 0x7fff)};
+      f.reverse = pen == 29305;  // RFC 5103 §6.1 reverse PEN
+    } else {
+      f.element = ElementId{0, ie};
+    }
+    fields->push_back(f);
+  }
+  return true;
+}
+
+// RFC 7011 §3.4.1 (template set), §3.4.2 (options template set), §8.1
+// (withdrawals: field count 0).
+void ParseIpfixTemplateSet(FlowSetMessage& m, ByteReader set, bool options) {
+  std::vector<TemplateField> fields;
+  while (set.remaining() >= 4) {
+    if (AllZero(set.rest())) return;  // padding
+    uint16_t id = 0;
+    uint16_t count = 0;
+    set.ReadU16(&id);
+    set.ReadU16(&count);
+    if (count == 0) {
+      // A withdrawal. Over UDP withdrawals MUST be ignored (RFC 7011 §8.4,
+      // NF-7); a withdrawal is only 4 bytes long, so the next record starts
+      // right here (NF-8: fewer than 4 bytes left ends the loop).
+      m.ctx.Count(DecodeError::kWithdrawalIgnored);
+      continue;
+    }
+    uint16_t scope = 0;
+    if (options && !set.ReadU16(&scope)) {
+      Reject(m, id, DecodeError::kTemplateTruncated);
+      return;
+    }
+    if (!ReadIpfixFields(set, count, &fields)) {
+      Reject(m, id, DecodeError::kTemplateTruncated);
+      return;
+    }
+    if (id < kMinDataSetId) {
+      Reject(m, id, DecodeError::kTemplateIdReserved);
+      continue;
+    }
+    if (options && (scope == 0 || scope > count)) {
+      Reject(m, id, DecodeError::kTemplateBadScope);
+      continue;
+    }
+    AddTemplate(m, id,
+                options ? Template::Kind::kOptions : Template::Kind::kData,
+                scope, std::move(fields));
+    fields = {};
+  }
+}
+
+// RFC 3954 §5.2: {template id, field count, {type, length} * count} *.
+void ParseV9TemplateSet(FlowSetMessage& m, ByteReader set) {
+  while (set.remaining() >= 4) {
+    if (AllZero(set.rest())) return;  // padding
+    uint16_t id = 0;
+    uint16_t count = 0;
+    set.ReadU16(&id);
+    set.ReadU16(&count);
+    if (size_t{count} * 4 > set.remaining()) {
+      Reject(m, id, DecodeError::kTemplateTruncated);
+      return;
+    }
+    if (id < kMinDataSetId) {
+      set.Skip(size_t{count} * 4);
+      Reject(m, id, DecodeError::kTemplateIdReserved);
+      continue;
+    }
+    std::vector<TemplateField> fields;
+    fields.reserve(count);  // bounded by the set length, checked above
+    for (uint16_t i = 0; i < count; ++i) {
+      uint16_t type = 0;
+      uint16_t len = 0;
+      set.ReadU16(&type);
+      set.ReadU16(&len);
+      // v9 has no enterprise bit: types >= 32768 (Cisco NSEL) stay as-is.
+      fields.push_back(TemplateField{ElementId{0, type}, len, false});
+    }
+    AddTemplate(m, id, Template::Kind::kData, 0, std::move(fields));
+  }
+}
+
+// RFC 3954 §6.1: {template id, option scope length, option length (both in
+// bytes), scope fields, option fields} * , padded to 4 bytes.
+void ParseV9OptionsTemplateSet(FlowSetMessage& m, ByteReader set) {
+  while (set.remaining() >= 6) {
+    if (AllZero(set.rest())) return;  // padding
+    uint16_t id = 0;
+    uint16_t scope_len = 0;
+    uint16_t option_len = 0;
+    set.ReadU16(&id);
+    set.ReadU16(&scope_len);
+    set.ReadU16(&option_len);
+    const size_t body = size_t{scope_len} + option_len;
+    if (body > set.remaining()) {
+      Reject(m, id, DecodeError::kTemplateTruncated);
+      return;
+    }
+    if (id < kMinDataSetId) {
+      set.Skip(body);
+      Reject(m, id, DecodeError::kTemplateIdReserved);
+      continue;
+    }
+    // Scope must be present and both lengths whole field specifiers (NF-16).
+    if (scope_len == 0 || scope_len % 4 != 0 || option_len % 4 != 0) {
+      set.Skip(body);
+      Reject(m, id, DecodeError::kTemplateBadScope);
+      continue;
+    }
+    std::vector<TemplateField> fields;
+    fields.reserve(body / 4);
+    for (size_t i = 0; i < body / 4; ++i) {
+      uint16_t type = 0;
+      uint16_t len = 0;
+      set.ReadU16(&type);
+      set.ReadU16(&len);
+      fields.push_back(TemplateField{ElementId{0, type}, len, false});
+    }
+    AddTemplate(m, id, Template::Kind::kOptions,
+                static_cast<uint16_t>(scope_len / 4), std::move(fields));
+  }
+}
+
+}  // namespace
+
+bool AllZero(std::span<const uint8_t> bytes) {
+  return std::all_of(bytes.begin(), bytes.end(),
+                     [](uint8_t b) { return b == 0; });
+}
+
+void AddTemplate(FlowSetMessage& m, uint16_t template_id, Template::Kind kind,
+                 uint16_t scope_field_count,
+                 std::vector<TemplateField> fields) {
+  DecoderState& state = m.ctx.state;
+  TemplateKey key = m.key;
+  key.template_id = template_id;
+
+  // Name the reason before Template::Create refuses the template, so the
+  // counter says why (hostile-inputs NF-9, NF-10, NF-16).
+  uint64_t fixed = 0;
+  bool variable = false;
+  for (const TemplateField& f : fields) {
+    if (f.length == kVariableLength) {
+      variable = true;
+    } else {
+      fixed += f.length;
+    }
+  }
+  const bool options = kind == Template::Kind::kOptions;
+  if (options &&
+      (scope_field_count == 0 || scope_field_count > fields.size())) {
+    Reject(m, template_id, DecodeError::kTemplateBadScope);
+    return;
+  }
+  if (fields.empty() || (fixed == 0 && !variable)) {
+    Reject(m, template_id, DecodeError::kTemplateZeroLength);
+    return;
+  }
+  if (fixed > 65535) {
+    Reject(m, template_id, DecodeError::kTemplateTooLong);
+    return;
+  }
+
+  auto created =
+      Template::Create(key.protocol, template_id, kind, scope_field_count,
+                       std::move(fields), state.registry);
+  if (!created.ok()) {
+    // A refusal the checks above did not foresee; count it under the
+    // closest reason.
+    Reject(m, template_id,
+           options ? DecodeError::kTemplateBadScope
+                   : DecodeError::kTemplateZeroLength);
+    return;
+  }
+  std::shared_ptr<const Template> tmpl = std::move(created).value();
+  if (options) {
+    ++m.ctx.exporter_stats.options_templates;
+  } else {
+    ++m.ctx.exporter_stats.templates;
+  }
+  switch (state.templates.Put(key, tmpl, m.meta.arrival_ns)) {
+    case TemplateCache::PutResult::kAdded:
+      Notify(m, key, DecodeObserver::TemplateEvent::kAdded);
+      break;
+    case TemplateCache::PutResult::kRefreshed:
+      Notify(m, key, DecodeObserver::TemplateEvent::kRefreshed);
+      break;
+    case TemplateCache::PutResult::kRedefined:
+      Notify(m, key, DecodeObserver::TemplateEvent::kRedefined);
+      break;
+  }
+  if (state.flowsets->HasPending(key)) DecodePendingFor(m, key, *tmpl);
+}
+
+void DecodeDataSet(FlowSetMessage& m, uint16_t set_id, ByteReader body) {
+  DecoderState& state = m.ctx.state;
+  TemplateKey key = m.key;
+  key.template_id = set_id;
+  std::shared_ptr<const Template> tmpl =
+      state.templates.Find(key, m.meta.arrival_ns);
+  if (tmpl == nullptr) {
+    // Its records cannot be counted for IPFIX sequence accounting.
+    m.uncounted = true;
+    if (body.empty()) return;
+    if (!state.flowsets->AddPending(state, key, m.meta, body.rest(),
+                                    m.meta.arrival_ns)) {
+      m.ctx.Count(DecodeError::kNoTemplate);
+    }
+    return;
+  }
+  bool complete = true;
+  m.data_records += DecodeRecords(m.ctx, *tmpl, key.domain, m.meta, body,
+                                  /*late=*/false, &complete);
+  if (!complete) m.uncounted = true;
+}
+
+void WalkSets(FlowSetMessage& m, ByteReader sets) {
+  const bool ipfix = m.key.protocol == ExportProtocol::kIpfix;
+  while (!sets.empty()) {
+    // Zero fill after the last set (PAN-OS, peers.md Q30; Cisco ACI): not an
+    // error, nothing follows.
+    if (sets.remaining() < 4) {
+      if (!AllZero(sets.rest())) m.ctx.Count(DecodeError::kSetTooShort);
+      return;
+    }
+    const uint16_t set_id = LoadBe16(sets.data());
+    const uint16_t set_len = LoadBe16(sets.data() + 2);
+    if (set_len < 4) {
+      // A length that cannot advance (NF-2): nothing after it can be found.
+      if (!AllZero(sets.rest())) {
+        m.ctx.Count(DecodeError::kSetTooShort);
+        m.uncounted = true;
+      }
+      return;
+    }
+    if (set_len > sets.remaining()) {  // NF-3
+      m.ctx.Count(DecodeError::kSetOverrun);
+      m.uncounted = true;
+      return;
+    }
+    ByteReader set;
+    sets.Sub(set_len, &set);
+    set.Skip(4);
+    if (set_id >= kMinDataSetId) {
+      DecodeDataSet(m, set_id, set);
+    } else if (ipfix && set_id == kIpfixTemplateSet) {
+      ParseIpfixTemplateSet(m, set, /*options=*/false);
+    } else if (ipfix && set_id == kIpfixOptionsTemplateSet) {
+      ParseIpfixTemplateSet(m, set, /*options=*/true);
+    } else if (!ipfix && set_id == kV9TemplateSet) {
+      ParseV9TemplateSet(m, set);
+    } else if (!ipfix && set_id == kV9OptionsTemplateSet) {
+      ParseV9OptionsTemplateSet(m, set);
+    } else {
+      // IPFIX 0, 1, 4..255; v9 2..255 (NF-4): skipped by its length.
+      m.ctx.Count(DecodeError::kReservedSetId);
+    }
+  }
+}
+
+}  // namespace flowacct::internal
