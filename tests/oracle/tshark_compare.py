@@ -230,6 +230,7 @@ SFLOW_SAMPLE_MAP = [
     ("sflow.flow_sample.input_interface", "iface_in", "int", "show"),
     ("sflow.flow_sample.input_interface_value", "iface_in", "int", "show"),
     ("sflow.flow_sample.output_interface_value", "iface_out", "int", "show"),
+    ("sflow_245.header.frame_length", "bytes", "int", "show"),
     ("sflow_245.vlan.in", "vlan_in", "int", "show"),
     ("sflow_245.vlan.out", "vlan_out", "int", "show"),
     ("sflow_245.src_as", "as_src", "int", "show"),
@@ -273,9 +274,6 @@ TIME_TOLERANCE_S = 0.0011  # v5 carries nsecs, v9 ms: allow rounding to 1 ms
 # only one side produced.  Never a blanket skip: one entry per file and field.
 # ---------------------------------------------------------------------------
 EXCEPTIONS = {
-    ("netflow9/logstash-nf9-h3c.pcap", "#missing"): (
-        "tshark 4.0 stops after one record (malformed frame, MANIFEST "
-        "tshark-malformed-frames=1); flowacct and the independent walker see 16"),
 }
 
 # Record counts flowacct must produce when they legitimately differ from the
@@ -468,7 +466,9 @@ def tshark_cflow_records(xml_bytes):
 
 
 SFLOW_HDR_WANTED = {t for t, *_ in SFLOW_HEADER_MAP}
-SFLOW_SAMPLE_WANTED = {t for t, *_ in SFLOW_SAMPLE_MAP}
+SFLOW_OUT_FORMAT = ("sflow.flow_sample.output_interface_format",
+                    "sflow.flow_sample.output_interface.format")
+SFLOW_SAMPLE_WANTED = {t for t, *_ in SFLOW_SAMPLE_MAP} | set(SFLOW_OUT_FORMAT)
 SFLOW_INNER_WANTED = {t for t, *_ in SFLOW_INNER_MAP}
 
 
@@ -514,7 +514,15 @@ def tshark_sflow_records(xml_bytes):
                 collect(sample, SFLOW_SAMPLE_WANTED, found)
                 rec = {k: list(v) for k, v in hdr.items()}
                 if kind == "flow":
+                    # sFlow v5 sec. 5 flow_sample: output interface format 1
+                    # (discard reason) / 2 (multiple interfaces) is not an
+                    # ifIndex: only format 0 maps to iface_out.
+                    for fmt in SFLOW_OUT_FORMAT:
+                        for el in found.get(fmt, []):
+                            if norm_int(el.get("show")) != 0:
+                                found.pop("sflow.flow_sample.output_interface_value", None)
                     apply_map(found, SFLOW_SAMPLE_MAP, rec)
+                    rec["packets"] = [1]  # one sampled packet per flow sample
                     inner = {}
                     for hdr_el in sample.iter("field"):
                         if hdr_el.get("name") == "sflow_245.header":
