@@ -542,10 +542,30 @@ def tshark_sflow_records(xml_bytes):
 # flowacct side
 # ---------------------------------------------------------------------------
 
-def run_flowacct(binary, path, udp_ports):
-    cmd = [binary, "decode", path, "-O", "json", "--no-summary"]
-    for p in udp_ports:
-        cmd += ["--udp-port", str(p)]
+_HELP_CACHE = {}
+
+
+def flowacct_help(binary):
+    """`flowacct decode --help` text (cached), to use only options it has."""
+    if binary not in _HELP_CACHE:
+        try:
+            p = subprocess.run([binary, "decode", "--help"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, check=False, timeout=60)
+            _HELP_CACHE[binary] = p.stdout.decode("utf-8", "replace")
+        except (OSError, subprocess.TimeoutExpired):
+            _HELP_CACHE[binary] = ""
+    return _HELP_CACHE[binary]
+
+
+def run_flowacct(binary, path, udp_ports, extra_args=()):
+    helptext = flowacct_help(binary)
+    cmd = [binary, "decode", path, "-O", "json"]
+    if "--no-summary" in helptext:
+        cmd.append("--no-summary")
+    if "--udp-port" in helptext:
+        for p in udp_ports:
+            cmd += ["--udp-port", str(p)]
+    cmd += list(extra_args)
     env = dict(os.environ, TZ="UTC")
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        env=env, check=False, timeout=600)
@@ -690,7 +710,7 @@ def is_counter_line(o):
     return o.get("event_type") == "counters"
 
 
-def check_file(row, corpus, flowacct, ours_override=None, verbose=False):
+def check_file(row, corpus, flowacct, ours_override=None, extra_args=()):
     path = os.path.join(corpus, row["path"])
     proto = row["protocol"]
     xml = run_tshark(path, row["decode_as"])
@@ -705,7 +725,7 @@ def check_file(row, corpus, flowacct, ours_override=None, verbose=False):
             text = f.read()
         rc, err = 0, ""
     else:
-        rc, text, err = run_flowacct(flowacct, path, udp_ports)
+        rc, text, err = run_flowacct(flowacct, path, udp_ports, extra_args)
     orecs_all = parse_ours(text)
     problems = []     # (key, message) not covered by exceptions
     expected = []     # (key, message, reason)
@@ -774,6 +794,8 @@ def main(argv=None):
                     help="only this corpus path (e.g. netflow5/graylog-nf5.pcap)")
     ap.add_argument("--ours-jsonl", help="use this JSON-lines file as flowacct's "
                     "output (harness self-test; needs exactly one --file)")
+    ap.add_argument("--flowacct-arg", action="append", default=[],
+                    help="extra argument passed to `flowacct decode` (repeatable)")
     ap.add_argument("--dump-tshark", action="store_true",
                     help="print the tshark-side records (normalised) and exit")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -816,7 +838,7 @@ def main(argv=None):
     total_fields = 0
     for row in rows:
         problems, expected, st = check_file(row, corpus, a.flowacct,
-                                            a.ours_jsonl, a.verbose)
+                                            a.ours_jsonl, a.flowacct_arg)
         total_fields += st["fields"]
         verdict = "FAIL" if problems else "PASS"
         print("%s %s: tshark %d records, flowacct %d, matched %d, %d fields "
