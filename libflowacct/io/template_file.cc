@@ -1,11 +1,11 @@
 #include "flowacct/io/template_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <string>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace flowacct {
 namespace {
@@ -32,8 +32,8 @@ Status WriteAll(int fd, const std::string& bytes, const std::string& path) {
 Status SaveTemplateFile(const TemplateCache& cache, const std::string& path) {
   const std::string bytes = cache.Serialize();
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                        0644);
+  const int fd =
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("open", tmp);
   Status s = WriteAll(fd, bytes, tmp);
   if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync", tmp);
