@@ -19,6 +19,25 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/flowacctConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/flowacctConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/flowacct)
 
+# pkg-config module names of libflowacct's link-time dependencies. Keep in
+# step with target_link_libraries(flowacct ...) in libflowacct/CMakeLists.txt
+# (Abseil ships one .pc per CMake target: absl::flat_hash_map ->
+# absl_flat_hash_map). libpcap goes in Libs.private as -lpcap rather than
+# Requires.private: Debian's libpcap.pc lists libdbus-1 and libsystemd as
+# its own private requirements, which `--static` would drag in although the
+# shared libpcap is what gets linked.
+set(FLOWACCT_PC_REQUIRES_PRIVATE
+    "protobuf fmt absl_flat_hash_map absl_hash absl_strings absl_str_format")
+# The .pc file locates the prefix relative to itself (${pcfiledir}), so the
+# install tree can be moved or installed with `cmake --install --prefix`.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(FLOWACCT_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH flowacct_pc_up "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig"
+       "/root")
+  string(REGEX REPLACE "/$" "" flowacct_pc_up "${flowacct_pc_up}")
+  set(FLOWACCT_PC_PREFIX "\${pcfiledir}/${flowacct_pc_up}")
+endif()
 configure_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/flowacct.pc.in
                ${CMAKE_CURRENT_BINARY_DIR}/flowacct.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/flowacct.pc
