@@ -15,11 +15,15 @@
 #define FLOWACCT_LIBFLOWACCT_DECODE_FIELD_PROGRAM_H_
 
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "flowacct/decode/decode_stats.h"
 #include "flowacct/model/record_batch.h"
 #include "flowacct/templates/template_cache.h"
+
 #include "libflowacct/common/byte_reader.h"
+#include "libflowacct/decode/information_elements.h"
 
 namespace flowacct::internal {
 
@@ -35,9 +39,84 @@ struct RecordTimeBase {
 
 // What DecodeDataRecord found wrong in a record it still kept.
 struct RecordIssues {
-  bool field_length = false;   // kFieldLength (NF-11)
-  bool time_anomaly = false;   // kTimeAnomaly (NF-26)
+  bool field_length = false;  // kFieldLength (NF-11)
+  bool time_anomaly = false;  // kTimeAnomaly (NF-26)
 };
+
+// What one step does. A switch over this small enum runs each field; no
+// virtual call per field.
+enum class FieldOp : uint8_t {
+  kSkip,       // unknown / unmapped / repeated element (or custom only)
+  kBadLength,  // typed element with an impossible length (NF-11)
+  kU8,
+  kU16,
+  kU32,
+  kU64,
+  kIpv4,
+  kIpv6,
+  kMac,
+  kRd,
+  kBytes,
+  kIcmpTypeCode,
+  kMplsLabel,
+  kTimeSeconds,
+  kTimeMilliseconds,
+  kTimeNtp,
+  kSysUpStart,       // IE 22, resolved after the record
+  kSysUpEnd,         // IE 21, resolved after the record
+  kSysInitTime,      // IE 160
+  kObservationTime,  // IE 323 into start and end
+  kPacketInterval,   // IE 305
+  kPacketSpace,      // IE 306
+  kPacketSection,    // IE 315 / v9 104
+};
+
+inline constexpr uint16_t kNoCustom = 0xFFFF;
+
+// One template field, compiled.
+struct FieldStep {
+  FieldOp op = FieldOp::kSkip;
+  uint8_t aux = 0;              // kMplsLabel: stack index
+  uint16_t length = 0;          // wire length, or kVariableLength
+  uint16_t offset = 0;          // offset in the record (fixed-length templates)
+  uint16_t custom = kNoCustom;  // custom PrimitiveId to store, if any
+  MemberRef member;             // target member
+};
+
+// A template compiled for DecodeDataRecord. Built by CompileFieldProgram,
+// immutable afterwards.
+struct FieldProgram {
+  // Flags for the work done after the fields (Finish).
+  enum Flag : uint32_t {
+    kResolveSysUpStart = 1u << 0,
+    kResolveSysUpEnd = 1u << 1,
+    kHasSysInit = 1u << 2,
+    kResolvePacketSampling = 1u << 3,
+    kDeriveIpVersion = 1u << 4,
+    kDefaultFlows = 1u << 5,
+    kCheckTimes = 1u << 6,
+  };
+
+  // Every field of a template with variable-length fields (kSkip included,
+  // to advance); for all-fixed templates only the steps that do something.
+  std::vector<FieldStep> steps;
+  bool variable_length = false;
+  uint32_t record_length = 0;  // fixed templates: bytes per record
+  RecordKind kind = RecordKind::kFlow;
+  uint16_t template_id = 0;
+  uint32_t flags = 0;
+  uint8_t mpls_label_count = 0;
+  // FlowField bits every decoded record carries.
+  FieldSet fields;
+};
+
+// Compiles `fields` (template `template_id` of `kind`) into *program. The
+// caller (Template::Create) has validated the template shape. `registry` may
+// be null (no custom primitives).
+void CompileFieldProgram(uint16_t template_id, bool options,
+                         std::span<const TemplateField> fields,
+                         const PrimitiveRegistry* registry,
+                         FieldProgram* program);
 
 // Decodes the data record at the start of *set using `tmpl` into *record
 // (already appended to *batch, pre-filled with exporter/arrival by the

@@ -49,7 +49,7 @@ struct FieldProgram;  // compiled per-record decode steps (libflowacct only)
 
 struct TemplateKey {
   ExportProtocol protocol = ExportProtocol::kUnknown;  // kNetflowV9 or kIpfix
-  Endpoint exporter;  // port is 0 when the cache ignores exporter ports
+  Endpoint exporter;    // port is 0 when the cache ignores exporter ports
   uint32_t domain = 0;  // v9 source id / IPFIX observation domain id
   uint16_t template_id = 0;
 
@@ -63,9 +63,9 @@ struct TemplateKey {
 
 // One field of a template as announced on the wire.
 struct TemplateField {
-  ElementId element;       // pen 0 for IANA / NetFlow v9 types
-  uint16_t length = 0;     // bytes, or kVariableLength (65535)
-  bool reverse = false;    // RFC 5103 reverse element (PEN 29305)
+  ElementId element;     // pen 0 for IANA / NetFlow v9 types
+  uint16_t length = 0;   // bytes, or kVariableLength (65535)
+  bool reverse = false;  // RFC 5103 reverse element (PEN 29305)
 };
 
 class Template {
@@ -128,14 +128,14 @@ struct TemplateCacheOptions {
 
 struct TemplateCacheStats {
   uint64_t added = 0;
-  uint64_t refreshed = 0;    // same id, same layout
-  uint64_t redefined = 0;    // same id, new layout (NF-18)
+  uint64_t refreshed = 0;  // same id, same layout
+  uint64_t redefined = 0;  // same id, new layout (NF-18)
   uint64_t withdrawn = 0;
   uint64_t withdrawals_ignored = 0;  // IPFIX over UDP (RFC 7011 §8.4)
-  uint64_t evicted = 0;      // caps (NF-27)
+  uint64_t evicted = 0;              // caps (NF-27)
   uint64_t expired = 0;
-  uint64_t rejected = 0;     // Template::Create failed
-  size_t size = 0;           // templates held now
+  uint64_t rejected = 0;  // Template::Create failed
+  size_t size = 0;        // templates held now
 };
 
 class TemplateCache {
@@ -157,8 +157,7 @@ class TemplateCache {
                 int64_t now_ns);
 
   // The template for `key`, or null. Marks it used at `now_ns`.
-  std::shared_ptr<const Template> Find(const TemplateKey& key,
-                                       int64_t now_ns);
+  std::shared_ptr<const Template> Find(const TemplateKey& key, int64_t now_ns);
 
   // Withdraws one template (template_id != 0) or all templates of the
   // exporter and domain (IPFIX "all templates" withdrawal, id 2 or 3 sets
@@ -173,8 +172,8 @@ class TemplateCache {
   size_t Expire(int64_t now_ns);
 
   // Calls fn for every template held (unspecified order).
-  void ForEach(const std::function<void(const TemplateKey&,
-                                        const Template&)>& fn) const;
+  void ForEach(
+      const std::function<void(const TemplateKey&, const Template&)>& fn) const;
 
   // Serialises every template (protobuf `flowacct.internal.TemplateCacheState`)
   // for nfacctd_templates_file-style persistence.
@@ -183,6 +182,12 @@ class TemplateCache {
   // `now_ns`. kInvalidArgument if the bytes do not parse; templates that fail
   // to compile are skipped and counted as rejected.
   Status Restore(std::string_view bytes, int64_t now_ns);
+
+  // Counting hooks for the decoders, which own those decisions: a template
+  // record that Template::Create rejected, and an IPFIX withdrawal ignored
+  // because the transport is UDP (RFC 7011 §8.4).
+  void NoteRejected();
+  void NoteWithdrawalIgnored();
 
   const TemplateCacheStats& stats() const;
   const TemplateCacheOptions& options() const;

@@ -1,0 +1,480 @@
+#include "libflowacct/decode/field_program.h"
+
+#include <array>
+#include <cstring>
+#include <limits>
+
+#include "flowacct/model/primitive_registry.h"
+
+namespace flowacct::internal {
+namespace {
+
+constexpr int64_t kNsPerMs = 1'000'000;
+constexpr int64_t kNsPerSec = 1'000'000'000;
+// Seconds between the NTP epoch (1900-01-01) and the Unix epoch (RFC 5905
+// §6; used by RFC 7011 §6.1.9-10 dateTimeMicro/Nanoseconds).
+constexpr int64_t kNtpToUnixSeconds = 2'208'988'800;
+// Plausibility window around the export time (NF-26): later than one day
+// after it, or earlier than a year before it, is flagged.
+constexpr int64_t kMaxFutureNs = int64_t{86400} * kNsPerSec;
+constexpr int64_t kMaxPastNs = int64_t{366} * 86400 * kNsPerSec;
+
+int64_t ScaleToNs(uint64_t v, int64_t unit_ns) {
+  const uint64_t max =
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max() / unit_ns);
+  if (v > max) return std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(v) * unit_ns;
+}
+
+void OrFields(FieldSet* dst, const FieldSet& src) {
+  uint64_t a[2];
+  uint64_t b[2];
+  static_assert(sizeof(FieldSet) == sizeof(a));
+  std::memcpy(a, dst, sizeof(a));
+  std::memcpy(b, &src, sizeof(b));
+  a[0] |= b[0];
+  a[1] |= b[1];
+  std::memcpy(dst, a, sizeof(a));
+}
+
+FieldOp OpFor(const InformationElement& ie) {
+  switch (ie.converter) {
+    case Converter::kUint:
+      switch (ie.member.kind) {
+        case MemberRef::Kind::kU8:
+          return FieldOp::kU8;
+        case MemberRef::Kind::kU16:
+          return FieldOp::kU16;
+        case MemberRef::Kind::kU32:
+          return FieldOp::kU32;
+        case MemberRef::Kind::kU64:
+          return FieldOp::kU64;
+        default:
+          return FieldOp::kSkip;
+      }
+    case Converter::kIpv4:
+      return FieldOp::kIpv4;
+    case Converter::kIpv6:
+      return FieldOp::kIpv6;
+    case Converter::kMac:
+      return FieldOp::kMac;
+    case Converter::kRouteDistinguisher:
+      return FieldOp::kRd;
+    case Converter::kBytes:
+      return FieldOp::kBytes;
+    case Converter::kIcmpTypeCode:
+      return FieldOp::kIcmpTypeCode;
+    case Converter::kMplsLabel:
+      return FieldOp::kMplsLabel;
+    case Converter::kTimeSeconds:
+      return FieldOp::kTimeSeconds;
+    case Converter::kTimeMilliseconds:
+      return FieldOp::kTimeMilliseconds;
+    case Converter::kTimeNtp:
+      return FieldOp::kTimeNtp;
+    case Converter::kSysUpTime:
+      return ie.field == FlowField::kTimestampStart ? FieldOp::kSysUpStart
+                                                    : FieldOp::kSysUpEnd;
+    case Converter::kSysInitTime:
+      return FieldOp::kSysInitTime;
+    case Converter::kObservationTime:
+      return FieldOp::kObservationTime;
+    case Converter::kPacketInterval:
+      return FieldOp::kPacketInterval;
+    case Converter::kPacketSpace:
+      return FieldOp::kPacketSpace;
+    case Converter::kPacketSection:
+      return FieldOp::kPacketSection;
+    case Converter::kNone:
+    case Converter::kOpaqueList:
+      return FieldOp::kSkip;
+  }
+  return FieldOp::kSkip;
+}
+
+// Per-record values resolved after all fields are read (RFC 7011 allows any
+// field order: IE 160 may follow 21/22, peers Q24).
+struct Scratch {
+  uint32_t sysup_start = 0;
+  uint32_t sysup_end = 0;
+  uint64_t sys_init_ms = 0;
+  uint64_t packet_interval = 0;
+  uint64_t packet_space = 0;
+};
+
+inline void Apply(const FieldStep& s, const uint8_t* p, size_t len,
+                  FlowRecord* r, RecordBatch* batch, Scratch* sc,
+                  RecordIssues* issues) {
+  switch (s.op) {
+    case FieldOp::kSkip:
+      break;
+    case FieldOp::kBadLength:
+      issues->field_length = true;
+      break;
+    case FieldOp::kU8:
+      r->*s.member.u8 = static_cast<uint8_t>(LoadBeN(p, len));
+      break;
+    case FieldOp::kU16:
+      r->*s.member.u16 = static_cast<uint16_t>(LoadBeN(p, len));
+      break;
+    case FieldOp::kU32:
+      r->*s.member.u32 = static_cast<uint32_t>(LoadBeN(p, len));
+      break;
+    case FieldOp::kU64:
+      r->*s.member.u64 = LoadBeN(p, len);
+      break;
+    case FieldOp::kIpv4:
+      r->*s.member.ip = IpAddress::V4Bytes(p);
+      break;
+    case FieldOp::kIpv6:
+      r->*s.member.ip = IpAddress::V6Bytes(p);
+      break;
+    case FieldOp::kMac:
+      r->*s.member.mac = MacAddress::FromBytes(p);
+      break;
+    case FieldOp::kRd:
+      std::memcpy((r->*s.member.rd).data(), p, 8);
+      break;
+    case FieldOp::kBytes:
+      r->*s.member.ref = batch->StoreBytes(std::span<const uint8_t>(p, len));
+      break;
+    case FieldOp::kIcmpTypeCode: {
+      const uint64_t v = LoadBeN(p, len);
+      r->icmp_type = static_cast<uint8_t>(v >> 8);
+      r->icmp_code = static_cast<uint8_t>(v);
+      break;
+    }
+    case FieldOp::kMplsLabel:
+      r->mpls_labels[s.aux] = static_cast<uint32_t>(LoadBeN(p, len));
+      break;
+    case FieldOp::kTimeSeconds:
+      r->*s.member.i64 = ScaleToNs(LoadBeN(p, len), kNsPerSec);
+      break;
+    case FieldOp::kTimeMilliseconds:
+      r->*s.member.i64 = ScaleToNs(LoadBeN(p, len), kNsPerMs);
+      break;
+    case FieldOp::kTimeNtp: {
+      // RFC 7011 §6.1.9/§6.1.10: 32-bit seconds since 1900, 32-bit fraction.
+      const int64_t secs = int64_t{LoadBe32(p)} - kNtpToUnixSeconds;
+      const uint64_t frac = LoadBe32(p + 4);
+      r->*s.member.i64 =
+          secs * kNsPerSec + static_cast<int64_t>((frac * kNsPerSec) >> 32);
+      break;
+    }
+    case FieldOp::kSysUpStart:
+      sc->sysup_start = static_cast<uint32_t>(LoadBeN(p, len));
+      break;
+    case FieldOp::kSysUpEnd:
+      sc->sysup_end = static_cast<uint32_t>(LoadBeN(p, len));
+      break;
+    case FieldOp::kSysInitTime:
+      sc->sys_init_ms = LoadBeN(p, len);
+      break;
+    case FieldOp::kObservationTime: {
+      const int64_t t = ScaleToNs(LoadBeN(p, len), kNsPerMs);
+      if (s.aux & 1) r->timestamp_start = t;
+      if (s.aux & 2) r->timestamp_end = t;
+      break;
+    }
+    case FieldOp::kPacketInterval:
+      sc->packet_interval = LoadBeN(p, len);
+      break;
+    case FieldOp::kPacketSpace:
+      sc->packet_space = LoadBeN(p, len);
+      break;
+    case FieldOp::kPacketSection:
+      // TODO(templates): hand to internal::ParsePacketHeader (Ethernet, 8)
+      // once libflowacct/decode/packet_header.h lands.
+      break;
+  }
+  if (s.custom != kNoCustom) {
+    batch->AddCustom(r, s.custom, std::span<const uint8_t>(p, len));
+  }
+}
+
+// A relative (IE 21/22) time in ns since the epoch.
+int64_t ResolveSysUpTime(uint32_t value, const FieldProgram& prog,
+                         const RecordTimeBase& time, const Scratch& sc,
+                         uint32_t other, bool is_end, RecordIssues* issues) {
+  if (prog.flags & FieldProgram::kHasSysInit) {
+    // IPFIX: systemInitTimeMilliseconds + offset (RFC 7012 IE 21/22/160).
+    return ScaleToNs(sc.sys_init_ms + value, kNsPerMs);
+  }
+  if (time.has_sys_uptime) {
+    // RFC 3954 §5.1: sysUptime (ms) at export time unix_secs. The 32-bit
+    // difference handles the ~49.7-day wrap (peers Q4); a value after
+    // sysUptime (CSCei12353) gives a time after the export.
+    const int32_t ago = static_cast<int32_t>(time.sys_uptime_ms - value);
+    if (ago < -1000) issues->time_anomaly = true;
+    return time.export_time_ns - int64_t{ago} * kNsPerMs;
+  }
+  // No base at all (IPFIX without IE 160): estimate with the flow ending at
+  // the export time and the exported duration.
+  if (is_end) return time.export_time_ns;
+  if (prog.flags & FieldProgram::kResolveSysUpEnd) {
+    const uint32_t duration = other - value;
+    return time.export_time_ns - int64_t{duration} * kNsPerMs;
+  }
+  return time.export_time_ns;
+}
+
+void Finish(const FieldProgram& prog, const RecordTimeBase& time,
+            const Scratch& sc, FlowRecord* r, RecordIssues* issues) {
+  r->kind = prog.kind;
+  r->template_id = prog.template_id;
+  OrFields(&r->fields, prog.fields);
+  if (!r->fields.has(FlowField::kTimestampExport) && time.export_time_ns) {
+    r->timestamp_export = time.export_time_ns;
+    r->fields.set(FlowField::kTimestampExport);
+  }
+  const uint32_t flags = prog.flags;
+  if (flags == 0 && prog.mpls_label_count == 0) return;
+  r->mpls_label_count = prog.mpls_label_count;
+  if (flags & FieldProgram::kResolveSysUpStart) {
+    r->timestamp_start = ResolveSysUpTime(sc.sysup_start, prog, time, sc,
+                                          sc.sysup_end, false, issues);
+  }
+  if (flags & FieldProgram::kResolveSysUpEnd) {
+    r->timestamp_end = ResolveSysUpTime(sc.sysup_end, prog, time, sc,
+                                        sc.sysup_start, true, issues);
+  }
+  if (flags & FieldProgram::kResolvePacketSampling) {
+    // Systematic count-based sampling (RFC 5476 §6.5.2.1): `interval`
+    // packets selected out of every interval + space (peers Q28).
+    if (sc.packet_interval != 0) {
+      const uint64_t rate =
+          (sc.packet_space + sc.packet_interval) / sc.packet_interval;
+      r->sampling_rate =
+          rate > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(rate);
+    } else {
+      r->sampling_rate = 0;  // unknown
+    }
+  }
+  if (flags & FieldProgram::kDeriveIpVersion) {
+    const IpAddress& a = r->src_host.is_set() ? r->src_host : r->dst_host;
+    if (a.is_set()) {
+      r->ip_version = a.is_v4() ? 4 : 6;
+      r->fields.set(FlowField::kIpVersion);
+    }
+  }
+  if (flags & FieldProgram::kDefaultFlows) r->flows = 1;
+  if (flags & FieldProgram::kCheckTimes) {
+    const bool has_start = r->fields.has(FlowField::kTimestampStart);
+    const bool has_end = r->fields.has(FlowField::kTimestampEnd);
+    if (has_start && has_end && r->timestamp_end < r->timestamp_start) {
+      issues->time_anomaly = true;
+    }
+    if (time.export_time_ns > 0) {
+      const int64_t hi = time.export_time_ns + kMaxFutureNs;
+      const int64_t lo = time.export_time_ns - kMaxPastNs;
+      if ((has_start && (r->timestamp_start > hi || r->timestamp_start < lo)) ||
+          (has_end && (r->timestamp_end > hi || r->timestamp_end < lo))) {
+        issues->time_anomaly = true;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void CompileFieldProgram(uint16_t template_id, bool options,
+                         std::span<const TemplateField> fields,
+                         const PrimitiveRegistry* registry,
+                         FieldProgram* program) {
+  FieldProgram& prog = *program;
+  prog = FieldProgram();
+  prog.template_id = template_id;
+  prog.fields.set(FlowField::kTemplateId);
+
+  const size_t n = fields.size();
+  std::vector<const InformationElement*> ies(n, nullptr);
+  std::vector<bool> valid(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    if (fields[i].length == kVariableLength) prog.variable_length = true;
+    ies[i] = FindInformationElement(fields[i].element.pen, fields[i].element.id,
+                                    fields[i].reverse);
+    if (ies[i] != nullptr) valid[i] = IsValidLength(*ies[i], fields[i].length);
+  }
+
+  // Pass 1: which field fills each FlowRecord member. Lower rank wins; on a
+  // tie the first occurrence (repeated IEs, NF-15 / peers Q10).
+  struct Winner {
+    int index = -1;
+    uint8_t rank = 0xFF;
+  };
+  std::array<Winner, kFlowFieldCount> winner{};
+  for (size_t i = 0; i < n; ++i) {
+    const InformationElement* ie = ies[i];
+    if (ie == nullptr || !valid[i]) continue;
+    for (FlowField f : {ie->field, ie->field2}) {
+      if (f == FlowField::kCount) continue;
+      Winner& w = winner[static_cast<int>(f)];
+      if (ie->rank < w.rank) w = Winner{static_cast<int>(i), ie->rank};
+    }
+  }
+  auto wins = [&](FlowField f, size_t i) {
+    return f != FlowField::kCount &&
+           winner[static_cast<int>(f)].index == static_cast<int>(i);
+  };
+  auto has = [&](FlowField f) {
+    return winner[static_cast<int>(f)].index >= 0;
+  };
+
+  // Pass 2: steps.
+  std::vector<const InformationElement*> seen_unkeyed;  // 160, 305, ...
+  std::vector<uint16_t> used_customs;
+  uint32_t offset = 0;
+  bool packet_interval = false;
+  for (size_t i = 0; i < n; ++i) {
+    const TemplateField& tf = fields[i];
+    const InformationElement* ie = ies[i];
+    FieldStep step;
+    step.length = tf.length;
+    step.offset = static_cast<uint16_t>(offset);
+    if (ie != nullptr) {
+      const FieldOp op = OpFor(*ie);
+      if (op == FieldOp::kSkip) {
+        // Known, nothing to fill.
+      } else if (!valid[i]) {
+        step.op = FieldOp::kBadLength;
+      } else if (ie->field != FlowField::kCount) {
+        const bool w1 = wins(ie->field, i);
+        const bool w2 = wins(ie->field2, i);
+        if (op == FieldOp::kObservationTime) {
+          step.aux = (w1 ? 1 : 0) | (w2 ? 2 : 0);
+          if (step.aux != 0) step.op = op;
+        } else if (w1) {
+          step.op = op;
+          step.aux = ie->aux;
+        }
+        if (step.op != FieldOp::kSkip) {
+          step.member = ie->member;
+          if (w1) prog.fields.set(ie->field);
+          if (w2) prog.fields.set(ie->field2);
+        }
+      } else {
+        // Elements without a FlowField: first occurrence only.
+        bool seen = false;
+        for (const InformationElement* s : seen_unkeyed) seen |= (s == ie);
+        if (!seen) {
+          seen_unkeyed.push_back(ie);
+          step.op = op;
+          step.aux = ie->aux;
+          step.member = ie->member;
+        }
+      }
+    }
+    switch (step.op) {
+      case FieldOp::kSysUpStart:
+        prog.flags |= FieldProgram::kResolveSysUpStart;
+        break;
+      case FieldOp::kSysUpEnd:
+        prog.flags |= FieldProgram::kResolveSysUpEnd;
+        break;
+      case FieldOp::kSysInitTime:
+        prog.flags |= FieldProgram::kHasSysInit;
+        break;
+      case FieldOp::kPacketInterval:
+        packet_interval = true;
+        break;
+      case FieldOp::kMplsLabel:
+        if (step.aux + 1 > prog.mpls_label_count) {
+          prog.mpls_label_count = static_cast<uint8_t>(step.aux + 1);
+        }
+        break;
+      default:
+        break;
+    }
+    // Custom primitives (aggregate_primitives) on this element: first
+    // occurrence of the element only.
+    if (registry != nullptr) {
+      for (const PrimitiveInfo* c : registry->customs()) {
+        const bool match = c->element.id == tf.element.id &&
+                           (c->element.pen == tf.element.pen ||
+                            (tf.reverse && tf.element.pen == 0 &&
+                             c->element.pen == kReversePen));
+        if (!match) continue;
+        bool used = false;
+        for (uint16_t u : used_customs) used |= (u == c->id);
+        if (used) continue;
+        used_customs.push_back(c->id);
+        step.custom = c->id;
+        break;
+      }
+    }
+    if (prog.variable_length || step.op != FieldOp::kSkip ||
+        step.custom != kNoCustom) {
+      prog.steps.push_back(step);
+    }
+    if (tf.length != kVariableLength) offset += tf.length;
+  }
+  prog.record_length = prog.variable_length ? 0 : offset;
+  if (prog.mpls_label_count > 0) prog.fields.set(FlowField::kMplsLabels);
+
+  // Sampling from 305/306 only when neither 34 nor 50 is present.
+  if (packet_interval && !has(FlowField::kSamplingRate)) {
+    prog.flags |= FieldProgram::kResolvePacketSampling;
+    prog.fields.set(FlowField::kSamplingRate);
+  }
+  if (!has(FlowField::kIpVersion) &&
+      (has(FlowField::kSrcHost) || has(FlowField::kDstHost))) {
+    prog.flags |= FieldProgram::kDeriveIpVersion;
+  }
+  if (options) {
+    prog.kind = RecordKind::kOptions;
+  } else if ((has(FlowField::kNatEvent) || has(FlowField::kFwEvent)) &&
+             !has(FlowField::kBytes) && !has(FlowField::kPackets)) {
+    prog.kind = RecordKind::kEvent;
+  } else {
+    prog.kind = RecordKind::kFlow;
+  }
+  if (prog.kind == RecordKind::kFlow && !has(FlowField::kFlows)) {
+    prog.flags |= FieldProgram::kDefaultFlows;
+    prog.fields.set(FlowField::kFlows);
+  }
+  if (has(FlowField::kTimestampStart) || has(FlowField::kTimestampEnd)) {
+    prog.flags |= FieldProgram::kCheckTimes;
+  }
+}
+
+bool DecodeDataRecord(const Template& tmpl, const RecordTimeBase& time,
+                      ByteReader* set, RecordBatch* batch, FlowRecord* record,
+                      RecordIssues* issues) {
+  const FieldProgram& prog = tmpl.program();
+  Scratch sc;
+  if (!prog.variable_length) {
+    // Fast path: every offset is known; one bounds check per record.
+    if (set->remaining() < prog.record_length) return false;
+    const uint8_t* base = set->data();
+    for (const FieldStep& s : prog.steps) {
+      Apply(s, base + s.offset, s.length, record, batch, &sc, issues);
+    }
+    set->Skip(prog.record_length);
+  } else {
+    ByteReader r = *set;
+    for (const FieldStep& s : prog.steps) {
+      size_t len = s.length;
+      if (s.length == kVariableLength) {
+        // RFC 7011 §7: one length byte, or 255 then a 2-byte length.
+        uint8_t l8 = 0;
+        if (!r.ReadU8(&l8)) return false;
+        len = l8;
+        if (l8 == 255) {
+          uint16_t l16 = 0;
+          if (!r.ReadU16(&l16)) return false;
+          len = l16;
+        }
+      }
+      std::span<const uint8_t> v;
+      if (!r.ReadBytes(len, &v)) return false;
+      // Typed ops on a variable-length field were compiled as kBadLength or
+      // take any length (bytes, skip); fixed typed ops get their length.
+      Apply(s, v.data(), len, record, batch, &sc, issues);
+    }
+    *set = r;
+  }
+  Finish(prog, time, sc, record, issues);
+  return true;
+}
+
+}  // namespace flowacct::internal
