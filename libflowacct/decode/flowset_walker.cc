@@ -306,7 +306,14 @@ void AddTemplate(FlowSetMessage& m, uint16_t template_id, Template::Kind kind,
   } else {
     ++m.ctx.exporter_stats.templates;
   }
-  switch (state.templates.Put(key, tmpl, m.meta.arrival_ns)) {
+  const uint64_t evicted_before = state.templates.stats().evicted;
+  const TemplateCache::PutResult put =
+      state.templates.Put(key, tmpl, m.meta.arrival_ns);
+  // Spraying (NF-27): the cache evicted to stay within its caps.
+  if (state.templates.stats().evicted != evicted_before) {
+    m.ctx.Count(DecodeError::kTemplateCapReached);
+  }
+  switch (put) {
     case TemplateCache::PutResult::kAdded:
       Notify(m, key, DecodeObserver::TemplateEvent::kAdded);
       break;
