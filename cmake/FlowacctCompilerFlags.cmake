@@ -1,8 +1,8 @@
 # Warning and sanitizer flags shared by every flowacct target.
 add_library(flowacct_warnings INTERFACE)
 target_compile_options(flowacct_warnings INTERFACE
-  -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wshadow=local
-  $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
+  -Wall -Wextra -Wpedantic -Wno-unused-parameter
+  $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local -Wno-maybe-uninitialized>)
 
 if(FLOWACCT_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
