@@ -1,0 +1,48 @@
+// Text renderings of primitive values shared by PrimitiveRegistry and the
+// record formatters (pmacct.md §6.1 "Value formats").
+
+#ifndef FLOWACCT_LIBFLOWACCT_MODEL_VALUE_FORMAT_H_
+#define FLOWACCT_LIBFLOWACCT_MODEL_VALUE_FORMAT_H_
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "flowacct/model/primitive_registry.h"
+
+namespace flowacct::internal {
+
+// Lower-case hex, two digits per byte.
+void AppendHex(std::span<const uint8_t> bytes, std::string* out);
+// The bytes as one big-endian number in hex without leading zeros ("800").
+void AppendHexTrimmed(std::span<const uint8_t> bytes, std::string* out);
+
+// Text from the wire made safe for any output: stops at the first NUL
+// (fixed-width fields are NUL-padded), keeps valid printable UTF-8, and
+// writes every control byte, DEL and invalid UTF-8 byte as "\xNN".
+void AppendSanitized(std::string_view text, std::string* out);
+
+// "YYYY-MM-DD HH:MM:SS.ffffff" (UTC or local time), or "sec.ffffff" since
+// the epoch, per `options`.
+void AppendTimestamp(int64_t ns, const FormatOptions& options,
+                     std::string* out);
+
+// IANA protocol keyword in lower case ("tcp", "udp", "ipv6-icmp"), or the
+// decimal number when the protocol has no well-known name.
+void AppendProtocolName(uint8_t proto, std::string* out);
+
+// MPLS label stack entries (label << 4 | exp << 1 | bos) as
+// "label-exp,label-exp".
+void AppendMplsStack(std::span<const uint32_t> entries, std::string* out);
+
+// RFC 4364 §4.2 route distinguisher as "type:admin:value".
+void AppendRd(const std::array<uint8_t, 8>& rd, std::string* out);
+
+// Appends `text` escaped for a JSON string body (RFC 8259 §7).
+void AppendJsonEscaped(std::string_view text, std::string* out);
+
+}  // namespace flowacct::internal
+
+#endif  // FLOWACCT_LIBFLOWACCT_MODEL_VALUE_FORMAT_H_
