@@ -6,6 +6,8 @@
 
 #include "flowacct/model/primitive_registry.h"
 
+#include "libflowacct/decode/packet_header.h"
+
 namespace flowacct::internal {
 namespace {
 
@@ -100,7 +102,11 @@ struct Scratch {
   uint64_t sys_init_ms = 0;
   uint64_t packet_interval = 0;
   uint64_t packet_space = 0;
+  std::span<const uint8_t> packet_section;  // IE 315 / v9 104
 };
+
+// Encapsulation layers walked in an exported frame section.
+constexpr int kPacketSectionMaxDepth = 8;
 
 inline void Apply(const FieldStep& s, const uint8_t* p, size_t len,
                   FlowRecord* r, RecordBatch* batch, Scratch* sc,
@@ -183,8 +189,9 @@ inline void Apply(const FieldStep& s, const uint8_t* p, size_t len,
       sc->packet_space = LoadBeN(p, len);
       break;
     case FieldOp::kPacketSection:
-      // TODO(templates): hand to internal::ParsePacketHeader (Ethernet, 8)
-      // once libflowacct/decode/packet_header.h lands.
+      // Parsed in Finish, after the typed fields are marked, so that they
+      // take precedence over what the frame says.
+      sc->packet_section = std::span<const uint8_t>(p, len);
       break;
   }
   if (s.custom != kNoCustom) {
@@ -229,7 +236,12 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
   }
   const uint32_t flags = prog.flags;
   if (flags == 0 && prog.mpls_label_count == 0) return;
-  r->mpls_label_count = prog.mpls_label_count;
+  if (prog.mpls_label_count > 0) r->mpls_label_count = prog.mpls_label_count;
+  if ((flags & FieldProgram::kPacketSection) && !sc.packet_section.empty()) {
+    // RFC 7133 §4.8 dataLinkFrameSection: the frame from its L2 header.
+    ParsePacketHeader(sc.packet_section, HeaderProtocol::kEthernet,
+                      kPacketSectionMaxDepth, r);
+  }
   if (flags & FieldProgram::kResolveSysUpStart) {
     r->timestamp_start = ResolveSysUpTime(sc.sysup_start, prog, time, sc,
                                           sc.sysup_end, false, issues);
@@ -250,7 +262,8 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
       r->sampling_rate = 0;  // unknown
     }
   }
-  if (flags & FieldProgram::kDeriveIpVersion) {
+  if ((flags & FieldProgram::kDeriveIpVersion) &&
+      !r->fields.has(FlowField::kIpVersion)) {
     const IpAddress& a = r->src_host.is_set() ? r->src_host : r->dst_host;
     if (a.is_set()) {
       r->ip_version = a.is_v4() ? 4 : 6;
@@ -376,6 +389,9 @@ void CompileFieldProgram(uint16_t template_id, bool options,
         break;
       case FieldOp::kPacketInterval:
         packet_interval = true;
+        break;
+      case FieldOp::kPacketSection:
+        prog.flags |= FieldProgram::kPacketSection;
         break;
       case FieldOp::kMplsLabel:
         if (step.aux + 1 > prog.mpls_label_count) {

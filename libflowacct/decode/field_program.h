@@ -95,6 +95,7 @@ struct FieldProgram {
     kDeriveIpVersion = 1u << 4,
     kDefaultFlows = 1u << 5,
     kCheckTimes = 1u << 6,
+    kPacketSection = 1u << 7,
   };
 
   // Every field of a template with variable-length fields (kSkip included,

@@ -729,7 +729,6 @@ TEST_CASE("Absolute timestamps 150..157 (RFC 7011 §6.1.7-10)",
 // ----------------------------------------------------------------------------
 // Custom primitives.
 
-#if FLOWACCT_TEST_CUSTOM_PRIMITIVES  // PrimitiveRegistry::AddCustom pending
 TEST_CASE("Custom primitives: fixed, vlen, PEN", "[field_program]") {
   auto reg = PrimitiveRegistry::CreateWithBuiltins();
   CustomPrimitiveSpec fixed{"my_tos", ElementId{0, 5}, 1, PrimitiveType::kUint};
@@ -774,7 +773,39 @@ TEST_CASE("Custom primitives: fixed, vlen, PEN", "[field_program]") {
   CHECK(batch2.bytes(c2[0].value) == "\x01\x02\x03\x04");
   CHECK(d2.record.src_port == 80);
 }
-#endif
+
+TEST_CASE("dataLinkFrameSection (IE 315) is parsed; typed IEs win",
+          "[field_program]") {
+  BytesBuilder frame;
+  frame.Bytes({0x02, 0, 0, 0, 0, 2}).Bytes({0x02, 0, 0, 0, 0, 1}).U16(0x0800);
+  frame.U8(0x45).U8(0).U16(40).U16(0).U16(0).U8(64).U8(6).U16(0);
+  frame.Ip4(10, 9, 8, 7).Ip4(10, 9, 8, 6);
+  frame.U16(1234).U16(80).U32(0).U32(0).U8(0x50).U8(0x12).U16(0).U16(0).U16(0);
+  RecordBatch batch;
+  auto t = Make({F(315, kVariableLength), F(1, 4)});
+  BytesBuilder b;
+  b.U8(static_cast<uint8_t>(frame.size())).Bytes(frame.bytes()).U32(1500);
+  Decoded d = Decode(*t, b.bytes(), &batch);
+  REQUIRE(d.ok);
+  CHECK(d.record.src_host.ToString() == "10.9.8.7");
+  CHECK(d.record.dst_host.ToString() == "10.9.8.6");
+  CHECK(d.record.src_port == 1234);
+  CHECK(d.record.dst_port == 80);
+  CHECK(d.record.proto == 6);
+  CHECK(d.record.ip_version == 4);
+  CHECK(d.record.src_mac.ToString() == "02:00:00:00:00:01");
+  CHECK(d.record.bytes == 1500);
+  // v9 layer2packetSection (104), fixed length, with IE 8 in the template:
+  // the exported source address wins over the frame's.
+  auto t2 = Make({F(8, 4), F(104, static_cast<uint16_t>(frame.size()))});
+  BytesBuilder b2;
+  b2.Ip4(192, 0, 2, 1).Bytes(frame.bytes());
+  Decoded d2 = Decode(*t2, b2.bytes(), &batch);
+  REQUIRE(d2.ok);
+  CHECK(d2.record.src_host.ToString() == "192.0.2.1");
+  CHECK(d2.record.dst_host.ToString() == "10.9.8.6");
+  CHECK(d2.record.dst_port == 80);
+}
 
 TEST_CASE("Unknown elements are skipped by length", "[field_program]") {
   auto t = Make(
