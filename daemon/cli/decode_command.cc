@@ -167,7 +167,7 @@ void PrintSummary(FILE* out, const std::string& file, const PcapReaderStats& rs,
                (unsigned long long)rs.truncated,
                (unsigned long long)rs.fragments_reassembled,
                (unsigned long long)rs.fragments_dropped);
-  std::fprintf(out, "%-39s %9s %9s %8s %9s %9s %7s  %s\n", "# exporter",
+  std::fprintf(out, "%-39s %9s %9s %8s %9s %9s %7s  %s\n", "exporter",
                "datagrams", "records", "options", "counters", "templates",
                "errors", "sequence expected/received/lost/resets/reordered");
   auto row = [&](const std::string& name, const ExporterStats& e) {
@@ -188,7 +188,7 @@ void PrintSummary(FILE* out, const std::string& file, const PcapReaderStats& rs,
     for (int i = 0; i < kDecodeErrorCount; ++i) {
       if (e.errors[i] == 0) continue;
       std::string reason(DecodeErrorName(static_cast<DecodeError>(i)));
-      std::fprintf(out, "#   %-35s %9llu\n", reason.c_str(),
+      std::fprintf(out, "  %-37s %9llu\n", reason.c_str(),
                    (unsigned long long)e.errors[i]);
     }
   };

@@ -30,6 +30,12 @@ bool ParseUint(std::string_view s, uint64_t max, uint64_t* out) {
   return true;
 }
 
+void AppendUint(uint64_t v, std::string* out) {
+  char buf[20];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, res.ptr);
+}
+
 bool ValidName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength) return false;
   for (char c : name) {
@@ -283,7 +289,7 @@ ValueKind FormatCustom(const PrimitiveInfo& info, const FlowRecord& record,
         if (v.size() >= 1 && v.size() <= 8) {
           uint64_t x = 0;
           for (uint8_t b : v) x = x << 8 | b;
-          out->append(std::to_string(x));
+          AppendUint(x, out);
         } else {
           internal::AppendHex(v, out);
         }
@@ -576,7 +582,7 @@ ValueKind PrimitiveRegistry::FormatValue(PrimitiveId id,
         default:
           return ValueKind::kAbsent;
       }
-      out->append(std::to_string(v));
+      AppendUint(v, out);
       return ValueKind::kNumber;
     }
     case Accessor::kTimestampArrival:
@@ -592,7 +598,7 @@ ValueKind PrimitiveRegistry::FormatValue(PrimitiveId id,
       } else if (!record.has(FlowField::kInVlan)) {
         return ValueKind::kAbsent;
       }
-      out->append(std::to_string(v));
+      AppendUint(v, out);
       return ValueKind::kNumber;
     }
     case Accessor::kMplsTop:
@@ -604,7 +610,7 @@ ValueKind PrimitiveRegistry::FormatValue(PrimitiveId id,
           std::min<size_t>(record.mpls_label_count, record.mpls_labels.size());
       uint32_t e = b.accessor == Accessor::kMplsTop ? record.mpls_labels[0]
                                                     : record.mpls_labels[n - 1];
-      out->append(std::to_string((e >> 4) & 0xfffff));
+      AppendUint((e >> 4) & 0xfffff, out);
       return ValueKind::kNumber;
     }
     case Accessor::kField:
@@ -618,7 +624,7 @@ ValueKind PrimitiveRegistry::FormatValue(PrimitiveId id,
     case PrimitiveType::kUint: {
       uint64_t v = 0;
       if (!FieldUint(record, b.field, &v)) return ValueKind::kAbsent;
-      out->append(std::to_string(v));
+      AppendUint(v, out);
       return ValueKind::kNumber;
     }
     case PrimitiveType::kHex: {
@@ -633,7 +639,7 @@ ValueKind PrimitiveRegistry::FormatValue(PrimitiveId id,
       uint64_t v = 0;
       if (!FieldUint(record, b.field, &v)) return ValueKind::kAbsent;
       if (options.numeric_protocols) {
-        out->append(std::to_string(v));
+        AppendUint(v, out);
         return ValueKind::kNumber;
       }
       internal::AppendProtocolName(static_cast<uint8_t>(v), out);
@@ -684,11 +690,11 @@ ValueKind PrimitiveRegistry::FormatValue(PrimitiveId id,
                      uint32_t{v[i + 2]} << 8 | v[i + 3];
         if (i > 0) out->push_back('_');
         if (info.type == PrimitiveType::kAsPath) {
-          out->append(std::to_string(x));
+          AppendUint(x, out);
         } else {
-          out->append(std::to_string(x >> 16));
+          AppendUint(x >> 16, out);
           out->push_back(':');
-          out->append(std::to_string(x & 0xffff));
+          AppendUint(x & 0xffff, out);
         }
       }
       return ValueKind::kString;
