@@ -56,9 +56,10 @@ size_t DecodeRecords(DecodeContext& ctx, const Template& tmpl, uint32_t domain,
         DecodeDataRecord(tmpl, meta.time, &body, &ctx.out, r, &issues);
     if (!ok || body.remaining() >= before) {
       ctx.out.PopRecord();
-      // Zero padding after variable-length records (peers.md Q9) is not an
-      // error; anything else is a record running past its set (NF-13).
-      if (!AllZero(body.rest())) {
+      // Padding after variable-length records (peers.md Q9): zero bytes,
+      // or fewer than 4 (alignment) of any value. Anything else is a
+      // record running past its set (NF-13).
+      if (body.remaining() >= 4 && !AllZero(body.rest())) {
         ctx.Count(DecodeError::kVarLenOverrun);
         *complete = false;
       }
@@ -87,12 +88,9 @@ size_t DecodeRecords(DecodeContext& ctx, const Template& tmpl, uint32_t domain,
     if (late) ++ctx.exporter_stats.pending_records;
     ++n;
   }
-  // Bytes shorter than a record: padding (RFC 7011 §3.3.1; peers.md Q9/Q11
-  // pad by up to 36 bytes) when zero, otherwise junk after the last record
-  // (NF-21); the records before it are kept either way.
-  if (!body.empty() && !AllZero(body.rest())) {
-    ctx.Count(DecodeError::kTrailingBytes);
-  }
+  // Bytes shorter than the smallest record are padding (RFC 7011 §3.3.1;
+  // NF-21), whatever their value: peers.md Q9/Q11 pad by up to 36 bytes, and
+  // real exporters leave non-zero padding (ipfixcol2's example capture).
   return n;
 }
 

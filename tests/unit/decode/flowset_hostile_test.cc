@@ -338,8 +338,7 @@ TEST_CASE("NF-19: same template id in two domains keeps two layouts") {
   }
 }
 
-TEST_CASE(
-    "NF-21: padding after the last record is accepted, non-zero junk counted") {
+TEST_CASE("NF-21: bytes shorter than a record after the last one are padding") {
   for (bool ipfix : {false, true}) {
     DecoderHarness h;
     FlowSetBuilder m =
@@ -352,9 +351,10 @@ TEST_CASE(
     m.DataSet(256, junk);
     m.DataSet(256, Flows(1));
     DecodeSummary s = h.Feed(m.Build());
+    // Non-zero padding is padding too: real exporters send it (ipfixcol2's
+    // example capture); the records before it are kept either way.
     CHECK(s.records == 5);
-    CHECK(h.errors(DecodeError::kTrailingBytes) == 1);
-    CHECK(h.stats().total_errors() == 1);
+    CHECK(h.stats().total_errors() == 0);
   }
 }
 
