@@ -3,6 +3,7 @@
 
 #include "flowacct/io/pcap_reader.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -68,10 +69,10 @@ class LibpcapReader final : public PcapReader {
       }
       if (rc == 0) continue;  // live capture timeout; not for files
       ++stats_.frames;
-      // Ethernet frame + record header; exact for pcap, close for pcapng.
-      stats_.file_offset += header->caplen + 16;
-      if (stats_.file_offset > stats_.file_size) {
-        stats_.file_offset = stats_.file_size;
+      // stdio's position: read-ahead makes it run slightly ahead of the
+      // frames returned, which is fine for a progress bar.
+      if (long pos = std::ftell(pcap_file(pcap_)); pos >= 0) {
+        stats_.file_offset = std::min<uint64_t>(pos, stats_.file_size);
       }
       int64_t ts_ns = int64_t{header->ts.tv_sec} * 1'000'000'000 +
                       int64_t{header->ts.tv_usec};  // ns: opened with nano

@@ -384,6 +384,79 @@ TEST_CASE("PcapReader: udp_ports filters on the destination port") {
   CHECK(stats.filtered == 2);
 }
 
+// pcapng (little-endian): section header, one interface with if_tsresol=9
+// (nanoseconds), enhanced packet blocks.
+std::vector<uint8_t> Pcapng(uint16_t linktype,
+                            const std::vector<std::vector<uint8_t>>& frames,
+                            uint64_t ts_ns) {
+  std::vector<uint8_t> f;
+  auto block = [&](uint32_t type, const std::vector<uint8_t>& body) {
+    uint32_t len = uint32_t(12 + body.size());
+    Le32(&f, type);
+    Le32(&f, len);
+    f.insert(f.end(), body.begin(), body.end());
+    Le32(&f, len);
+  };
+  std::vector<uint8_t> shb;
+  Le32(&shb, 0x1a2b3c4d);
+  Le16(&shb, 1);
+  Le16(&shb, 0);
+  Le32(&shb, 0xffffffff);
+  Le32(&shb, 0xffffffff);
+  block(0x0a0d0d0a, shb);
+  std::vector<uint8_t> idb;
+  Le16(&idb, linktype);
+  Le16(&idb, 0);
+  Le32(&idb, 65535);
+  Le16(&idb, 9);  // if_tsresol
+  Le16(&idb, 1);
+  idb.insert(idb.end(), {9, 0, 0, 0});
+  Le16(&idb, 0);  // opt_endofopt
+  Le16(&idb, 0);
+  block(1, idb);
+  for (const auto& fr : frames) {
+    std::vector<uint8_t> epb;
+    Le32(&epb, 0);
+    Le32(&epb, uint32_t(ts_ns >> 32));
+    Le32(&epb, uint32_t(ts_ns));
+    Le32(&epb, uint32_t(fr.size()));
+    Le32(&epb, uint32_t(fr.size()));
+    epb.insert(epb.end(), fr.begin(), fr.end());
+    while (epb.size() % 4 != 0) epb.push_back(0);
+    block(6, epb);
+  }
+  return f;
+}
+
+TEST_CASE("PcapReader reads pcapng with nanosecond timestamps") {
+  uint64_t ts = uint64_t{1700000000} * 1'000'000'000 + 123456789;
+  std::vector<uint8_t> payload = {0, 10, 0, 16, 1, 2, 3};
+  TempFile f(Pcapng(1,
+                    {Ether(0x0800, Ipv4(Udp(3000, 4739, payload))),
+                     Ether(0x0806, std::vector<uint8_t>(28, 0))},
+                    ts));
+  PcapReaderStats stats;
+  Status status;
+  auto pkts = ReadAll(f.path(), &stats, &status);
+  CHECK(status.ok());
+  REQUIRE(pkts.size() == 1);
+  CHECK(pkts[0].bytes == payload);
+  CHECK(pkts[0].packet.datagram.arrival_ns == int64_t(ts));
+  CHECK(stats.frames == 2);
+  CHECK(stats.not_udp == 1);
+  CHECK(stats.file_offset == stats.file_size);
+}
+
+TEST_CASE("PcapReader: Ethernet with too many VLAN tags is not parsed") {
+  Frame fr;
+  fr.bytes = Ether(0x0800, Ipv4(Udp(1, 2055, {1})), {1, 2, 3, 4, 5});
+  TempFile f(Pcap(1, {fr}));
+  PcapReaderStats stats;
+  auto pkts = ReadAll(f.path(), &stats);
+  CHECK(pkts.empty());
+  CHECK(stats.not_udp == 1);
+}
+
 TEST_CASE("PcapReader::Open rejects what it cannot read") {
   auto missing = PcapReader::Open("/nonexistent/x.pcap", {});
   CHECK(missing.status().code() == StatusCode::kIoError);
