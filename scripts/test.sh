@@ -57,10 +57,14 @@ build_and_test() {
     return
   fi
   step "$name: build"
-  if ! ninja -C "$dir" -j "$JOBS" > "$LOG_DIR/$name-build.log" 2>&1; then
-    grep -E -B2 -A12 "^FAILED|error:" "$LOG_DIR/$name-build.log" | head -80
+  # -k 0: build everything that can be built, so one broken target does not
+  # hide the results of every other test.
+  if ! ninja -C "$dir" -j "$JOBS" -k 0 > "$LOG_DIR/$name-build.log" 2>&1; then
+    grep -E "^FAILED|error:|undefined reference" "$LOG_DIR/$name-build.log" |
+      head -40
     failed+=("$name: build")
-    return
+    echo "test.sh: $name build failed (log: $LOG_DIR/$name-build.log);" \
+         "running the tests that did build"
   fi
   step "$name: ctest"
   (cd "$dir" && ctest --output-on-failure -j "$JOBS" "${ctest_args[@]}") \
