@@ -274,6 +274,21 @@ TIME_TOLERANCE_S = 0.0011  # v5 carries nsecs, v9 ms: allow rounding to 1 ms
 # only one side produced.  Never a blanket skip: one entry per file and field.
 # ---------------------------------------------------------------------------
 EXCEPTIONS = {
+    ("sflow/telegraf-sflow-issue-15918.pcap", "ip_proto"): (
+        "the sampled IPv6 packet starts with a hop-by-hop extension header: "
+        "tshark's ipv6.nxt is that first next-header (0), flowacct walks the "
+        "extension chain to the upper-layer protocol (58, ipv6-icmp)"),
+    ("netflow9/logstash-nf9-nprobe.pcap", "timestamp_start"): (
+        "tshark 4.0 shows this nProbe FIRST_SWITCHED (IE 22, 4 bytes, value 0) "
+        "as an absolute time (cflow.abstimestart = 1970-01-01) instead of a "
+        "sysUpTime offset; RFC 3954 sec. 8 makes it ms since boot, which is "
+        "what flowacct prints (export time - sysUpTime)"),
+    ("netflow9/graylog-nf9-nprobe-mixed-v5-v9.pcap", "timestamp_start"): (
+        "tshark 4.0 shows nProbe FIRST_SWITCHED (IE 22) = 0 as absolute "
+        "1970-01-01 (cflow.abstimestart); RFC 3954 sec. 8: ms since boot"),
+    ("netflow9/graylog-nf9-nprobe-mixed-v5-v9.pcap", "timestamp_end"): (
+        "tshark 4.0 shows nProbe LAST_SWITCHED (IE 21) = 0 as absolute "
+        "1970-01-01 (cflow.abstimeend); RFC 3954 sec. 8: ms since boot"),
     ("malformed/telegraf-ipfix-issue14370-length-mismatch.pcap", "#missing"): (
         "set 3 (template 257) ends 2 bytes past the IPFIX message length "
         "(290); flowacct drops it per RFC 7011 sec. 3.1, tshark 4.0 "
@@ -283,6 +298,11 @@ EXCEPTIONS = {
 # Record counts flowacct must produce when they legitimately differ from the
 # manifest's independent count (which models a NON-buffering collector).
 EXPECTED_COUNTS = {
+    "sflow/tcpdump-sflow-multiple-counter-30pdus.pcap": (151, (
+        "144 sFlow samples plus 7 NetFlow v5 records: 5 of the 30 datagrams "
+        "are NetFlow v5 sent to UDP/6343 (tcpdump: 'sFlow version 327681'); "
+        "flowacct recognises the export version on any port, tshark "
+        "dissects them as broken sFlow")),
     # path: (count, reason)
     "netflow9/graylog-nf9-nprobe-4.pcap": (16, (
         "frames 1 and 2 carry data sets for template 257 before it arrives in "
@@ -388,7 +408,16 @@ def apply_map(found, table, rec, context=None):
                     continue
                 if context is None or context.get("export") is None:
                     continue
-                val = context["export"] - (context["uptime_ms"] - ms) / 1000.0
+                # sysUpTime and First/Last are 32-bit ms counters (RFC 3954
+                # sec. 8 / v5 header): the age is their difference as a
+                # SIGNED 32-bit number, so First = 0xFFFFFFFF with uptime
+                # 3381 is 3382 ms old (counter wrap), and a First a little
+                # after the header's uptime (exporter skew) stays a little
+                # after the export time instead of 49.7 days before it.
+                age_ms = (round(context["uptime_ms"]) - round(ms)) % (1 << 32)
+                if age_ms >= (1 << 31):
+                    age_ms -= 1 << 32
+                val = context["export"] - age_ms / 1000.0
             else:
                 val = field_value(el, read)
             val = NORMALIZERS[kind](val)
@@ -585,9 +614,9 @@ def run_flowacct(binary, path, udp_ports, extra_args=()):
     cmd = [binary, "decode", path, "-O", "json"]
     if "--no-summary" in helptext:
         cmd.append("--no-summary")
-    if "--udp-port" in helptext:
-        for p in udp_ports:
-            cmd += ["--udp-port", str(p)]
+    # flowacct recognises NetFlow/IPFIX/sFlow on any UDP port; its
+    # --udp-port is a filter, so the decode-as ports are not passed.
+    del udp_ports
     cmd += list(extra_args)
     env = dict(os.environ, TZ="UTC")
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
