@@ -108,6 +108,23 @@ struct Scratch {
 // Encapsulation layers walked in an exported frame section.
 constexpr int kPacketSectionMaxDepth = 8;
 
+// LoadBeN with the common widths unrolled. REQUIRES: 1 <= n <= 8.
+inline uint64_t LoadUint(const uint8_t* p, size_t n) {
+  switch (n) {
+    case 1:
+      return p[0];
+    case 2:
+      return LoadBe16(p);
+    case 4:
+      return LoadBe32(p);
+    case 8:
+      return LoadBe64(p);
+    default:
+      return LoadBeN(p, n);
+  }
+}
+
+template <bool kCustoms>
 inline void Apply(const FieldStep& s, const uint8_t* p, size_t len,
                   FlowRecord* r, RecordBatch* batch, Scratch* sc,
                   RecordIssues* issues) {
@@ -118,22 +135,37 @@ inline void Apply(const FieldStep& s, const uint8_t* p, size_t len,
       issues->field_length = true;
       break;
     case FieldOp::kU8:
-      r->*s.member.u8 = static_cast<uint8_t>(LoadBeN(p, len));
+      r->*s.member.u8 = static_cast<uint8_t>(LoadUint(p, len));
       break;
     case FieldOp::kU16:
-      r->*s.member.u16 = static_cast<uint16_t>(LoadBeN(p, len));
+      r->*s.member.u16 = static_cast<uint16_t>(LoadUint(p, len));
       break;
     case FieldOp::kU32:
-      r->*s.member.u32 = static_cast<uint32_t>(LoadBeN(p, len));
+      r->*s.member.u32 = static_cast<uint32_t>(LoadUint(p, len));
       break;
     case FieldOp::kU64:
-      r->*s.member.u64 = LoadBeN(p, len);
+      r->*s.member.u64 = LoadUint(p, len);
+      break;
+    case FieldOp::kU8From1:
+      r->*s.member.u8 = p[0];
+      break;
+    case FieldOp::kU16From2:
+      r->*s.member.u16 = LoadBe16(p);
+      break;
+    case FieldOp::kU32From4:
+      r->*s.member.u32 = LoadBe32(p);
+      break;
+    case FieldOp::kU64From4:
+      r->*s.member.u64 = LoadBe32(p);
+      break;
+    case FieldOp::kU64From8:
+      r->*s.member.u64 = LoadBe64(p);
       break;
     case FieldOp::kIpv4:
-      r->*s.member.ip = IpAddress::V4Bytes(p);
+      (r->*s.member.ip).AssignV4Bytes(p);
       break;
     case FieldOp::kIpv6:
-      r->*s.member.ip = IpAddress::V6Bytes(p);
+      (r->*s.member.ip).AssignV6Bytes(p);
       break;
     case FieldOp::kMac:
       r->*s.member.mac = MacAddress::FromBytes(p);
@@ -145,19 +177,19 @@ inline void Apply(const FieldStep& s, const uint8_t* p, size_t len,
       r->*s.member.ref = batch->StoreBytes(std::span<const uint8_t>(p, len));
       break;
     case FieldOp::kIcmpTypeCode: {
-      const uint64_t v = LoadBeN(p, len);
+      const uint64_t v = LoadUint(p, len);
       r->icmp_type = static_cast<uint8_t>(v >> 8);
       r->icmp_code = static_cast<uint8_t>(v);
       break;
     }
     case FieldOp::kMplsLabel:
-      r->mpls_labels[s.aux] = static_cast<uint32_t>(LoadBeN(p, len));
+      r->mpls_labels[s.aux] = static_cast<uint32_t>(LoadUint(p, len));
       break;
     case FieldOp::kTimeSeconds:
-      r->*s.member.i64 = ScaleToNs(LoadBeN(p, len), kNsPerSec);
+      r->*s.member.i64 = ScaleToNs(LoadUint(p, len), kNsPerSec);
       break;
     case FieldOp::kTimeMilliseconds:
-      r->*s.member.i64 = ScaleToNs(LoadBeN(p, len), kNsPerMs);
+      r->*s.member.i64 = ScaleToNs(LoadUint(p, len), kNsPerMs);
       break;
     case FieldOp::kTimeNtp: {
       // RFC 7011 §6.1.9/§6.1.10: 32-bit seconds since 1900, 32-bit fraction.
@@ -168,25 +200,25 @@ inline void Apply(const FieldStep& s, const uint8_t* p, size_t len,
       break;
     }
     case FieldOp::kSysUpStart:
-      sc->sysup_start = static_cast<uint32_t>(LoadBeN(p, len));
+      sc->sysup_start = static_cast<uint32_t>(LoadUint(p, len));
       break;
     case FieldOp::kSysUpEnd:
-      sc->sysup_end = static_cast<uint32_t>(LoadBeN(p, len));
+      sc->sysup_end = static_cast<uint32_t>(LoadUint(p, len));
       break;
     case FieldOp::kSysInitTime:
-      sc->sys_init_ms = LoadBeN(p, len);
+      sc->sys_init_ms = LoadUint(p, len);
       break;
     case FieldOp::kObservationTime: {
-      const int64_t t = ScaleToNs(LoadBeN(p, len), kNsPerMs);
+      const int64_t t = ScaleToNs(LoadUint(p, len), kNsPerMs);
       if (s.aux & 1) r->timestamp_start = t;
       if (s.aux & 2) r->timestamp_end = t;
       break;
     }
     case FieldOp::kPacketInterval:
-      sc->packet_interval = LoadBeN(p, len);
+      sc->packet_interval = LoadUint(p, len);
       break;
     case FieldOp::kPacketSpace:
-      sc->packet_space = LoadBeN(p, len);
+      sc->packet_space = LoadUint(p, len);
       break;
     case FieldOp::kPacketSection:
       // Parsed in Finish, after the typed fields are marked, so that they
@@ -194,8 +226,26 @@ inline void Apply(const FieldStep& s, const uint8_t* p, size_t len,
       sc->packet_section = std::span<const uint8_t>(p, len);
       break;
   }
-  if (s.custom != kNoCustom) {
+  if (kCustoms && s.custom != kNoCustom) {
     batch->AddCustom(r, s.custom, std::span<const uint8_t>(p, len));
+  }
+}
+
+// The exact-width variant of an unsigned op, when the wire length allows.
+FieldOp Specialize(FieldOp op, uint16_t length) {
+  switch (op) {
+    case FieldOp::kU8:
+      return length == 1 ? FieldOp::kU8From1 : op;
+    case FieldOp::kU16:
+      return length == 2 ? FieldOp::kU16From2 : op;
+    case FieldOp::kU32:
+      return length == 4 ? FieldOp::kU32From4 : op;
+    case FieldOp::kU64:
+      return length == 4   ? FieldOp::kU64From4
+             : length == 8 ? FieldOp::kU64From8
+                           : op;
+    default:
+      return op;
   }
 }
 
@@ -361,6 +411,7 @@ void CompileFieldProgram(uint16_t template_id, bool options,
           step.aux = ie->aux;
         }
         if (step.op != FieldOp::kSkip) {
+          step.op = Specialize(step.op, tf.length);
           step.member = ie->member;
           if (w1) prog.fields.set(ie->field);
           if (w2) prog.fields.set(ie->field2);
@@ -415,6 +466,7 @@ void CompileFieldProgram(uint16_t template_id, bool options,
         if (used) continue;
         used_customs.push_back(c->id);
         step.custom = c->id;
+        prog.has_customs = true;
         break;
       }
     }
@@ -453,42 +505,56 @@ void CompileFieldProgram(uint16_t template_id, bool options,
   }
 }
 
-bool DecodeDataRecord(const Template& tmpl, const RecordTimeBase& time,
-                      ByteReader* set, RecordBatch* batch, FlowRecord* record,
-                      RecordIssues* issues) {
-  const FieldProgram& prog = tmpl.program();
-  Scratch sc;
+namespace {
+
+template <bool kCustoms>
+bool Run(const FieldProgram& prog, ByteReader* set, RecordBatch* batch,
+         FlowRecord* record, Scratch* sc, RecordIssues* issues) {
   if (!prog.variable_length) {
     // Fast path: every offset is known; one bounds check per record.
     if (set->remaining() < prog.record_length) return false;
     const uint8_t* base = set->data();
     for (const FieldStep& s : prog.steps) {
-      Apply(s, base + s.offset, s.length, record, batch, &sc, issues);
+      Apply<kCustoms>(s, base + s.offset, s.length, record, batch, sc, issues);
     }
     set->Skip(prog.record_length);
-  } else {
-    ByteReader r = *set;
-    for (const FieldStep& s : prog.steps) {
-      size_t len = s.length;
-      if (s.length == kVariableLength) {
-        // RFC 7011 §7: one length byte, or 255 then a 2-byte length.
-        uint8_t l8 = 0;
-        if (!r.ReadU8(&l8)) return false;
-        len = l8;
-        if (l8 == 255) {
-          uint16_t l16 = 0;
-          if (!r.ReadU16(&l16)) return false;
-          len = l16;
-        }
-      }
-      std::span<const uint8_t> v;
-      if (!r.ReadBytes(len, &v)) return false;
-      // Typed ops on a variable-length field were compiled as kBadLength or
-      // take any length (bytes, skip); fixed typed ops get their length.
-      Apply(s, v.data(), len, record, batch, &sc, issues);
-    }
-    *set = r;
+    return true;
   }
+  ByteReader r = *set;
+  for (const FieldStep& s : prog.steps) {
+    size_t len = s.length;
+    if (s.length == kVariableLength) {
+      // RFC 7011 §7: one length byte, or 255 then a 2-byte length.
+      uint8_t l8 = 0;
+      if (!r.ReadU8(&l8)) return false;
+      len = l8;
+      if (l8 == 255) {
+        uint16_t l16 = 0;
+        if (!r.ReadU16(&l16)) return false;
+        len = l16;
+      }
+    }
+    std::span<const uint8_t> v;
+    if (!r.ReadBytes(len, &v)) return false;
+    // Typed ops on a variable-length field were compiled as kBadLength;
+    // the others take any length (bytes, skip) or get their fixed length.
+    Apply<kCustoms>(s, v.data(), len, record, batch, sc, issues);
+  }
+  *set = r;
+  return true;
+}
+
+}  // namespace
+
+bool DecodeDataRecord(const Template& tmpl, const RecordTimeBase& time,
+                      ByteReader* set, RecordBatch* batch, FlowRecord* record,
+                      RecordIssues* issues) {
+  const FieldProgram& prog = tmpl.program();
+  Scratch sc;
+  const bool ok = prog.has_customs
+                      ? Run<true>(prog, set, batch, record, &sc, issues)
+                      : Run<false>(prog, set, batch, record, &sc, issues);
+  if (!ok) return false;
   Finish(prog, time, sc, record, issues);
   return true;
 }

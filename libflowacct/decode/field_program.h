@@ -52,6 +52,12 @@ enum class FieldOp : uint8_t {
   kU16,
   kU32,
   kU64,
+  // The same with the usual wire width (no length dispatch per record).
+  kU8From1,
+  kU16From2,
+  kU32From4,
+  kU64From4,
+  kU64From8,
   kIpv4,
   kIpv6,
   kMac,
@@ -107,6 +113,7 @@ struct FieldProgram {
   uint16_t template_id = 0;
   uint32_t flags = 0;
   uint8_t mpls_label_count = 0;
+  bool has_customs = false;  // some step stores a custom primitive
   // FlowField bits every decoded record carries.
   FieldSet fields;
 };

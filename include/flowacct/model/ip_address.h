@@ -57,6 +57,19 @@ class IpAddress {
     return a;
   }
 
+  // Set *this in place to the IPv4 / IPv6 address at `network_order` (4 or
+  // 16 bytes). Equivalent to `*this = V4Bytes(p)` / `V6Bytes(p)` without the
+  // temporary, which matters on per-field decode paths.
+  void AssignV4Bytes(const uint8_t* network_order) {
+    family_ = Family::kV4;
+    std::memcpy(bytes_.data(), network_order, 4);
+    std::memset(bytes_.data() + 4, 0, 12);
+  }
+  void AssignV6Bytes(const uint8_t* network_order) {
+    family_ = Family::kV6;
+    std::memcpy(bytes_.data(), network_order, 16);
+  }
+
   // Parses dotted-quad IPv4 or RFC 4291/5952 IPv6 text.
   // Returns kInvalidArgument for anything else.
   static Result<IpAddress> Parse(std::string_view text);
