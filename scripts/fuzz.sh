@@ -43,8 +43,17 @@ for name in "${targets[@]}"; do
   dict=()
   stem=${name%_fuzz}
   [ -f "fuzz/dict/$stem.dict" ] && dict=(-dict="fuzz/dict/$stem.dict")
+  # The single-datagram targets keep one Decoder across inputs, so its state
+  # legitimately grows; libFuzzer would then run a full LeakSanitizer scan
+  # after almost every input (measured: ~50% of the time, 90 exec/s). Leaks
+  # are checked by flowset_stateful_fuzz (fresh Decoder per input), the
+  # pcap reader target, and the ASan replay tests.
+  leaks=()
+  case "$name" in
+    netflow_v5_fuzz|netflow_v9_fuzz|ipfix_fuzz|sflow_fuzz) leaks=(-detect_leaks=0) ;;
+  esac
   echo "==== $name: ${SECONDS_PER_TARGET}s"
-  if ! "$BUILD/fuzz/$name" "$corpus" "fuzz/corpus/$name" "${dict[@]}" \
+  if ! "$BUILD/fuzz/$name" "$corpus" "fuzz/corpus/$name" "${dict[@]}" "${leaks[@]}" \
       -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 \
       -timeout=10 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$artifacts/" > "$BUILD/$name.log" 2>&1; then
