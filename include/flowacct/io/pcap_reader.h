@@ -4,15 +4,21 @@
 // replay (`flowacct decode FILE`, `flowacctd -I FILE`, tests, benchmarks).
 //
 // Accepted inputs:
-//   - pcap and pcapng files (through libpcap) with link types Ethernet
-//     (with 802.1Q/QinQ tags), Linux cooked (SLL, SLL2), raw IPv4/IPv6 and
-//     BSD loopback/null. IPv4 and IPv6 (with extension headers) carrying UDP.
-//     IPv4 fragments are reassembled (bounded: at most 64 datagrams in
-//     flight, 64 KiB each, dropped after 30 s of capture time).
-//   - RFC 5655 IPFIX files: a plain concatenation of IPFIX messages (each
-//     becomes one datagram from exporter 0.0.0.0:0 at its export time).
-// Anything else in a capture (TCP, ARP, non-first fragments never completed,
-// truncated frames) is skipped and counted in stats().
+//   - pcap and pcapng files (through libpcap; microsecond and nanosecond
+//     timestamps) with link types Ethernet (with 802.1Q / 802.1ad / QinQ
+//     tags, at most 4), Linux cooked (SLL, SLL2), raw IPv4/IPv6 and BSD
+//     loopback/null. IPv4 (RFC 791: options, total length, Ethernet padding
+//     trimmed) and IPv6 (RFC 8200: extension headers walked) carrying UDP.
+//     IPv4 and IPv6 fragments are reassembled (bounded: at most 64 datagrams
+//     in flight, 64 KiB each, dropped after 30 s of capture time). The
+//     datagram's exporter is the IP/UDP source, arrival_ns the capture time.
+//   - RFC 5655 IPFIX files: a plain concatenation of IPFIX messages,
+//     recognised by a first 16-bit word of 10 (each message becomes one
+//     datagram from exporter 0.0.0.0:0 at its export time, RFC 7011 §3.1).
+// Anything else in a capture (TCP, ARP, fragments never completed, frames
+// cut by the snaplen, bad IP/UDP lengths) is skipped and counted in stats().
+// A file that ends inside a record stops Next() with a non-OK status() after
+// the complete records before it were returned.
 //
 //   Result<std::unique_ptr<PcapReader>> r = PcapReader::Open(path, {});
 //   PcapReader::Packet p;
@@ -56,7 +62,8 @@ struct PcapReaderStats {
   uint64_t fragments_reassembled = 0;
   uint64_t fragments_dropped = 0;
   uint64_t file_size = 0;       // bytes, for progress reporting
-  uint64_t file_offset = 0;     // bytes consumed so far (approximate)
+  uint64_t file_offset = 0;     // bytes consumed so far (approximate: the
+                                // stdio read position)
 };
 
 class PcapReader {

@@ -143,7 +143,17 @@ class PrimitiveRegistry {
 
   // Appends the value of primitive `id` for `record` to *out, and says how
   // to quote it. kAbsent (nothing appended) when the record does not carry
-  // the primitive.
+  // the primitive (primitives computed by later stages, e.g. src_net, are
+  // always absent in decoded records). Formats follow pmacct (pmacct.md §6.1
+  // "Value formats"): addresses as text (IPv6 per RFC 5952), MACs lower case,
+  // etype in hex ("800"), ip_proto as a name ("tcp") unless
+  // options.numeric_protocols, timestamps "YYYY-MM-DD HH:MM:SS.ffffff",
+  // as_path / comms "_"-separated, RDs "type:admin:value". String values from
+  // the wire are cut at the first NUL and every control byte, DEL, backslash
+  // and invalid UTF-8 byte is written as "\xNN", so the result is printable
+  // UTF-8 (hostile-inputs.md NF-25); callers still escape for their format
+  // (JSON quotes, CSV separators). Custom primitives are printed by their
+  // semantics and are always kString, as in pmacct's JSON.
   ValueKind FormatValue(PrimitiveId id, const FlowRecord& record,
                         const RecordBatch& batch, const FormatOptions& options,
                         std::string* out) const;
