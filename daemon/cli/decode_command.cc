@@ -36,6 +36,7 @@ constexpr char kDecodeUsage[] =
     "      --udp-port N      only datagrams to UDP port N (repeatable)\n"
     "      --num-protos      print IP protocols as numbers\n"
     "      --epoch           print timestamps as seconds since the epoch\n"
+    "      --local-time      print timestamps in local time (default UTC)\n"
     "      --no-summary      do not print the summary\n"
     "      --summary-only    print only the summary, on stdout\n"
     "      --no-progress     never show the progress bar\n"
@@ -56,6 +57,7 @@ struct Args {
   std::vector<uint16_t> udp_ports;
   bool numeric_protocols = false;
   bool epoch = false;
+  bool local_time = false;
   bool summary = true;
   bool summary_only = false;
   bool progress = true;
@@ -105,6 +107,8 @@ int ParseArgs(const std::vector<std::string>& args, Args* a) {
       a->numeric_protocols = true;
     } else if (arg == "--epoch") {
       a->epoch = true;
+    } else if (arg == "--local-time") {
+      a->local_time = true;
     } else if (arg == "--no-summary") {
       a->summary = false;
     } else if (arg == "--summary-only") {
@@ -218,6 +222,7 @@ int DecodeCommand(const std::vector<std::string>& argv) {
   RecordFormatOptions fmt_options;
   fmt_options.values.numeric_protocols = args.numeric_protocols;
   fmt_options.values.timestamps_since_epoch = args.epoch;
+  fmt_options.values.timestamps_utc = !args.local_time;
   RecordFormatter formatter(registry.get(), columns, args.format, fmt_options);
 
   PcapReaderOptions reader_options;
