@@ -437,9 +437,11 @@ bool SflowDecoder::ExtendedSwitch(ByteReader rec, FlowRecord* r) {
       !rec.ReadU32(&dst_vlan) || !rec.ReadU32(&dst_priority)) {
     return false;
   }
-  Set(r, FlowField::kInVlan, r->in_vlan, src_vlan & 0xFFF);
-  Set(r, FlowField::kOutVlan, r->out_vlan, dst_vlan & 0xFFF);
-  Set(r, FlowField::kCos, r->cos, src_priority & 0x7);
+  // A VLAN id outside 0..4095 (agents send 0xFFFFFFFF for "unknown") is
+  // not a VLAN: leave the field unset rather than truncating it.
+  if (src_vlan <= 0xFFF) Set(r, FlowField::kInVlan, r->in_vlan, src_vlan);
+  if (dst_vlan <= 0xFFF) Set(r, FlowField::kOutVlan, r->out_vlan, dst_vlan);
+  if (src_priority <= 0x7) Set(r, FlowField::kCos, r->cos, src_priority);
   return true;
 }
 

@@ -611,3 +611,28 @@ TEST_CASE("sflow: every truncation of a datagram is safe") {
 
 }  // namespace
 }  // namespace flowacct
+
+namespace flowacct {
+namespace {
+
+TEST_CASE("sflow: extended switch VLAN 0xFFFFFFFF means unknown, not 4095") {
+  // Seen in sflow/akvorado-sflow-1140.pcap: agents send all-ones for a
+  // VLAN they do not know. Truncating it to 12 bits would invent VLAN 4095.
+  Harness h;
+  SflowBuilder s;
+  FlowSampleFields f;
+  f.sampling_rate = 1000;
+  s.BeginFlowSample(f)
+      .ExtendedSwitch(0xFFFFFFFFu, 0xFFFFFFFFu, 20, 3)
+      .EndSample();
+  const DecodeSummary sum = h.Decode(s.Build());
+  REQUIRE(sum.records == 1);
+  const FlowRecord& r = h.batch.records()[0];
+  CHECK_FALSE(r.has(FlowField::kInVlan));
+  CHECK_FALSE(r.has(FlowField::kCos));
+  REQUIRE(r.has(FlowField::kOutVlan));
+  CHECK(r.out_vlan == 20);
+}
+
+}  // namespace
+}  // namespace flowacct
