@@ -126,7 +126,8 @@ TEST_CASE("Reduced-size unsigned encoding, every size 1..8 (NF-12)",
     auto t = Make({F(1, n), F(2, n)});
     const uint64_t bytes =
         n == 8 ? 0x0102030405060708ull : (uint64_t{1} << (8 * n - 1)) | 0x5A;
-    const uint64_t pkts = (uint64_t{1} << (8 * n)) - 1;  // wraps for n=8
+    const uint64_t pkts =  // all ones in n bytes
+        n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
     BytesBuilder b;
     b.N(bytes, n).N(pkts, n);
     RecordBatch batch;
