@@ -87,6 +87,8 @@ FieldOp OpFor(const InformationElement& ie) {
       return FieldOp::kPacketSpace;
     case Converter::kPacketSection:
       return FieldOp::kPacketSection;
+    case Converter::kExporterAddress:
+      return FieldOp::kExporterAddress;
     case Converter::kNone:
     case Converter::kOpaqueList:
       return FieldOp::kSkip;
@@ -103,7 +105,14 @@ struct Scratch {
   uint64_t packet_interval = 0;
   uint64_t packet_space = 0;
   std::span<const uint8_t> packet_section;  // IE 315 / v9 104
+  const uint8_t* exporter_address = nullptr;  // IE 130/131, non-zero
+  uint8_t exporter_address_len = 0;
 };
+
+// RFC 3954 §6.1 scope field type "Interface", and the IPFIX element it maps
+// to (ingressInterface).
+constexpr uint16_t kV9ScopeInterface = 2;
+constexpr uint16_t kIngressInterfaceIe = 10;
 
 // Encapsulation layers walked in an exported frame section.
 constexpr int kPacketSectionMaxDepth = 8;
@@ -162,10 +171,21 @@ inline void Apply(const FieldStep& s, const uint8_t* p, size_t len,
       r->*s.member.u64 = LoadBe64(p);
       break;
     case FieldOp::kIpv4:
+      if ((s.aux & kAuxNonZeroOnly) && LoadBe32(p) == 0) break;
       (r->*s.member.ip).AssignV4Bytes(p);
       break;
     case FieldOp::kIpv6:
+      if ((s.aux & kAuxNonZeroOnly) && (LoadBe64(p) | LoadBe64(p + 8)) == 0) {
+        break;
+      }
       (r->*s.member.ip).AssignV6Bytes(p);
+      break;
+    case FieldOp::kExporterAddress:
+      // Resolved in Finish: DecoderOptions may say to ignore it.
+      if (len == 4 ? LoadBe32(p) != 0 : (LoadBe64(p) | LoadBe64(p + 8)) != 0) {
+        sc->exporter_address = p;
+        sc->exporter_address_len = static_cast<uint8_t>(len);
+      }
       break;
     case FieldOp::kMac:
       r->*s.member.mac = MacAddress::FromBytes(p);
@@ -231,6 +251,21 @@ inline void Apply(const FieldStep& s, const uint8_t* p, size_t len,
   }
 }
 
+bool IsAddressOp(FieldOp op) {
+  return op == FieldOp::kIpv4 || op == FieldOp::kIpv6;
+}
+
+// True when `winner` and `ie` fill the same address member from different
+// address families (IE 8 vs 27, 12 vs 28, 15 vs 62, 18 vs 63, 225 vs 281...).
+bool IsOtherFamily(const InformationElement* winner,
+                   const InformationElement& ie) {
+  if (winner == nullptr || winner->rank != ie.rank) return false;
+  return (winner->converter == Converter::kIpv4 &&
+          ie.converter == Converter::kIpv6) ||
+         (winner->converter == Converter::kIpv6 &&
+          ie.converter == Converter::kIpv4);
+}
+
 // The exact-width variant of an unsigned op, when the wire length allows.
 FieldOp Specialize(FieldOp op, uint16_t length) {
   switch (op) {
@@ -275,6 +310,23 @@ int64_t ResolveSysUpTime(uint32_t value, const FieldProgram& prog,
   return time.export_time_ns;
 }
 
+// The template reserves `slots` label positions (IE 70..79); exporters fill
+// the unused ones with zeros. The stack ends at the bottom-of-stack bit
+// (RFC 3032 §2.1: the low bit of the 24-bit entry IE 70..79 carry) or at
+// the trailing zero entries.
+void TrimLabelStack(uint8_t slots, FlowRecord* r) {
+  uint8_t n = slots;
+  for (uint8_t i = 0; i < slots; ++i) {
+    if (r->mpls_labels[i] & 1) {
+      n = static_cast<uint8_t>(i + 1);
+      break;
+    }
+  }
+  while (n > 0 && r->mpls_labels[n - 1] == 0) --n;
+  r->mpls_label_count = n;
+  if (n == 0) r->fields.clear(FlowField::kMplsLabels);
+}
+
 void Finish(const FieldProgram& prog, const RecordTimeBase& time,
             const Scratch& sc, FlowRecord* r, RecordIssues* issues) {
   r->kind = prog.kind;
@@ -286,7 +338,16 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
   }
   const uint32_t flags = prog.flags;
   if (flags == 0 && prog.mpls_label_count == 0) return;
-  if (prog.mpls_label_count > 0) r->mpls_label_count = prog.mpls_label_count;
+  if (prog.mpls_label_count > 0) TrimLabelStack(prog.mpls_label_count, r);
+  if ((flags & FieldProgram::kExporterAddress) && sc.exporter_address &&
+      time.use_exporter_address_element) {
+    // pmacct: IE 130/131 name the exporter (unless *_ignore_exporter_address).
+    if (sc.exporter_address_len == 4) {
+      r->exporter.AssignV4Bytes(sc.exporter_address);
+    } else {
+      r->exporter.AssignV6Bytes(sc.exporter_address);
+    }
+  }
   if ((flags & FieldProgram::kPacketSection) && !sc.packet_section.empty()) {
     // RFC 7133 §4.8 dataLinkFrameSection: the frame from its L2 header.
     ParsePacketHeader(sc.packet_section, HeaderProtocol::kEthernet,
@@ -322,6 +383,10 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
   }
   if (flags & FieldProgram::kDefaultFlows) r->flows = 1;
   if (flags & FieldProgram::kCheckTimes) {
+    // An absolute time of 0 (1970) is an exporter's way of not filling the
+    // field (nProbe, some IPFIX exporters): the record has no such time.
+    if (r->timestamp_start == 0) r->fields.clear(FlowField::kTimestampStart);
+    if (r->timestamp_end == 0) r->fields.clear(FlowField::kTimestampEnd);
     const bool has_start = r->fields.has(FlowField::kTimestampStart);
     const bool has_end = r->fields.has(FlowField::kTimestampEnd);
     if (has_start && has_end && r->timestamp_end < r->timestamp_start) {
@@ -343,7 +408,7 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
 void CompileFieldProgram(uint16_t template_id, bool options,
                          std::span<const TemplateField> fields,
                          const PrimitiveRegistry* registry,
-                         FieldProgram* program) {
+                         FieldProgram* program, size_t v9_scope_fields) {
   FieldProgram& prog = *program;
   prog = FieldProgram();
   prog.template_id = template_id;
@@ -354,8 +419,17 @@ void CompileFieldProgram(uint16_t template_id, bool options,
   std::vector<bool> valid(n, false);
   for (size_t i = 0; i < n; ++i) {
     if (fields[i].length == kVariableLength) prog.variable_length = true;
-    ies[i] = FindInformationElement(fields[i].element.pen, fields[i].element.id,
-                                    fields[i].reverse);
+    if (i < v9_scope_fields) {
+      // RFC 3954 §6.1 scope types. Only "Interface" (2) maps onto a record
+      // member: it is the ifIndex the options describe. The others carry
+      // nothing a FlowRecord holds and are skipped by length.
+      ies[i] = fields[i].element.id == kV9ScopeInterface
+                   ? FindInformationElement(0, kIngressInterfaceIe)
+                   : nullptr;
+    } else {
+      ies[i] = FindInformationElement(fields[i].element.pen,
+                                      fields[i].element.id, fields[i].reverse);
+    }
     if (ies[i] != nullptr) valid[i] = IsValidLength(*ies[i], fields[i].length);
   }
 
@@ -409,6 +483,15 @@ void CompileFieldProgram(uint16_t template_id, bool options,
         } else if (w1) {
           step.op = op;
           step.aux = ie->aux;
+        } else if (IsAddressOp(op) &&
+                   IsOtherFamily(ies[winner[static_cast<int>(ie->field)].index],
+                                 *ie)) {
+          // sourceIPv4Address and sourceIPv6Address in one template (Cisco
+          // sends one template for both families): each record carries one
+          // of them and zeros in the other, so the non-winning family
+          // overrides the winner only with a non-zero address.
+          step.op = op;
+          step.aux = kAuxNonZeroOnly;
         }
         if (step.op != FieldOp::kSkip) {
           step.op = Specialize(step.op, tf.length);
@@ -443,6 +526,9 @@ void CompileFieldProgram(uint16_t template_id, bool options,
         break;
       case FieldOp::kPacketSection:
         prog.flags |= FieldProgram::kPacketSection;
+        break;
+      case FieldOp::kExporterAddress:
+        prog.flags |= FieldProgram::kExporterAddress;
         break;
       case FieldOp::kMplsLabel:
         if (step.aux + 1 > prog.mpls_label_count) {

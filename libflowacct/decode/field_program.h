@@ -35,6 +35,9 @@ struct RecordTimeBase {
   // (IE 21/22) are relative to it (RFC 3954 §5.1).
   uint32_t sys_uptime_ms = 0;
   bool has_sys_uptime = false;
+  // Let a non-zero exporterIPv4/IPv6Address (IE 130/131) in a record replace
+  // FlowRecord::exporter (DecoderOptions::use_exporter_address_element).
+  bool use_exporter_address_element = true;
 };
 
 // What DecodeDataRecord found wrong in a record it still kept.
@@ -75,9 +78,16 @@ enum class FieldOp : uint8_t {
   kPacketInterval,   // IE 305
   kPacketSpace,      // IE 306
   kPacketSection,    // IE 315 / v9 104
+  kExporterAddress,  // IE 130 / 131, resolved in Finish
 };
 
 inline constexpr uint16_t kNoCustom = 0xFFFF;
+
+// FieldStep::aux bit for address steps: store only a non-zero address. Used
+// when IPv4 and IPv6 elements share a member (a template with both
+// sourceIPv4Address and sourceIPv6Address fills one per record, the other
+// is zero) and for the exporter address elements.
+inline constexpr uint8_t kAuxNonZeroOnly = 0x80;
 
 // One template field, compiled.
 struct FieldStep {
@@ -102,6 +112,7 @@ struct FieldProgram {
     kDefaultFlows = 1u << 5,
     kCheckTimes = 1u << 6,
     kPacketSection = 1u << 7,
+    kExporterAddress = 1u << 8,
   };
 
   // Every field of a template with variable-length fields (kSkip included,
@@ -120,11 +131,14 @@ struct FieldProgram {
 
 // Compiles `fields` (template `template_id` of `kind`) into *program. The
 // caller (Template::Create) has validated the template shape. `registry` may
-// be null (no custom primitives).
+// be null (no custom primitives). The first `v9_scope_fields` fields are
+// NetFlow v9 options scope fields, whose types are scope kinds (RFC 3954
+// §6.1: 1 System, 2 Interface, 3 Line Card, 4 Cache, 5 Template), not
+// information elements.
 void CompileFieldProgram(uint16_t template_id, bool options,
                          std::span<const TemplateField> fields,
                          const PrimitiveRegistry* registry,
-                         FieldProgram* program);
+                         FieldProgram* program, size_t v9_scope_fields = 0);
 
 // Decodes the data record at the start of *set using `tmpl` into *record
 // (already appended to *batch, pre-filled with exporter/arrival by the

@@ -71,6 +71,7 @@ enum class Converter : uint8_t {
   kPacketInterval,      // IE 305 samplingPacketInterval
   kPacketSpace,         // IE 306 samplingPacketSpace
   kPacketSection,       // IE 315 / v9 104: raw frame bytes, parsed as Ethernet
+  kExporterAddress,     // IE 130/131: replaces FlowRecord::exporter if non-zero
   kOpaqueList,          // IE 291..293 (RFC 6313): skipped, never recursed into
 };
 

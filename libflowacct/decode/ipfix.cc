@@ -44,6 +44,8 @@ void DecodeIpfix(DecodeContext& ctx) {
                    PendingSet{}};
   m.meta.time.protocol = ExportProtocol::kIpfix;
   m.meta.time.export_time_ns = int64_t{export_time} * 1'000'000'000;
+  m.meta.time.use_exporter_address_element =
+      ctx.state.options.use_exporter_address_element;
   m.meta.export_seqno = sequence;
   m.meta.exporter_port = ctx.datagram.exporter.port;
   m.meta.arrival_ns = ctx.datagram.arrival_ns;

@@ -38,6 +38,8 @@ void DecodeNetflowV9(DecodeContext& ctx) {
   m.meta.time.export_time_ns = int64_t{unix_secs} * 1'000'000'000;
   m.meta.time.sys_uptime_ms = uptime_ms;
   m.meta.time.has_sys_uptime = true;
+  m.meta.time.use_exporter_address_element =
+      ctx.state.options.use_exporter_address_element;
   m.meta.export_seqno = sequence;
   m.meta.exporter_port = ctx.datagram.exporter.port;
   m.meta.arrival_ns = ctx.datagram.arrival_ns;

@@ -63,8 +63,10 @@ Result<std::shared_ptr<const Template>> Template::Create(
   t->min_record_length_ = static_cast<uint32_t>(min_length);
   t->has_variable_length_ = variable;
   t->program_ = std::make_unique<internal::FieldProgram>();
+  const size_t v9_scope_fields =
+      protocol == ExportProtocol::kNetflowV9 ? scope_field_count : 0;
   internal::CompileFieldProgram(id, kind == Kind::kOptions, t->fields_,
-                                registry, t->program_.get());
+                                registry, t->program_.get(), v9_scope_fields);
   return std::shared_ptr<const Template>(std::move(t));
 }
 

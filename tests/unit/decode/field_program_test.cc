@@ -395,7 +395,8 @@ TEST_CASE("ICMP, MPLS, RD, NAT, VRF, VLAN converters", "[field_program]") {
             F(38, 1),  F(39, 1),  F(1, 8)});
   BytesBuilder b;
   b.U16(0x0303);
-  b.U24(0x000641).U24(0x000C81).U24(0x001F41);
+  // Labels 100, 200, 500; only the last has the bottom-of-stack bit.
+  b.U24(0x000640).U24(0x000C80).U24(0x001F41);
   b.Bytes({0, 0, 0xFD, 0xE8, 0, 0, 0, 0x64});
   b.Ip4(203, 0, 113, 1).Ip4(203, 0, 113, 2).U16(40000).U16(40001).U8(1);
   b.U32(11).U32(12).U16(200).U16(201).U8(5).U32(77).U32(65010).U32(65020);
@@ -409,7 +410,7 @@ TEST_CASE("ICMP, MPLS, RD, NAT, VRF, VLAN converters", "[field_program]") {
   CHECK(r.has(FlowField::kIcmpType));
   CHECK(r.has(FlowField::kIcmpCode));
   CHECK(r.mpls_label_count == 3);
-  CHECK(r.mpls_labels[0] == 0x000641);
+  CHECK(r.mpls_labels[0] == 0x000640);
   CHECK(r.mpls_labels[2] == 0x001F41);
   CHECK(r.has(FlowField::kMplsLabels));
   CHECK(r.mpls_vpn_rd ==
@@ -710,7 +711,7 @@ TEST_CASE("Absolute timestamps 150..157 (RFC 7011 §6.1.7-10)",
   SECTION("far future / far past flagged") {
     auto t = Make({F(150, 4), F(151, 4)});
     BytesBuilder b;
-    b.U32(0).U32(1'700'000'000);
+    b.U32(1).U32(1'700'000'000);  // 1970-01-01 00:00:01
     CHECK(Decode(*t, b.bytes(), &batch, base).issues.time_anomaly);
     BytesBuilder b2;
     b2.U32(1'700'000'000).U32(0xFFFFFFFFu);
@@ -835,6 +836,140 @@ TEST_CASE("Information element table is consistent", "[field_program]") {
   CHECK(FindInformationElement(0, 1, true)->name == "reverseOctetDeltaCount");
   CHECK(FindInformationElement(0, 40005)->name == "NF_F_FW_EVENT");
   CHECK(FindInformationElement(0, 12345) == nullptr);
+}
+
+}  // namespace
+}  // namespace flowacct::internal
+
+namespace flowacct::internal {
+namespace {
+
+// --- Regressions found by the tshark oracle on real captures. -------------
+
+TEST_CASE("IPv4 and IPv6 address elements in one template: the non-zero one "
+          "wins (pmacct-101 Cisco ASR9k v9 template)",
+          "[field_program]") {
+  // Cisco sends one template with both families; each record fills one.
+  auto t = Make({F(27, 16), F(8, 4), F(28, 16), F(12, 4), F(1, 4)});
+  RecordBatch batch;
+  SECTION("IPv4 record") {
+    BytesBuilder b;
+    b.Zeros(16).Ip4(10, 0, 0, 1).Zeros(16).Ip4(10, 0, 0, 2).U32(100);
+    Decoded d = Decode(*t, b.bytes(), &batch);
+    REQUIRE(d.ok);
+    CHECK(d.record.src_host.ToString() == "10.0.0.1");
+    CHECK(d.record.dst_host.ToString() == "10.0.0.2");
+    CHECK(d.record.ip_version == 4);
+  }
+  SECTION("IPv6 record") {
+    BytesBuilder b;
+    b.Bytes({0x20, 0x01, 0x0d, 0xb8}).Zeros(11).U8(1).Ip4(0, 0, 0, 0);
+    b.Bytes({0x20, 0x01, 0x0d, 0xb8}).Zeros(11).U8(2).Ip4(0, 0, 0, 0);
+    b.U32(100);
+    Decoded d = Decode(*t, b.bytes(), &batch);
+    REQUIRE(d.ok);
+    CHECK(d.record.src_host.ToString() == "2001:db8::1");
+    CHECK(d.record.dst_host.ToString() == "2001:db8::2");
+    CHECK(d.record.ip_version == 6);
+  }
+}
+
+TEST_CASE("exporterIPv4/IPv6Address replaces the exporter only when non-zero "
+          "and allowed",
+          "[field_program]") {
+  auto t4 = Make({F(130, 4), F(1, 4)});
+  auto t6 = Make({F(131, 16), F(1, 4)});
+  RecordBatch batch;
+  const IpAddress socket = IpAddress::V4(0xC0000201);
+  auto run = [&](const Template& t, const std::vector<uint8_t>& bytes,
+                 bool allowed) {
+    RecordTimeBase time;
+    time.use_exporter_address_element = allowed;
+    ByteReader set(bytes.data(), bytes.size());
+    FlowRecord* r = batch.AppendRecord();
+    r->exporter = socket;
+    RecordIssues issues;
+    REQUIRE(DecodeDataRecord(t, time, &set, &batch, r, &issues));
+    return r->exporter.ToString();
+  };
+  BytesBuilder v4;
+  v4.Ip4(172, 16, 32, 201).U32(1);
+  CHECK(run(*t4, v4.bytes(), true) == "172.16.32.201");
+  CHECK(run(*t4, v4.bytes(), false) == "192.0.2.1");
+  BytesBuilder zero4;
+  zero4.U32(0).U32(1);
+  CHECK(run(*t4, zero4.bytes(), true) == "192.0.2.1");
+  BytesBuilder zero6;  // logstash-ipfix-juniper-mx240-options: all zero
+  zero6.Zeros(16).U32(1);
+  CHECK(run(*t6, zero6.bytes(), true) == "192.0.2.1");
+  BytesBuilder v6;
+  v6.Bytes({0x20, 0x01, 0x0d, 0xb8}).Zeros(11).U8(9).U32(1);
+  CHECK(run(*t6, v6.bytes(), true) == "2001:db8::9");
+}
+
+TEST_CASE("absolute times of 0 mean 'not exported', not 1970",
+          "[field_program]") {
+  auto t = Make({F(150, 4), F(151, 4), F(1, 4)});
+  RecordBatch batch;
+  RecordTimeBase base;
+  base.export_time_ns = int64_t{1'700'000'100} * 1'000'000'000;
+  BytesBuilder b;
+  b.U32(0).U32(1'700'000'000).U32(5);
+  Decoded d = Decode(*t, b.bytes(), &batch, base);
+  REQUIRE(d.ok);
+  CHECK_FALSE(d.record.has(FlowField::kTimestampStart));
+  CHECK(d.record.has(FlowField::kTimestampEnd));
+  CHECK_FALSE(d.issues.time_anomaly);
+}
+
+TEST_CASE("MPLS label stack ends at bottom-of-stack or trailing zero slots",
+          "[field_program]") {
+  auto t = Make({F(70, 3), F(71, 3), F(72, 3), F(73, 3), F(1, 4)});
+  RecordBatch batch;
+  SECTION("bottom of stack on the second label") {
+    BytesBuilder b;
+    b.U24(0x000640).U24(0x000C81).U24(0).U24(0).U32(1);
+    Decoded d = Decode(*t, b.bytes(), &batch);
+    CHECK(d.record.mpls_label_count == 2);
+    CHECK(d.record.has(FlowField::kMplsLabels));
+  }
+  SECTION("no labels at all") {
+    BytesBuilder b;
+    b.U24(0).U24(0).U24(0).U24(0).U32(1);
+    Decoded d = Decode(*t, b.bytes(), &batch);
+    CHECK(d.record.mpls_label_count == 0);
+    CHECK_FALSE(d.record.has(FlowField::kMplsLabels));
+  }
+}
+
+TEST_CASE("NetFlow v9 options scope fields are scope types, not IEs "
+          "(logstash-nf9-juniper-srx-options-zero-scope)",
+          "[field_program]") {
+  // Scope "System" (1) of length 0 would otherwise be IE 1 with a bad
+  // length; scope "Interface" (2) carries the ifIndex.
+  auto sys = Template::Create(ExportProtocol::kNetflowV9, 256,
+                              Template::Kind::kOptions, 1,
+                              {F(1, 0), F(34, 4)}, nullptr);
+  REQUIRE(sys.ok());
+  RecordBatch batch;
+  BytesBuilder b;
+  b.U32(1000);
+  Decoded d = Decode(**sys, b.bytes(), &batch);
+  REQUIRE(d.ok);
+  CHECK_FALSE(d.issues.field_length);
+  CHECK(d.record.sampling_rate == 1000);
+  CHECK(d.record.kind == RecordKind::kOptions);
+
+  auto ifc = Template::Create(ExportProtocol::kNetflowV9, 257,
+                              Template::Kind::kOptions, 1,
+                              {F(2, 4), F(82, 8)}, nullptr);
+  REQUIRE(ifc.ok());
+  BytesBuilder b2;
+  b2.U32(7).Str("Gi0/0/0").U8(0);
+  Decoded d2 = Decode(**ifc, b2.bytes(), &batch);
+  REQUIRE(d2.ok);
+  CHECK(d2.record.in_iface == 7);
+  CHECK(d2.record.has(FlowField::kInIface));
 }
 
 }  // namespace
