@@ -115,8 +115,8 @@ bool ErrorsExpected(const ManifestRow& row) {
 }
 
 // Record-level notices raised by the field program (not by set walking) on
-// otherwise well-formed captures: exporter clocks (kTimeAnomaly) and the
-// known v9 scope issue below. Everything else must be zero.
+// otherwise well-formed captures: exporter clocks (kTimeAnomaly).
+// Everything else must be zero.
 const std::map<std::string, std::map<DecodeError, uint64_t>>&
 ToleratedErrors() {
   static const auto* m =
@@ -129,11 +129,6 @@ ToleratedErrors() {
            {{DecodeError::kTimeAnomaly, 8}}},
           {"ipfix/akvorado-ipfix-ipfixprobe-biflow.pcap",
            {{DecodeError::kTimeAnomaly, 4}}},
-          // KNOWN ISSUE (field program): the v9 options scope field "System"
-          // (scope type 1, length 0) is compiled as IE 1 octetDeltaCount and
-          // flagged as a bad length. v9 scope types 1..5 are not IEs.
-          {"netflow9/logstash-nf9-juniper-srx-options-zero-scope.pcap",
-           {{DecodeError::kFieldLength, 1}}},
       };
   return *m;
 }
