@@ -191,7 +191,10 @@ void PrintSummary(FILE* out, const std::string& file, const PcapReaderStats& rs,
                  (unsigned long long)e.sequence.reordered);
     for (int i = 0; i < kDecodeErrorCount; ++i) {
       if (e.errors[i] == 0) continue;
-      std::string reason(DecodeErrorName(static_cast<DecodeError>(i)));
+      const DecodeError reason_code = static_cast<DecodeError>(i);
+      std::string reason(DecodeErrorName(reason_code));
+      // Notices (skipped on purpose, no flow data lost) are not errors.
+      if (DecodeErrorIsNotice(reason_code)) reason += " (notice)";
       std::fprintf(out, "  %-37s %9llu\n", reason.c_str(),
                    (unsigned long long)e.errors[i]);
     }

@@ -41,9 +41,31 @@ std::string_view DecodeErrorName(DecodeError e) {
   return "unknown";
 }
 
+bool DecodeErrorIsNotice(DecodeError e) {
+  switch (e) {
+    case DecodeError::kWithdrawalIgnored:
+    case DecodeError::kSflowUnknownSample:
+    case DecodeError::kSflowUnknownRecord:
+    case DecodeError::kSflowHeaderTruncated:
+      return true;
+    default:
+      return false;
+  }
+}
+
 uint64_t ExporterStats::total_errors() const {
   uint64_t n = 0;
-  for (uint64_t e : errors) n += e;
+  for (int i = 0; i < kDecodeErrorCount; ++i) {
+    if (!DecodeErrorIsNotice(static_cast<DecodeError>(i))) n += errors[i];
+  }
+  return n;
+}
+
+uint64_t ExporterStats::total_notices() const {
+  uint64_t n = 0;
+  for (int i = 0; i < kDecodeErrorCount; ++i) {
+    if (DecodeErrorIsNotice(static_cast<DecodeError>(i))) n += errors[i];
+  }
   return n;
 }
 

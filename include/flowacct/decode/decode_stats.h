@@ -73,6 +73,13 @@ inline constexpr int kDecodeErrorCount = static_cast<int>(DecodeError::kCount);
 // "short_datagram", "unknown_version", ... (stable metric label values).
 std::string_view DecodeErrorName(DecodeError e);
 
+// True for reasons that report something skipped on purpose in well-formed
+// input, losing no flow data (an IPFIX withdrawal over UDP, an sFlow sample
+// or record format flowacct does not decode, a sampled header shorter than
+// its packet): kWithdrawalIgnored, kSflowUnknownSample, kSflowUnknownRecord,
+// kSflowHeaderTruncated. Everything else is an error in the input.
+bool DecodeErrorIsNotice(DecodeError e);
+
 // Sequence-number accounting for one exporter (summed over its domains /
 // sub-agents), with each protocol's semantics: v5 counts flows, v9 export
 // packets per source id, IPFIX data records per observation domain, sFlow
@@ -104,7 +111,10 @@ struct ExporterStats {
   uint64_t error(DecodeError e) const {
     return errors[static_cast<int>(e)];
   }
+  // Sum of errors[] over the reasons that are errors, and over notices
+  // (DecodeErrorIsNotice).
   uint64_t total_errors() const;
+  uint64_t total_notices() const;
 };
 
 // Per-exporter counters, keyed by exporter address (not port: an exporter
