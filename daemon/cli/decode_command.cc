@@ -8,8 +8,13 @@
 #include <string>
 #include <vector>
 
+#include <fstream>
+#include <sstream>
+
+#include "flowacct/config/aggregate_primitives.h"
 #include "flowacct/decode/decoder.h"
 #include "flowacct/io/pcap_reader.h"
+#include "flowacct/io/template_file.h"
 #include "flowacct/model/primitive_registry.h"
 #include "flowacct/model/record_batch.h"
 #include "flowacct/model/record_format.h"
@@ -40,6 +45,11 @@ constexpr char kDecodeUsage[] =
     "      --no-summary      do not print the summary\n"
     "      --summary-only    print only the summary, on stdout\n"
     "      --no-progress     never show the progress bar\n"
+    "      --primitives FILE custom primitives (pmacct aggregate_primitives\n"
+    "                        syntax) to decode and print\n"
+    "      --templates-file FILE\n"
+    "                        load v9/IPFIX templates from FILE before decoding\n"
+    "                        (if it exists) and save them there after\n"
     "  -h, --help            this text\n"
     "\n"
     "exit status: 0 ok, 1 usage error, 2 the input cannot be read\n";
@@ -61,6 +71,8 @@ struct Args {
   bool summary = true;
   bool summary_only = false;
   bool progress = true;
+  std::string primitives_file;
+  std::string templates_file;
 };
 
 int Usage(const std::string& error) {
@@ -115,6 +127,10 @@ int ParseArgs(const std::vector<std::string>& args, Args* a) {
       a->summary_only = true;
     } else if (arg == "--no-progress") {
       a->progress = false;
+    } else if (arg == "--primitives") {
+      if (!value(&a->primitives_file)) return Usage(arg + " needs a value");
+    } else if (arg == "--templates-file") {
+      if (!value(&a->templates_file)) return Usage(arg + " needs a value");
     } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
       return Usage("unknown option \"" + arg + "\"");
     } else if (a->file.empty()) {
@@ -212,6 +228,22 @@ int DecodeCommand(const std::vector<std::string>& argv) {
   if (int rc = ParseArgs(argv, &args); rc >= 0) return rc;
 
   auto registry = PrimitiveRegistry::CreateWithBuiltins();
+  if (!args.primitives_file.empty()) {
+    std::ifstream in(args.primitives_file, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "flowacct decode: cannot read %s\n",
+                   args.primitives_file.c_str());
+      return kExitInput;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    Status s = AddCustomPrimitives(text.str(), args.primitives_file,
+                                   registry.get());
+    if (!s.ok()) {
+      std::fprintf(stderr, "flowacct decode: %s\n", s.message().c_str());
+      return kExitUsage;
+    }
+  }
   std::vector<PrimitiveId> columns;
   if (!args.columns.empty()) {
     auto parsed = RecordFormatter::ParseColumns(*registry, args.columns);
@@ -241,6 +273,16 @@ int DecodeCommand(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "flowacct decode: %s\n",
                  decoder.status().ToString().c_str());
     return kExitUsage;
+  }
+
+  if (!args.templates_file.empty()) {
+    // Time 0: restored templates count as used at the start of the capture.
+    Status s = LoadTemplateFile(args.templates_file, &(*decoder)->templates(),
+                                0);
+    if (!s.ok() && s.code() != StatusCode::kNotFound) {
+      std::fprintf(stderr, "flowacct decode: %s\n", s.ToString().c_str());
+      return kExitInput;
+    }
   }
 
   const bool print_records = !args.summary_only;
@@ -274,6 +316,13 @@ int DecodeCommand(const std::vector<std::string>& argv) {
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   progress.Finish();
+
+  if (!args.templates_file.empty()) {
+    Status s = SaveTemplateFile((*decoder)->templates(), args.templates_file);
+    if (!s.ok()) {
+      std::fprintf(stderr, "flowacct decode: %s\n", s.ToString().c_str());
+    }
+  }
 
   Status read_status = (*reader)->status();
   if (args.summary || args.summary_only) {
