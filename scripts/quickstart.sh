@@ -23,17 +23,8 @@ fi
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   "${LAUNCHER[@]}" > /dev/null
 
-if ls daemon/cli/*.cc > /dev/null 2>&1; then
-  # The user tool: `flowacct decode FILE` prints each record and a summary.
-  ninja -C "$BUILD" -j "$JOBS" flowacct_cli
-  echo "==== flowacct decode $CAPTURE"
-  "$BUILD/daemon/flowacct" decode "$CAPTURE"
-else
-  # Until the `flowacct` CLI lands (daemon/cli/), run the embedding example,
-  # which decodes the same capture through the library and prints totals.
-  echo "quickstart: the flowacct CLI is not in this tree yet;" \
-       "running examples/decode_capture instead"
-  ninja -C "$BUILD" -j "$JOBS" decode_capture
-  echo "==== decode_capture $CAPTURE"
-  "$BUILD/examples/decode_capture" "$CAPTURE"
-fi
+# The user tool: `flowacct decode FILE` prints each record (pmacct field
+# names, one JSON object per line) and a per-exporter summary.
+ninja -C "$BUILD" -j "$JOBS" flowacct_cli
+echo "==== flowacct decode $CAPTURE"
+"$BUILD/daemon/flowacct" decode "$CAPTURE"
