@@ -12,6 +12,7 @@
 
 #include "flowacct/decode/decoder.h"
 #include "flowacct/templates/template_cache.h"
+
 #include "libflowacct/decode/sequence_tracker.h"
 
 namespace flowacct::internal {
@@ -46,15 +47,21 @@ struct DecodeContext {
     ++summary.errors;
     if (summary.first_error == DecodeError::kCount) summary.first_error = e;
   }
-  // Appends a record with the per-datagram fields every protocol sets
-  // (protocol, exporter, exporter_port, timestamp_arrival).
-  FlowRecord* NewRecord(ExportProtocol protocol) {
-    FlowRecord* r = out.AppendRecord();
+  // Sets in *r the per-datagram fields every protocol sets (protocol,
+  // exporter, exporter_port, timestamp_arrival).
+  void SetDatagramFields(ExportProtocol protocol, FlowRecord* r) const {
     r->protocol = protocol;
     r->exporter = datagram.exporter.address;
     r->exporter_port = datagram.exporter.port;
     r->fields.set(FlowField::kExporterPort);
     r->timestamp_arrival = datagram.arrival_ns;
+  }
+  // Appends a record with the per-datagram fields set. Decoders that append
+  // many records sharing more than these build a prototype with
+  // SetDatagramFields and use RecordBatch::AppendRecord(prototype) instead.
+  FlowRecord* NewRecord(ExportProtocol protocol) {
+    FlowRecord* r = out.AppendRecord();
+    SetDatagramFields(protocol, r);
     return r;
   }
 };

@@ -104,7 +104,7 @@ struct Scratch {
   uint64_t sys_init_ms = 0;
   uint64_t packet_interval = 0;
   uint64_t packet_space = 0;
-  std::span<const uint8_t> packet_section;  // IE 315 / v9 104
+  std::span<const uint8_t> packet_section;    // IE 315 / v9 104
   const uint8_t* exporter_address = nullptr;  // IE 130/131, non-zero
   uint8_t exporter_address_len = 0;
 };
@@ -133,10 +133,13 @@ inline uint64_t LoadUint(const uint8_t* p, size_t n) {
   }
 }
 
+// One step. Always inlined into the record loops: as a call per field, the
+// call, spills and reloads cost more than the field's work.
 template <bool kCustoms>
-inline void Apply(const FieldStep& s, const uint8_t* p, size_t len,
-                  FlowRecord* r, RecordBatch* batch, Scratch* sc,
-                  RecordIssues* issues) {
+[[gnu::always_inline]] inline void Apply(const FieldStep& s, const uint8_t* p,
+                                         size_t len, FlowRecord* r,
+                                         RecordBatch* batch, Scratch* sc,
+                                         RecordIssues* issues) {
   switch (s.op) {
     case FieldOp::kSkip:
       break;
@@ -327,8 +330,11 @@ void TrimLabelStack(uint8_t slots, FlowRecord* r) {
   if (n == 0) r->fields.clear(FlowField::kMplsLabels);
 }
 
-void Finish(const FieldProgram& prog, const RecordTimeBase& time,
-            const Scratch& sc, FlowRecord* r, RecordIssues* issues) {
+// The record-independent part: what every record of the template carries
+// whatever its bytes. No field step writes these members, so setting them
+// before the fields (in a prototype) or after gives the same record.
+void SetProgramDefaults(const FieldProgram& prog, const RecordTimeBase& time,
+                        FlowRecord* r) {
   r->kind = prog.kind;
   r->template_id = prog.template_id;
   OrFields(&r->fields, prog.fields);
@@ -336,7 +342,13 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
     r->timestamp_export = time.export_time_ns;
     r->fields.set(FlowField::kTimestampExport);
   }
-  const uint32_t flags = prog.flags;
+  if (prog.flags & FieldProgram::kDefaultFlows) r->flows = 1;
+}
+
+// The per-record work after the fields.
+void Finish(const FieldProgram& prog, const RecordTimeBase& time,
+            const Scratch& sc, FlowRecord* r, RecordIssues* issues) {
+  const uint32_t flags = prog.flags & ~uint32_t{FieldProgram::kDefaultFlows};
   if (flags == 0 && prog.mpls_label_count == 0) return;
   if (prog.mpls_label_count > 0) TrimLabelStack(prog.mpls_label_count, r);
   if ((flags & FieldProgram::kExporterAddress) && sc.exporter_address &&
@@ -381,7 +393,6 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
       r->fields.set(FlowField::kIpVersion);
     }
   }
-  if (flags & FieldProgram::kDefaultFlows) r->flows = 1;
   if (flags & FieldProgram::kCheckTimes) {
     // An absolute time of 0 (1970) is an exporter's way of not filling the
     // field (nProbe, some IPFIX exporters): the record has no such time.
@@ -632,9 +643,21 @@ bool Run(const FieldProgram& prog, ByteReader* set, RecordBatch* batch,
 
 }  // namespace
 
+void PrepareRecordPrototype(const Template& tmpl, const RecordTimeBase& time,
+                            FlowRecord* prototype) {
+  SetProgramDefaults(tmpl.program(), time, prototype);
+}
+
 bool DecodeDataRecord(const Template& tmpl, const RecordTimeBase& time,
                       ByteReader* set, RecordBatch* batch, FlowRecord* record,
                       RecordIssues* issues) {
+  SetProgramDefaults(tmpl.program(), time, record);
+  return DecodeDataRecordFields(tmpl, time, set, batch, record, issues);
+}
+
+bool DecodeDataRecordFields(const Template& tmpl, const RecordTimeBase& time,
+                            ByteReader* set, RecordBatch* batch,
+                            FlowRecord* record, RecordIssues* issues) {
   const FieldProgram& prog = tmpl.program();
   Scratch sc;
   const bool ok = prog.has_customs

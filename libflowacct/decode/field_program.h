@@ -151,6 +151,20 @@ bool DecodeDataRecord(const Template& tmpl, const RecordTimeBase& time,
                       ByteReader* set, RecordBatch* batch, FlowRecord* record,
                       RecordIssues* issues);
 
+// The two halves of DecodeDataRecord, for callers that decode many records
+// of one template (the set walker): PrepareRecordPrototype sets in
+// *prototype what every record of `tmpl` carries whatever its bytes (kind,
+// template_id, the template's field bits, the export time when the record
+// has none, flows = 1 when the template has no flow count), once per set;
+// DecodeDataRecordFields then does the per-record work on a record that
+// starts as a copy of that prototype (same `tmpl` and `time`), with the
+// contract of DecodeDataRecord.
+void PrepareRecordPrototype(const Template& tmpl, const RecordTimeBase& time,
+                            FlowRecord* prototype);
+bool DecodeDataRecordFields(const Template& tmpl, const RecordTimeBase& time,
+                            ByteReader* set, RecordBatch* batch,
+                            FlowRecord* record, RecordIssues* issues);
+
 }  // namespace flowacct::internal
 
 #endif  // FLOWACCT_LIBFLOWACCT_DECODE_FIELD_PROGRAM_H_

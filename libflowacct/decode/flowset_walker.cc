@@ -37,6 +37,10 @@ void Reject(FlowSetMessage& m, uint16_t template_id, DecodeError reason) {
 // released from the pending buffer (its records keep the source port and
 // arrival time of the datagram that carried them). Returns the number of
 // records decoded; *complete is false when records were lost (overrun).
+//
+// Everything the records of the set share (exporter, arrival, header
+// fields, and for most flow templates the sampling rate) is filled once into
+// a prototype; each record starts as a copy of it.
 size_t DecodeRecords(DecodeContext& ctx, const Template& tmpl, uint32_t domain,
                      const PendingSet& meta, ByteReader body, bool late,
                      bool* complete) {
@@ -44,16 +48,41 @@ size_t DecodeRecords(DecodeContext& ctx, const Template& tmpl, uint32_t domain,
   // A template never has a zero minimum length (Template::Create refuses
   // it, NF-9), but a loop that might not advance is guarded anyway.
   const size_t min_len = std::max<size_t>(1, tmpl.min_record_length());
+  const FieldProgram& prog = tmpl.program();
   SamplingTable& sampling = ctx.state.flowsets->sampling();
   const IpAddress& exporter = ctx.datagram.exporter.address;
-  const bool options = tmpl.kind() == Template::Kind::kOptions;
+  const bool options = tmpl.kind() == Template::Kind::kOptions ||
+                       prog.kind == RecordKind::kOptions;
+
+  FlowRecord proto;
+  ctx.SetDatagramFields(tmpl.protocol(), &proto);
+  if (late) {
+    proto.exporter_port = meta.exporter_port;
+    proto.timestamp_arrival = meta.arrival_ns;
+  }
+  proto.observation_domain = domain;
+  proto.fields.set(FlowField::kObservationDomain);
+  proto.export_seqno = meta.export_seqno;
+  proto.fields.set(FlowField::kExportSeqno);
+  proto.timestamp_export = meta.time.export_time_ns;
+  proto.fields.set(FlowField::kTimestampExport);
+  PrepareRecordPrototype(tmpl, meta.time, &proto);
+  // Flow records that carry neither a sampler id nor a rate of their own
+  // all get the same rate from the table (which flow data does not change):
+  // look it up once for the set.
+  const bool per_record_sampling = prog.fields.has(FlowField::kSamplerId) ||
+                                   prog.fields.has(FlowField::kSamplingRate);
+  if (!options && !per_record_sampling) {
+    sampling.Apply(exporter, domain, &proto);
+  }
+
   size_t n = 0;
   while (body.remaining() >= min_len) {
     const size_t before = body.remaining();
-    FlowRecord* r = ctx.NewRecord(tmpl.protocol());
+    FlowRecord* r = ctx.out.AppendRecord(proto);
     RecordIssues issues;
     const bool ok =
-        DecodeDataRecord(tmpl, meta.time, &body, &ctx.out, r, &issues);
+        DecodeDataRecordFields(tmpl, meta.time, &body, &ctx.out, r, &issues);
     if (!ok || body.remaining() >= before) {
       ctx.out.PopRecord();
       // Padding after variable-length records (peers.md Q9): zero bytes,
@@ -63,34 +92,27 @@ size_t DecodeRecords(DecodeContext& ctx, const Template& tmpl, uint32_t domain,
         ctx.Count(DecodeError::kVarLenOverrun);
         *complete = false;
       }
-      return n;
+      break;
     }
-    if (late) {
-      r->exporter_port = meta.exporter_port;
-      r->timestamp_arrival = meta.arrival_ns;
-    }
-    r->observation_domain = domain;
-    r->fields.set(FlowField::kObservationDomain);
-    r->export_seqno = meta.export_seqno;
-    r->fields.set(FlowField::kExportSeqno);
-    r->timestamp_export = meta.time.export_time_ns;
-    r->fields.set(FlowField::kTimestampExport);
     if (issues.field_length) ctx.Count(DecodeError::kFieldLength);
     if (issues.time_anomaly) ctx.Count(DecodeError::kTimeAnomaly);
-    if (options || r->kind == RecordKind::kOptions) {
+    if (options) {
       r->kind = RecordKind::kOptions;
-      ++ctx.exporter_stats.options_records;
       sampling.LearnFromOptions(exporter, domain, *r);
-    } else {
-      ++ctx.exporter_stats.records;
+    } else if (per_record_sampling) {
       sampling.Apply(exporter, domain, r);
     }
-    if (late) ++ctx.exporter_stats.pending_records;
     ++n;
   }
   // Bytes shorter than the smallest record are padding (RFC 7011 §3.3.1;
   // NF-21), whatever their value: peers.md Q9/Q11 pad by up to 36 bytes, and
   // real exporters leave non-zero padding (ipfixcol2's example capture).
+  if (options) {
+    ctx.exporter_stats.options_records += n;
+  } else {
+    ctx.exporter_stats.records += n;
+  }
+  if (late) ctx.exporter_stats.pending_records += n;
   return n;
 }
 

@@ -18,7 +18,11 @@ FlowRecord* RecordBatch::AppendRecord() { return &records_.emplace_back(); }
 
 void RecordBatch::PopRecord() {
   if (records_.empty()) return;
-  customs_.resize(records_.back().custom_begin);
+  // A record without customs has no range of its own (custom_begin is not
+  // meaningful): only drop the values the popped record added.
+  if (records_.back().custom_count != 0) {
+    customs_.resize(records_.back().custom_begin);
+  }
   records_.pop_back();
 }
 
