@@ -967,7 +967,8 @@ def check_file(row, corpus, flowacct, ours_override=None, extra_args=()):
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False,
             timeout=600).stdout.decode("utf-8", "replace")
         got = [int(m) for m in re.findall(
-            r"^\s+%s\s+(\d+)\s*$" % re.escape(counter), summary, re.M)]
+            r"^\s+%s(?:\s+\(\w+\))?\s+(\d+)\s*$" % re.escape(counter),
+            summary, re.M)]
         if sum(got) != value:
             report("#summary", "--summary-only: %s = %s, expected %d" % (
                 counter, sum(got) if got else "<not printed>", value))
