@@ -1,8 +1,11 @@
 #include "libflowacct/decode/field_program.h"
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "flowacct/model/primitive_registry.h"
 
@@ -414,6 +417,106 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
   }
 }
 
+// The copy kind of a compiled step, if it is a plain store.
+std::optional<CopyKind> CopyKindOf(const FieldStep& s) {
+  if (s.custom != kNoCustom) return std::nullopt;
+  switch (s.op) {
+    case FieldOp::kU8From1:
+      return CopyKind::kU8From1;
+    case FieldOp::kU16:
+      if (s.length == 1) return CopyKind::kU16From1;
+      return std::nullopt;
+    case FieldOp::kU16From2:
+      return CopyKind::kU16From2;
+    case FieldOp::kU32:
+      if (s.length == 2) return CopyKind::kU32From2;
+      return std::nullopt;
+    case FieldOp::kU32From4:
+      return CopyKind::kU32From4;
+    case FieldOp::kU64From4:
+      return CopyKind::kU64From4;
+    case FieldOp::kU64From8:
+      return CopyKind::kU64From8;
+    case FieldOp::kIpv4:
+      if (s.aux == 0) return CopyKind::kIpv4;
+      return std::nullopt;
+    case FieldOp::kIpv6:
+      if (s.aux == 0) return CopyKind::kIpv6;
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+// Byte offset in FlowRecord of the member `m` names, or -1 for none.
+ptrdiff_t MemberOffset(const MemberRef& m) {
+  static const FlowRecord probe{};
+  const auto at = [](const void* p) {
+    return static_cast<const char*>(p) - reinterpret_cast<const char*>(&probe);
+  };
+  switch (m.kind) {
+    case MemberRef::Kind::kNone:
+      return -1;
+    case MemberRef::Kind::kU8:
+      return at(&(probe.*m.u8));
+    case MemberRef::Kind::kU16:
+      return at(&(probe.*m.u16));
+    case MemberRef::Kind::kU32:
+      return at(&(probe.*m.u32));
+    case MemberRef::Kind::kU64:
+      return at(&(probe.*m.u64));
+    case MemberRef::Kind::kI64:
+      return at(&(probe.*m.i64));
+    case MemberRef::Kind::kIp:
+      return at(&(probe.*m.ip));
+    case MemberRef::Kind::kMac:
+      return at(&(probe.*m.mac));
+    case MemberRef::Kind::kRef:
+      return at(&(probe.*m.ref));
+    case MemberRef::Kind::kRd:
+      return at(&(probe.*m.rd));
+  }
+  return -1;
+}
+
+// Moves the plain stores of an all-fixed program from `steps` into
+// `copies` (see FieldProgram::copies), when reordering them cannot change
+// the record: no other step writes a member a copy writes.
+void GroupCopies(FieldProgram* prog) {
+  if (prog->variable_length || prog->has_customs) return;
+  std::vector<ptrdiff_t> written;  // members written by any step
+  bool icmp_pair = false;          // kIcmpTypeCode writes two members
+  for (const FieldStep& s : prog->steps) {
+    if (s.op == FieldOp::kIcmpTypeCode) icmp_pair = true;
+    if (s.op == FieldOp::kSkip || s.op == FieldOp::kBadLength) continue;
+    const ptrdiff_t m = MemberOffset(s.member);
+    if (m >= 0) written.push_back(m);
+  }
+  const ptrdiff_t icmp_type = offsetof(FlowRecord, icmp_type);
+  const ptrdiff_t icmp_code = offsetof(FlowRecord, icmp_code);
+  for (const FieldStep& s : prog->steps) {
+    if (!CopyKindOf(s)) continue;
+    const ptrdiff_t m = MemberOffset(s.member);
+    if (std::count(written.begin(), written.end(), m) != 1) return;
+    if (icmp_pair && (m == icmp_type || m == icmp_code)) return;
+  }
+  std::vector<FieldStep> rest;
+  std::array<std::vector<FieldCopy>, kCopyKindCount> by_kind;
+  for (const FieldStep& s : prog->steps) {
+    if (const std::optional<CopyKind> k = CopyKindOf(s)) {
+      by_kind[static_cast<int>(*k)].push_back(FieldCopy{s.offset, s.member});
+    } else {
+      rest.push_back(s);
+    }
+  }
+  for (int k = 0; k < kCopyKindCount; ++k) {
+    prog->copies.insert(prog->copies.end(), by_kind[k].begin(),
+                        by_kind[k].end());
+    prog->copies_end[k] = static_cast<uint32_t>(prog->copies.size());
+  }
+  prog->steps = std::move(rest);
+}
+
 }  // namespace
 
 void CompileFieldProgram(uint16_t template_id, bool options,
@@ -574,6 +677,7 @@ void CompileFieldProgram(uint16_t template_id, bool options,
     if (tf.length != kVariableLength) offset += tf.length;
   }
   prog.record_length = prog.variable_length ? 0 : offset;
+  GroupCopies(&prog);
   if (prog.mpls_label_count > 0) prog.fields.set(FlowField::kMplsLabels);
 
   // Sampling from 305/306 only when neither 34 nor 50 is present.
@@ -604,6 +708,46 @@ void CompileFieldProgram(uint16_t template_id, bool options,
 
 namespace {
 
+// The stores of FieldProgram::copies, one loop per kind.
+inline void RunCopies(const FieldProgram& prog, const uint8_t* base,
+                      FlowRecord* r) {
+  // Locals, not reloads: the uint8_t stores may alias `prog` as far as the
+  // compiler knows.
+  const FieldCopy* const copies = prog.copies.data();
+  const std::array<uint32_t, kCopyKindCount> ends = prog.copies_end;
+  const FieldCopy* c = copies;
+  const auto end = [&](CopyKind k) {
+    return copies + ends[static_cast<int>(k)];
+  };
+  for (const FieldCopy* e = end(CopyKind::kU8From1); c != e; ++c) {
+    r->*c->member.u8 = base[c->offset];
+  }
+  for (const FieldCopy* e = end(CopyKind::kU16From1); c != e; ++c) {
+    r->*c->member.u16 = base[c->offset];
+  }
+  for (const FieldCopy* e = end(CopyKind::kU16From2); c != e; ++c) {
+    r->*c->member.u16 = LoadBe16(base + c->offset);
+  }
+  for (const FieldCopy* e = end(CopyKind::kU32From2); c != e; ++c) {
+    r->*c->member.u32 = LoadBe16(base + c->offset);
+  }
+  for (const FieldCopy* e = end(CopyKind::kU32From4); c != e; ++c) {
+    r->*c->member.u32 = LoadBe32(base + c->offset);
+  }
+  for (const FieldCopy* e = end(CopyKind::kU64From4); c != e; ++c) {
+    r->*c->member.u64 = LoadBe32(base + c->offset);
+  }
+  for (const FieldCopy* e = end(CopyKind::kU64From8); c != e; ++c) {
+    r->*c->member.u64 = LoadBe64(base + c->offset);
+  }
+  for (const FieldCopy* e = end(CopyKind::kIpv4); c != e; ++c) {
+    (r->*c->member.ip).AssignV4Bytes(base + c->offset);
+  }
+  for (const FieldCopy* e = end(CopyKind::kIpv6); c != e; ++c) {
+    (r->*c->member.ip).AssignV6Bytes(base + c->offset);
+  }
+}
+
 template <bool kCustoms>
 bool Run(const FieldProgram& prog, ByteReader* set, RecordBatch* batch,
          FlowRecord* record, Scratch* sc, RecordIssues* issues) {
@@ -611,6 +755,7 @@ bool Run(const FieldProgram& prog, ByteReader* set, RecordBatch* batch,
     // Fast path: every offset is known; one bounds check per record.
     if (set->remaining() < prog.record_length) return false;
     const uint8_t* base = set->data();
+    RunCopies(prog, base, record);
     for (const FieldStep& s : prog.steps) {
       Apply<kCustoms>(s, base + s.offset, s.length, record, batch, sc, issues);
     }

@@ -14,6 +14,7 @@
 #ifndef FLOWACCT_LIBFLOWACCT_DECODE_FIELD_PROGRAM_H_
 #define FLOWACCT_LIBFLOWACCT_DECODE_FIELD_PROGRAM_H_
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -99,6 +100,30 @@ struct FieldStep {
   MemberRef member;             // target member
 };
 
+// A fixed-offset field stored into a record member as is (exact-width
+// unsigned integer or address), run without a per-field switch. See
+// FieldProgram::copies.
+struct FieldCopy {
+  uint16_t offset = 0;  // in the record
+  MemberRef member;     // target member, of the copy's kind
+};
+
+// The kinds of FieldCopy, in the order FieldProgram::copies is grouped by:
+// wire width -> member width.
+enum class CopyKind : uint8_t {
+  kU8From1,
+  kU16From1,
+  kU16From2,
+  kU32From2,
+  kU32From4,
+  kU64From4,
+  kU64From8,
+  kIpv4,
+  kIpv6,
+  kCount,  // not a kind
+};
+inline constexpr int kCopyKindCount = static_cast<int>(CopyKind::kCount);
+
 // A template compiled for DecodeDataRecord. Built by CompileFieldProgram,
 // immutable afterwards.
 struct FieldProgram {
@@ -116,8 +141,15 @@ struct FieldProgram {
   };
 
   // Every field of a template with variable-length fields (kSkip included,
-  // to advance); for all-fixed templates only the steps that do something.
+  // to advance); for all-fixed templates only the steps that do something
+  // and are not in `copies`.
   std::vector<FieldStep> steps;
+  // All-fixed templates without custom primitives in which no two steps
+  // write the same member (the usual case, so the order of the stores does
+  // not matter): the plain stores, grouped by kind and run before `steps`.
+  // Kind k occupies copies[copies_end[k - 1] (0 for k = 0), copies_end[k]).
+  std::vector<FieldCopy> copies;
+  std::array<uint32_t, kCopyKindCount> copies_end{};
   bool variable_length = false;
   uint32_t record_length = 0;  // fixed templates: bytes per record
   RecordKind kind = RecordKind::kFlow;
