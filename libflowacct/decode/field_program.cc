@@ -479,11 +479,14 @@ ptrdiff_t MemberOffset(const MemberRef& m) {
   return -1;
 }
 
-// Moves the plain stores of an all-fixed program from `steps` into
-// `copies` (see FieldProgram::copies), when reordering them cannot change
-// the record: no other step writes a member a copy writes.
+// Moves the plain stores with known offsets (all fields of an all-fixed
+// program, the fixed prefix of a variable-length one) from `steps` into
+// `copies` (see FieldProgram::copies), when running them first cannot
+// change the record: no other step writes a member a copy writes.
 void GroupCopies(FieldProgram* prog) {
-  if (prog->variable_length || prog->has_customs) return;
+  if (prog->has_customs) return;
+  const size_t known =
+      prog->variable_length ? prog->fixed_prefix_steps : prog->steps.size();
   std::vector<ptrdiff_t> written;  // members written by any step
   bool icmp_pair = false;          // kIcmpTypeCode writes two members
   for (const FieldStep& s : prog->steps) {
@@ -494,21 +497,27 @@ void GroupCopies(FieldProgram* prog) {
   }
   const ptrdiff_t icmp_type = offsetof(FlowRecord, icmp_type);
   const ptrdiff_t icmp_code = offsetof(FlowRecord, icmp_code);
-  for (const FieldStep& s : prog->steps) {
+  for (size_t i = 0; i < known; ++i) {
+    const FieldStep& s = prog->steps[i];
     if (!CopyKindOf(s)) continue;
     const ptrdiff_t m = MemberOffset(s.member);
     if (std::count(written.begin(), written.end(), m) != 1) return;
     if (icmp_pair && (m == icmp_type || m == icmp_code)) return;
   }
   std::vector<FieldStep> rest;
+  uint32_t known_rest = 0;  // steps of the fixed prefix left in `rest`
   std::array<std::vector<FieldCopy>, kCopyKindCount> by_kind;
-  for (const FieldStep& s : prog->steps) {
-    if (const std::optional<CopyKind> k = CopyKindOf(s)) {
+  for (size_t i = 0; i < prog->steps.size(); ++i) {
+    const FieldStep& s = prog->steps[i];
+    const std::optional<CopyKind> k = i < known ? CopyKindOf(s) : std::nullopt;
+    if (k) {
       by_kind[static_cast<int>(*k)].push_back(FieldCopy{s.offset, s.member});
     } else {
       rest.push_back(s);
+      if (i < known) ++known_rest;
     }
   }
+  if (prog->variable_length) prog->fixed_prefix_steps = known_rest;
   for (int k = 0; k < kCopyKindCount; ++k) {
     prog->copies.insert(prog->copies.end(), by_kind[k].begin(),
                         by_kind[k].end());
@@ -575,6 +584,7 @@ void CompileFieldProgram(uint16_t template_id, bool options,
   std::vector<const InformationElement*> seen_unkeyed;  // 160, 305, ...
   std::vector<uint16_t> used_customs;
   uint32_t offset = 0;
+  bool in_fixed_prefix = true;  // no variable-length field yet
   bool packet_interval = false;
   for (size_t i = 0; i < n; ++i) {
     const TemplateField& tf = fields[i];
@@ -670,8 +680,15 @@ void CompileFieldProgram(uint16_t template_id, bool options,
         break;
       }
     }
-    if (prog.variable_length || step.op != FieldOp::kSkip ||
-        step.custom != kNoCustom) {
+    if (tf.length == kVariableLength && in_fixed_prefix) {
+      in_fixed_prefix = false;
+      prog.fixed_prefix_length = offset;
+      prog.fixed_prefix_steps = static_cast<uint32_t>(prog.steps.size());
+    }
+    // Skipped fields are only needed to advance past them after the fixed
+    // prefix of a variable-length template.
+    if ((prog.variable_length && !in_fixed_prefix) ||
+        step.op != FieldOp::kSkip || step.custom != kNoCustom) {
       prog.steps.push_back(step);
     }
     if (tf.length != kVariableLength) offset += tf.length;
@@ -748,22 +765,28 @@ inline void RunCopies(const FieldProgram& prog, const uint8_t* base,
   }
 }
 
+// Templates with variable-length fields. Out of line so that the fixed
+// path's loop keeps its registers.
 template <bool kCustoms>
-bool Run(const FieldProgram& prog, ByteReader* set, RecordBatch* batch,
-         FlowRecord* record, Scratch* sc, RecordIssues* issues) {
-  if (!prog.variable_length) {
-    // Fast path: every offset is known; one bounds check per record.
-    if (set->remaining() < prog.record_length) return false;
-    const uint8_t* base = set->data();
-    RunCopies(prog, base, record);
-    for (const FieldStep& s : prog.steps) {
-      Apply<kCustoms>(s, base + s.offset, s.length, record, batch, sc, issues);
-    }
-    set->Skip(prog.record_length);
-    return true;
+[[gnu::noinline]] bool RunVariable(const FieldProgram& prog, ByteReader* set,
+                                   RecordBatch* batch, FlowRecord* record,
+                                   Scratch* sc, RecordIssues* issues) {
+  // The fields before the first variable-length one: known offsets, one
+  // bounds check.
+  if (set->remaining() < prog.fixed_prefix_length) return false;
+  const uint8_t* base = set->data();
+  RunCopies(prog, base, record);
+  const FieldStep* step = prog.steps.data();
+  const FieldStep* const prefix_end = step + prog.fixed_prefix_steps;
+  for (; step != prefix_end; ++step) {
+    Apply<kCustoms>(*step, base + step->offset, step->length, record, batch, sc,
+                    issues);
   }
   ByteReader r = *set;
-  for (const FieldStep& s : prog.steps) {
+  r.Skip(prog.fixed_prefix_length);
+  const FieldStep* const end = prog.steps.data() + prog.steps.size();
+  for (; step != end; ++step) {
+    const FieldStep& s = *step;
     size_t len = s.length;
     if (s.length == kVariableLength) {
       // RFC 7011 §7: one length byte, or 255 then a 2-byte length.
@@ -783,6 +806,23 @@ bool Run(const FieldProgram& prog, ByteReader* set, RecordBatch* batch,
     Apply<kCustoms>(s, v.data(), len, record, batch, sc, issues);
   }
   *set = r;
+  return true;
+}
+
+template <bool kCustoms>
+bool Run(const FieldProgram& prog, ByteReader* set, RecordBatch* batch,
+         FlowRecord* record, Scratch* sc, RecordIssues* issues) {
+  if (prog.variable_length) {
+    return RunVariable<kCustoms>(prog, set, batch, record, sc, issues);
+  }
+  // Every offset is known; one bounds check per record.
+  if (set->remaining() < prog.record_length) return false;
+  const uint8_t* base = set->data();
+  RunCopies(prog, base, record);
+  for (const FieldStep& s : prog.steps) {
+    Apply<kCustoms>(s, base + s.offset, s.length, record, batch, sc, issues);
+  }
+  set->Skip(prog.record_length);
   return true;
 }
 

@@ -141,9 +141,15 @@ struct FieldProgram {
   };
 
   // Every field of a template with variable-length fields (kSkip included,
-  // to advance); for all-fixed templates only the steps that do something
-  // and are not in `copies`.
+  // to advance) except skipped ones before the first variable-length field;
+  // for all-fixed templates only the steps that do something and are not in
+  // `copies`.
   std::vector<FieldStep> steps;
+  // Templates with variable-length fields: the fields before the first of
+  // them have known offsets, are bounds-checked once per record and take
+  // the first fixed_prefix_steps steps.
+  uint32_t fixed_prefix_length = 0;
+  uint32_t fixed_prefix_steps = 0;
   // All-fixed templates without custom primitives in which no two steps
   // write the same member (the usual case, so the order of the stores does
   // not matter): the plain stores, grouped by kind and run before `steps`.

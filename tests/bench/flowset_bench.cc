@@ -1,7 +1,8 @@
 // v9/IPFIX data record throughput: DecodeDataRecord on a typical 18-field
 // template (IPv4 5-tuple, tos, tcp flags, interfaces, ASes, masks, next hop,
 // bytes, packets, first/last switched), whole datagrams of 25 such records
-// through flowacct::Decoder with the template already learnt, and
+// through flowacct::Decoder with the template already learnt (also with a
+// variable-length interfaceName added, the general decode path), and
 // TemplateCache::Find. The batch is reused (cleared), as in the pipeline.
 
 #include <cstdint>
@@ -55,6 +56,19 @@ void AppendTemplateRecord(BytesBuilder* b) {
   for (const auto& f : kFields) b->U16(f[0]).U16(f[1]);
 }
 
+// The same template plus interfaceName (IE 82) as a variable-length field
+// (RFC 7011 §7), which makes every record take the general per-field path.
+void AppendVarLenTemplateRecord(BytesBuilder* b) {
+  b->U16(kTemplateId).U16(std::size(kFields) + 1);
+  for (const auto& f : kFields) b->U16(f[0]).U16(f[1]);
+  b->U16(82).U16(65535);
+}
+
+void AppendVarLenRecord(BytesBuilder* b, uint32_t i) {
+  AppendRecord(b, i);
+  b->U8(8).Str("ge-0/0/1");
+}
+
 // A v9 datagram (RFC 3954 §5): header, optional template flowset, data.
 std::vector<uint8_t> V9Datagram(bool with_template) {
   BytesBuilder b;
@@ -75,18 +89,28 @@ std::vector<uint8_t> V9Datagram(bool with_template) {
 }
 
 // An IPFIX message (RFC 7011 §3): header, optional template set, data.
-std::vector<uint8_t> IpfixMessage(bool with_template) {
+std::vector<uint8_t> IpfixMessage(bool with_template, bool var_len = false) {
   BytesBuilder b;
   b.U16(10).U16(0).U32(1'700'000'000).U32(0).U32(0);
   if (with_template) {
     const size_t at = b.Mark();
     b.U16(2).U16(0);
-    AppendTemplateRecord(&b);
+    if (var_len) {
+      AppendVarLenTemplateRecord(&b);
+    } else {
+      AppendTemplateRecord(&b);
+    }
     b.PatchU16(at + 2, b.size() - at);
   }
   const size_t at = b.Mark();
   b.U16(kTemplateId).U16(0);
-  for (int i = 0; i < kRecordsPerDatagram; ++i) AppendRecord(&b, i);
+  for (int i = 0; i < kRecordsPerDatagram; ++i) {
+    if (var_len) {
+      AppendVarLenRecord(&b, i);
+    } else {
+      AppendRecord(&b, i);
+    }
+  }
   b.PatchU16(at + 2, b.size() - at);
   b.PatchU16(2, b.size());
   return b.Take();
@@ -125,16 +149,17 @@ void BM_DecodeDataRecord(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeDataRecord);
 
-void DecodeDatagrams(benchmark::State& state, bool ipfix) {
+void DecodeDatagrams(benchmark::State& state, bool ipfix,
+                     bool var_len = false) {
   auto decoder = Decoder::Create(DecoderOptions{}, nullptr);
   if (!decoder.ok()) {
     state.SkipWithError("Decoder::Create failed");
     return;
   }
   const std::vector<uint8_t> learn =
-      ipfix ? IpfixMessage(true) : V9Datagram(true);
+      ipfix ? IpfixMessage(true, var_len) : V9Datagram(true);
   const std::vector<uint8_t> data =
-      ipfix ? IpfixMessage(false) : V9Datagram(false);
+      ipfix ? IpfixMessage(false, var_len) : V9Datagram(false);
   const Endpoint exporter{IpAddress::V4(0xC0000201), 2055};
   const int64_t now = int64_t{1'700'000'000} * 1'000'000'000;
   RecordBatch batch(64);
@@ -163,6 +188,11 @@ void BM_DecodeIpfixDatagram(benchmark::State& state) {
   DecodeDatagrams(state, true);
 }
 BENCHMARK(BM_DecodeIpfixDatagram);
+
+void BM_DecodeIpfixVarLenDatagram(benchmark::State& state) {
+  DecodeDatagrams(state, true, /*var_len=*/true);
+}
+BENCHMARK(BM_DecodeIpfixVarLenDatagram);
 
 void BM_TemplateCacheFind(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));

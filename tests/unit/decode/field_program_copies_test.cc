@@ -1,8 +1,8 @@
 // Tests for the copy fast path of all-fixed field programs
 // (FieldProgram::copies): which steps are grouped, when grouping is refused,
 // and that a grouped program decodes exactly what the general per-step path
-// decodes. The reference is the same template with one variable-length
-// field appended, which always runs the general path.
+// decodes. The reference is the same template after a variable-length
+// field, which runs every field through the general per-field loop.
 
 #include <memory>
 #include <vector>
@@ -52,22 +52,13 @@ FlowRecord DecodeOne(const Template& t, const std::vector<uint8_t>& bytes) {
   return *r;
 }
 
-// Decodes `record` with `fields` (expected to use the copy path) and with
-// `fields` + a variable-length field (general path), and compares.
-void CheckSameAsGeneralPath(const std::vector<TemplateField>& fields,
-                            const std::vector<uint8_t>& record) {
-  std::vector<TemplateField> vlen = fields;
-  vlen.push_back(F(kInterfaceName, kVariableLength));
-  std::vector<uint8_t> vlen_record = record;
-  vlen_record.push_back(2);  // RFC 7011 §7 short length form
-  vlen_record.push_back('x');
-  vlen_record.push_back('y');
-
-  const FlowRecord a = DecodeOne(*Make(fields), record);
-  const FlowRecord b = DecodeOne(*Make(vlen), vlen_record);
+void CheckSame(const FlowRecord& a, const FlowRecord& b) {
+  // The variable-length interfaceName is not in every variant.
+  FieldSet a_fields = a.fields;
   FieldSet b_fields = b.fields;
+  a_fields.clear(FlowField::kInIfaceName);
   b_fields.clear(FlowField::kInIfaceName);
-  CHECK(a.fields == b_fields);
+  CHECK(a_fields == b_fields);
   CHECK(a.src_host == b.src_host);
   CHECK(a.dst_host == b.dst_host);
   CHECK(a.ip_next_hop == b.ip_next_hop);
@@ -90,6 +81,35 @@ void CheckSameAsGeneralPath(const std::vector<TemplateField>& fields,
   CHECK(a.ip_version == b.ip_version);
   CHECK(a.timestamp_start == b.timestamp_start);
   CHECK(a.timestamp_end == b.timestamp_end);
+}
+
+// Decodes `record` with `fields` (all fixed: copies + steps), with a
+// variable-length field appended (fixed prefix: copies + steps, then the
+// general loop) and with it prepended (no fixed prefix: every field through
+// the general loop, the reference), and compares.
+void CheckSameAsGeneralPath(const std::vector<TemplateField>& fields,
+                            const std::vector<uint8_t>& record) {
+  const TemplateField vlen_field = F(kInterfaceName, kVariableLength);
+  const std::vector<uint8_t> vlen_value = {2, 'x', 'y'};  // RFC 7011 §7
+
+  std::vector<TemplateField> vlen_last = fields;
+  vlen_last.push_back(vlen_field);
+  std::vector<uint8_t> vlen_last_record = record;
+  vlen_last_record.insert(vlen_last_record.end(), vlen_value.begin(),
+                          vlen_value.end());
+
+  std::vector<TemplateField> vlen_first = {vlen_field};
+  vlen_first.insert(vlen_first.end(), fields.begin(), fields.end());
+  std::vector<uint8_t> vlen_first_record = vlen_value;
+  vlen_first_record.insert(vlen_first_record.end(), record.begin(),
+                           record.end());
+
+  auto general = Make(vlen_first);
+  REQUIRE(general->program().fixed_prefix_steps == 0);
+  REQUIRE(general->program().fixed_prefix_length == 0);
+  const FlowRecord reference = DecodeOne(*general, vlen_first_record);
+  CheckSame(DecodeOne(*Make(fields), record), reference);
+  CheckSame(DecodeOne(*Make(vlen_last), vlen_last_record), reference);
 }
 
 TEST_CASE("Typical 18-field v9 template: plain stores become copies",
