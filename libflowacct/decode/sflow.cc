@@ -178,8 +178,8 @@ class SflowDecoder {
   // fixed part.
   bool RawHeader(ByteReader rec, FlowRecord* r);
   bool EthernetData(ByteReader rec, FlowRecord* r);
-  bool Ipv4Data(ByteReader rec, FlowRecord* r);
-  bool Ipv6Data(ByteReader rec, FlowRecord* r);
+  // sampled_ipv4 (v6 false) or sampled_ipv6 (v6 true).
+  bool IpData(ByteReader rec, bool v6, FlowRecord* r);
   bool ExtendedSwitch(ByteReader rec, FlowRecord* r);
   bool ExtendedRouter(ByteReader rec, FlowRecord* r);
   // Counts its own errors.
@@ -290,10 +290,10 @@ void SflowDecoder::FlowSample(ByteReader s, bool expanded) {
         record_ok = EthernetData(rec, r);
         break;
       case kRecordIpv4:
-        record_ok = Ipv4Data(rec, r);
+        record_ok = IpData(rec, /*v6=*/false, r);
         break;
       case kRecordIpv6:
-        record_ok = Ipv6Data(rec, r);
+        record_ok = IpData(rec, /*v6=*/true, r);
         break;
       case kRecordExtendedSwitch:
         record_ok = ExtendedSwitch(rec, r);
@@ -377,56 +377,32 @@ bool SflowDecoder::EthernetData(ByteReader rec, FlowRecord* r) {
   return true;
 }
 
-bool SflowDecoder::Ipv4Data(ByteReader rec, FlowRecord* r) {
-  // sampled_ipv4: length protocol src dst src_port dst_port tcp_flags tos.
+bool SflowDecoder::IpData(ByteReader rec, bool v6, FlowRecord* r) {
+  // sampled_ipv4 / sampled_ipv6: length protocol src dst src_port dst_port
+  // tcp_flags tos|priority, with 4- or 16-byte addresses.
   uint32_t length = 0, protocol = 0, src_port = 0, dst_port = 0, flags = 0,
            tos = 0;
+  const size_t address_size = v6 ? 16 : 4;
   std::span<const uint8_t> src, dst;
   if (!rec.ReadU32(&length) || !rec.ReadU32(&protocol) ||
-      !rec.ReadBytes(4, &src) || !rec.ReadBytes(4, &dst) ||
-      !rec.ReadU32(&src_port) || !rec.ReadU32(&dst_port) ||
-      !rec.ReadU32(&flags) || !rec.ReadU32(&tos)) {
+      !rec.ReadBytes(address_size, &src) ||
+      !rec.ReadBytes(address_size, &dst) || !rec.ReadU32(&src_port) ||
+      !rec.ReadU32(&dst_port) || !rec.ReadU32(&flags) || !rec.ReadU32(&tos)) {
     return false;
   }
+  auto address = [v6](std::span<const uint8_t> b) {
+    return v6 ? IpAddress::V6Bytes(b.data()) : IpAddress::V4Bytes(b.data());
+  };
   SetIfAbsent(r, FlowField::kBytes, r->bytes, length);
-  SetIfAbsent(r, FlowField::kIpVersion, r->ip_version, 4);
-  SetIfAbsent(r, FlowField::kEtype, r->etype, 0x0800);
+  SetIfAbsent(r, FlowField::kIpVersion, r->ip_version, v6 ? 6 : 4);
+  SetIfAbsent(r, FlowField::kEtype, r->etype, v6 ? 0x86DD : 0x0800);
   SetIfAbsent(r, FlowField::kProto, r->proto, protocol & 0xFF);
-  SetIfAbsent(r, FlowField::kSrcHost, r->src_host,
-              IpAddress::V4Bytes(src.data()));
-  SetIfAbsent(r, FlowField::kDstHost, r->dst_host,
-              IpAddress::V4Bytes(dst.data()));
+  SetIfAbsent(r, FlowField::kSrcHost, r->src_host, address(src));
+  SetIfAbsent(r, FlowField::kDstHost, r->dst_host, address(dst));
   SetIfAbsent(r, FlowField::kSrcPort, r->src_port, src_port & 0xFFFF);
   SetIfAbsent(r, FlowField::kDstPort, r->dst_port, dst_port & 0xFFFF);
   SetIfAbsent(r, FlowField::kTcpFlags, r->tcp_flags, flags & 0xFFFF);
   SetIfAbsent(r, FlowField::kTos, r->tos, tos & 0xFF);
-  return true;
-}
-
-bool SflowDecoder::Ipv6Data(ByteReader rec, FlowRecord* r) {
-  // sampled_ipv6: length protocol src(16) dst(16) src_port dst_port
-  // tcp_flags priority.
-  uint32_t length = 0, protocol = 0, src_port = 0, dst_port = 0, flags = 0,
-           priority = 0;
-  std::span<const uint8_t> src, dst;
-  if (!rec.ReadU32(&length) || !rec.ReadU32(&protocol) ||
-      !rec.ReadBytes(16, &src) || !rec.ReadBytes(16, &dst) ||
-      !rec.ReadU32(&src_port) || !rec.ReadU32(&dst_port) ||
-      !rec.ReadU32(&flags) || !rec.ReadU32(&priority)) {
-    return false;
-  }
-  SetIfAbsent(r, FlowField::kBytes, r->bytes, length);
-  SetIfAbsent(r, FlowField::kIpVersion, r->ip_version, 6);
-  SetIfAbsent(r, FlowField::kEtype, r->etype, 0x86DD);
-  SetIfAbsent(r, FlowField::kProto, r->proto, protocol & 0xFF);
-  SetIfAbsent(r, FlowField::kSrcHost, r->src_host,
-              IpAddress::V6Bytes(src.data()));
-  SetIfAbsent(r, FlowField::kDstHost, r->dst_host,
-              IpAddress::V6Bytes(dst.data()));
-  SetIfAbsent(r, FlowField::kSrcPort, r->src_port, src_port & 0xFFFF);
-  SetIfAbsent(r, FlowField::kDstPort, r->dst_port, dst_port & 0xFFFF);
-  SetIfAbsent(r, FlowField::kTcpFlags, r->tcp_flags, flags & 0xFFFF);
-  SetIfAbsent(r, FlowField::kTos, r->tos, priority & 0xFF);
   return true;
 }
 
