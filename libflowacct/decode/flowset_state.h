@@ -94,6 +94,10 @@ class FlowSetState {
   SamplingTable& sampling() { return sampling_; }
   const SamplingTable& sampling() const { return sampling_; }
 
+  // Reused storage for the field specifiers of the template record being
+  // parsed, so that template refreshes allocate nothing.
+  std::vector<TemplateField>& template_fields() { return template_fields_; }
+
  private:
   struct OrderEntry {
     TemplateKey key;
@@ -124,6 +128,7 @@ class FlowSetState {
   uint64_t next_serial_ = 1;
 
   SamplingTable sampling_;
+  std::vector<TemplateField> template_fields_;
 };
 
 }  // namespace flowacct::internal

@@ -159,7 +159,7 @@ bool ReadIpfixFields(ByteReader& set, uint16_t count,
 // RFC 7011 §3.4.1 (template set), §3.4.2 (options template set), §8.1
 // (withdrawals: field count 0).
 void ParseIpfixTemplateSet(FlowSetMessage& m, ByteReader set, bool options) {
-  std::vector<TemplateField> fields;
+  std::vector<TemplateField>& fields = m.ctx.state.flowsets->template_fields();
   while (set.remaining() >= 4) {
     if (AllZero(set.rest())) return;  // padding
     uint16_t id = 0;
@@ -192,8 +192,7 @@ void ParseIpfixTemplateSet(FlowSetMessage& m, ByteReader set, bool options) {
     }
     AddTemplate(m, id,
                 options ? Template::Kind::kOptions : Template::Kind::kData,
-                scope, std::move(fields));
-    fields = {};
+                scope, fields);
   }
 }
 
@@ -214,7 +213,9 @@ void ParseV9TemplateSet(FlowSetMessage& m, ByteReader set) {
       Reject(m, id, DecodeError::kTemplateIdReserved);
       continue;
     }
-    std::vector<TemplateField> fields;
+    std::vector<TemplateField>& fields =
+        m.ctx.state.flowsets->template_fields();
+    fields.clear();
     fields.reserve(count);  // bounded by the set length, checked above
     for (uint16_t i = 0; i < count; ++i) {
       uint16_t type = 0;
@@ -224,7 +225,7 @@ void ParseV9TemplateSet(FlowSetMessage& m, ByteReader set) {
       // v9 has no enterprise bit: types >= 32768 (Cisco NSEL) stay as-is.
       fields.push_back(TemplateField{ElementId{0, type}, len, false});
     }
-    AddTemplate(m, id, Template::Kind::kData, 0, std::move(fields));
+    AddTemplate(m, id, Template::Kind::kData, 0, fields);
   }
 }
 
@@ -255,7 +256,9 @@ void ParseV9OptionsTemplateSet(FlowSetMessage& m, ByteReader set) {
       Reject(m, id, DecodeError::kTemplateBadScope);
       continue;
     }
-    std::vector<TemplateField> fields;
+    std::vector<TemplateField>& fields =
+        m.ctx.state.flowsets->template_fields();
+    fields.clear();
     fields.reserve(body / 4);
     for (size_t i = 0; i < body / 4; ++i) {
       uint16_t type = 0;
@@ -265,7 +268,7 @@ void ParseV9OptionsTemplateSet(FlowSetMessage& m, ByteReader set) {
       fields.push_back(TemplateField{ElementId{0, type}, len, false});
     }
     AddTemplate(m, id, Template::Kind::kOptions,
-                static_cast<uint16_t>(scope_len / 4), std::move(fields));
+                static_cast<uint16_t>(scope_len / 4), fields);
   }
 }
 
@@ -276,9 +279,27 @@ bool AllZero(std::span<const uint8_t> bytes) {
                      [](uint8_t b) { return b == 0; });
 }
 
+// True when `tmpl` was built from exactly these field specifiers.
+bool SameFields(const Template& tmpl, Template::Kind kind, uint16_t scope,
+                std::span<const TemplateField> fields) {
+  if (tmpl.kind() != kind || tmpl.scope_field_count() != scope ||
+      tmpl.fields().size() != fields.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const TemplateField& a = tmpl.fields()[i];
+    const TemplateField& b = fields[i];
+    if (!(a.element == b.element) || a.length != b.length ||
+        a.reverse != b.reverse) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void AddTemplate(FlowSetMessage& m, uint16_t template_id, Template::Kind kind,
                  uint16_t scope_field_count,
-                 std::vector<TemplateField> fields) {
+                 std::span<const TemplateField> fields) {
   DecoderState& state = m.ctx.state;
   TemplateKey key = m.key;
   key.template_id = template_id;
@@ -309,18 +330,26 @@ void AddTemplate(FlowSetMessage& m, uint16_t template_id, Template::Kind kind,
     return;
   }
 
-  auto created =
-      Template::Create(key.protocol, template_id, kind, scope_field_count,
-                       std::move(fields), state.registry);
-  if (!created.ok()) {
-    // A refusal the checks above did not foresee; count it under the
-    // closest reason.
-    Reject(m, template_id,
-           options ? DecodeError::kTemplateBadScope
-                   : DecodeError::kTemplateZeroLength);
-    return;
+  // Exporters re-send every template every few seconds: a refresh reuses the
+  // compiled template instead of compiling (and allocating) a new one.
+  std::shared_ptr<const Template> tmpl =
+      state.templates.Find(key, m.meta.arrival_ns);
+  const uint16_t scope = options ? scope_field_count : 0;
+  if (tmpl == nullptr || !SameFields(*tmpl, kind, scope, fields)) {
+    auto created = Template::Create(
+        key.protocol, template_id, kind, scope_field_count,
+        std::vector<TemplateField>(fields.begin(), fields.end()),
+        state.registry);
+    if (!created.ok()) {
+      // A refusal the checks above did not foresee; count it under the
+      // closest reason.
+      Reject(m, template_id,
+             options ? DecodeError::kTemplateBadScope
+                     : DecodeError::kTemplateZeroLength);
+      return;
+    }
+    tmpl = std::move(created).value();
   }
-  std::shared_ptr<const Template> tmpl = std::move(created).value();
   if (options) {
     ++m.ctx.exporter_stats.options_templates;
   } else {

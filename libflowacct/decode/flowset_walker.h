@@ -49,9 +49,11 @@ void WalkSets(FlowSetMessage& m, ByteReader sets);
 // Validates and stores one template or options template record: counts the
 // rejection reason (kTemplateZeroLength, kTemplateTooLong, kTemplateBadScope)
 // or puts it into the cache, updates exporter stats and the observer, then
-// decodes data sets that were waiting for it.
+// decodes data sets that were waiting for it. A refresh (same fields as the
+// cached template) reuses the compiled template. `fields` is only read.
 void AddTemplate(FlowSetMessage& m, uint16_t template_id, Template::Kind kind,
-                 uint16_t scope_field_count, std::vector<TemplateField> fields);
+                 uint16_t scope_field_count,
+                 std::span<const TemplateField> fields);
 
 // Decodes (or buffers) the data set `set_id` whose content after the set
 // header is `body`.

@@ -164,3 +164,33 @@ TEST_CASE("steady state: sFlow flow and counter samples allocate nothing") {
 
 }  // namespace
 }  // namespace flowacct::testing
+
+namespace flowacct::testing {
+namespace {
+
+TEST_CASE("steady state: template refreshes allocate nothing (v9 and IPFIX "
+          "options + data templates in every datagram)") {
+  for (bool ipfix : {false, true}) {
+    INFO((ipfix ? "IPFIX" : "NetFlow v9"));
+    std::vector<std::vector<uint8_t>> dgs;
+    for (uint32_t seq = 0; seq < 4; ++seq) {
+      FlowSetBuilder m = ipfix ? FlowSetBuilder::Ipfix(1, seq * 21)
+                               : FlowSetBuilder::V9(1, seq);
+      // Exporters repeat their templates: every datagram carries them.
+      m.OptionsTemplate(257, {{ipfix ? uint16_t{302} : uint16_t{48}, 2}},
+                        {{34, 4}});
+      m.Template(256, SimpleFlowFields());
+      BytesBuilder opt;
+      opt.U16(1).U32(1000);
+      m.DataSet(257, opt);
+      m.DataSet(256, Flows(20));
+      dgs.push_back(m.Build());
+    }
+    size_t records = 0;
+    CHECK(SteadyStateAllocations({}, dgs, &records) == 0);
+    CHECK(records == 84);
+  }
+}
+
+}  // namespace
+}  // namespace flowacct::testing
