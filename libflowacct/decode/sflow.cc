@@ -174,6 +174,12 @@ class SflowDecoder {
   void CounterSample(ByteReader s, bool expanded);
 
  private:
+  // Takes the next record of a sample into *format / *rec. False, with the
+  // reason counted, when the sample ends before the record count says
+  // (kSflowRecordOverrun), a record overruns the sample (SF-4) or is not
+  // 4-byte aligned (SF-5): the rest of the sample is then skipped.
+  bool NextRecord(ByteReader* sample, uint32_t* format, ByteReader* rec);
+
   // Flow records. Each returns false when the record is shorter than its
   // fixed part.
   bool RawHeader(ByteReader rec, FlowRecord* r);
@@ -200,6 +206,25 @@ template <typename T, typename V>
 void Set(FlowRecord* r, FlowField f, T& member, V value) {
   member = static_cast<T>(value);
   r->fields.set(f);
+}
+
+bool SflowDecoder::NextRecord(ByteReader* sample, uint32_t* format,
+                              ByteReader* rec) {
+  if (sample->empty()) {
+    ctx_.Count(DecodeError::kSflowRecordOverrun);  // count beyond sample
+    return false;
+  }
+  switch (NextItem(sample, format, rec)) {
+    case Framing::kOk:
+      return true;
+    case Framing::kOverrun:
+      ctx_.Count(DecodeError::kSflowRecordOverrun);  // SF-4
+      return false;
+    case Framing::kMisaligned:
+      ctx_.Count(DecodeError::kSflowMisaligned);  // SF-5
+      return false;
+  }
+  return false;
 }
 
 void SflowDecoder::FlowSample(ByteReader s, bool expanded) {
@@ -262,21 +287,9 @@ void SflowDecoder::FlowSample(ByteReader s, bool expanded) {
   // Records: never trust n_records for anything but the loop bound; each
   // needs 8 bytes, so the loop ends within s.remaining() / 8 steps.
   for (uint32_t i = 0; i < n_records; ++i) {
-    if (s.empty()) {
-      ctx_.Count(DecodeError::kSflowRecordOverrun);  // count beyond sample
-      break;
-    }
     uint32_t format = 0;
     ByteReader rec;
-    const Framing framing = NextItem(&s, &format, &rec);
-    if (framing == Framing::kOverrun) {
-      ctx_.Count(DecodeError::kSflowRecordOverrun);  // SF-4
-      break;
-    }
-    if (framing == Framing::kMisaligned) {
-      ctx_.Count(DecodeError::kSflowMisaligned);  // SF-5
-      break;
-    }
+    if (!NextRecord(&s, &format, &rec)) break;
     if ((format >> 12) != 0) {
       ctx_.Count(DecodeError::kSflowUnknownRecord);  // vendor enterprise
       continue;
@@ -544,21 +557,9 @@ void SflowDecoder::CounterSample(ByteReader s, bool expanded) {
   ++ctx_.exporter_stats.counter_records;
 
   for (uint32_t i = 0; i < n_records; ++i) {
-    if (s.empty()) {
-      ctx_.Count(DecodeError::kSflowRecordOverrun);
-      break;
-    }
     uint32_t format = 0;
     ByteReader rec;
-    const Framing framing = NextItem(&s, &format, &rec);
-    if (framing == Framing::kOverrun) {
-      ctx_.Count(DecodeError::kSflowRecordOverrun);  // SF-4
-      break;
-    }
-    if (framing == Framing::kMisaligned) {
-      ctx_.Count(DecodeError::kSflowMisaligned);  // SF-5
-      break;
-    }
+    if (!NextRecord(&s, &format, &rec)) break;
     bool record_ok = true;
     switch (format) {
       case kCountersGeneric: {
