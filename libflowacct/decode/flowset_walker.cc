@@ -297,6 +297,23 @@ bool SameFields(const Template& tmpl, Template::Kind kind, uint16_t scope,
   return true;
 }
 
+FlowSetMessage StartMessage(DecodeContext& ctx, ExportProtocol protocol,
+                            uint32_t domain, uint32_t export_secs,
+                            uint32_t sequence) {
+  Endpoint key_exporter = ctx.datagram.exporter;
+  if (ctx.state.options.templates.ignore_exporter_port) key_exporter.port = 0;
+  FlowSetMessage m{ctx, TemplateKey{protocol, key_exporter, domain, 0},
+                   PendingSet{}};
+  m.meta.time.protocol = protocol;
+  m.meta.time.export_time_ns = int64_t{export_secs} * 1'000'000'000;
+  m.meta.time.use_exporter_address_element =
+      ctx.state.options.use_exporter_address_element;
+  m.meta.export_seqno = sequence;
+  m.meta.exporter_port = ctx.datagram.exporter.port;
+  m.meta.arrival_ns = ctx.datagram.arrival_ns;
+  return m;
+}
+
 void AddTemplate(FlowSetMessage& m, uint16_t template_id, Template::Kind kind,
                  uint16_t scope_field_count,
                  std::span<const TemplateField> fields) {

@@ -38,6 +38,14 @@ struct FlowSetMessage {
   bool uncounted = false;
 };
 
+// The message state shared by NetFlow v9 and IPFIX: key (exporter port
+// cleared when templates ignore ports), export time, sequence number,
+// source port, arrival time and the exporter-address option. v9 adds its
+// sysUptime to meta.time.
+FlowSetMessage StartMessage(DecodeContext& ctx, ExportProtocol protocol,
+                            uint32_t domain, uint32_t export_secs,
+                            uint32_t sequence);
+
 // True when every byte is zero (zero fill / padding), also for empty input.
 bool AllZero(std::span<const uint8_t> bytes);
 

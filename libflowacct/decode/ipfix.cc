@@ -37,18 +37,8 @@ void DecodeIpfix(DecodeContext& ctx) {
   // §10.3.3); zero fill is tolerated, anything else is counted.
   if (!r.empty() && !AllZero(r.rest())) ctx.Count(DecodeError::kTrailingBytes);
 
-  Endpoint key_exporter = ctx.datagram.exporter;
-  if (ctx.state.options.templates.ignore_exporter_port) key_exporter.port = 0;
-  FlowSetMessage m{ctx,
-                   TemplateKey{ExportProtocol::kIpfix, key_exporter, domain, 0},
-                   PendingSet{}};
-  m.meta.time.protocol = ExportProtocol::kIpfix;
-  m.meta.time.export_time_ns = int64_t{export_time} * 1'000'000'000;
-  m.meta.time.use_exporter_address_element =
-      ctx.state.options.use_exporter_address_element;
-  m.meta.export_seqno = sequence;
-  m.meta.exporter_port = ctx.datagram.exporter.port;
-  m.meta.arrival_ns = ctx.datagram.arrival_ns;
+  FlowSetMessage m = StartMessage(ctx, ExportProtocol::kIpfix, domain,
+                                  export_time, sequence);
 
   WalkSets(m, sets);
 

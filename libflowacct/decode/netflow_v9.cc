@@ -29,20 +29,11 @@ void DecodeNetflowV9(DecodeContext& ctx) {
   r.ReadU32(&sequence);
   r.ReadU32(&source_id);
 
-  Endpoint key_exporter = ctx.datagram.exporter;
-  if (ctx.state.options.templates.ignore_exporter_port) key_exporter.port = 0;
-  FlowSetMessage m{
-      ctx, TemplateKey{ExportProtocol::kNetflowV9, key_exporter, source_id, 0},
-      PendingSet{}};
-  m.meta.time.protocol = ExportProtocol::kNetflowV9;
-  m.meta.time.export_time_ns = int64_t{unix_secs} * 1'000'000'000;
+  FlowSetMessage m = StartMessage(ctx, ExportProtocol::kNetflowV9, source_id,
+                                  unix_secs, sequence);
+  // RFC 3954 §5.1: FIRST/LAST_SWITCHED are relative to this sysUptime.
   m.meta.time.sys_uptime_ms = uptime_ms;
   m.meta.time.has_sys_uptime = true;
-  m.meta.time.use_exporter_address_element =
-      ctx.state.options.use_exporter_address_element;
-  m.meta.export_seqno = sequence;
-  m.meta.exporter_port = ctx.datagram.exporter.port;
-  m.meta.arrival_ns = ctx.datagram.arrival_ns;
 
   WalkSets(m, r);
 
