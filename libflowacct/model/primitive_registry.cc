@@ -228,6 +228,10 @@ const IpAddress* FieldIp(const FlowRecord& r, FlowField f) {
       return &r.src_host;
     case FlowField::kDstHost:
       return &r.dst_host;
+    case FlowField::kSrcNet:
+      return &r.src_net;
+    case FlowField::kDstNet:
+      return &r.dst_net;
     case FlowField::kIpNextHop:
       return &r.ip_next_hop;
     case FlowField::kBgpNextHop:

@@ -70,6 +70,8 @@ enum class FlowField : uint8_t {
   kDstHost,
   kSrcMask,
   kDstMask,
+  kSrcNet,
+  kDstNet,
   kProto,
   kTos,
   kFlowLabel,
@@ -211,6 +213,10 @@ struct FlowRecord {
   IpAddress dst_host;      // IE 12 / 28
   uint8_t src_mask = 0;    // IE 9 / 29
   uint8_t dst_mask = 0;    // IE 13 / 30
+  // src_host / dst_host masked to their prefix length. Not decoded: the
+  // enrich step fills them (nfacctd_net / networks_file, later BGP).
+  IpAddress src_net;
+  IpAddress dst_net;
   uint8_t proto = 0;       // IE 4
   uint8_t tos = 0;         // IE 5
   uint32_t flow_label = 0;  // IE 31

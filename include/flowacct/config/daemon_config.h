@@ -1,0 +1,178 @@
+// File: flowacct/config/daemon_config.h
+//
+// The daemon's configuration in pmacct's syntax (pmacct: CONFIG-KEYS), parsed
+// into typed, validated structs. flowacctd reads nfacctd and sfacctd config
+// files unchanged for everything flowacct implements:
+//
+//   ! a comment                          (also '#')
+//   plugins: print[forensics], memory[mem]
+//   aggregate[forensics]: src_host, dst_host, \
+//                         src_port, dst_port, proto
+//   print_output_file[forensics]: /var/log/flows/%Y%m%d-%H%M.json
+//   nfacctd_port: 2055
+//
+// Rules (pmacct's, unless marked):
+// - `key: value`, or `key[name]: value` binding a key to one plugin; a key
+//   without [name] applies to every plugin that does not set it itself.
+// - A trailing `\` continues a logical line on the next one.
+// - Keys are case-insensitive; values keep their case.
+// - Per-plugin keys of the same meaning share one setting: print_refresh_time
+//   and sql_refresh_time both set PluginConfig::refresh_time (bind per plugin).
+// - An unknown key, a key flowacct does not implement, a bad value, or a
+//   [name] that no plugin has is an error naming file:line (flowacct: pmacct
+//   silently ignores some of these). Keys flowacct deliberately ignores
+//   because they have no meaning here (plugin_pipe_size, plugin_buffer_size,
+//   ...) are accepted with a warning naming file:line.
+// - Command-line switches (nfacctd's -I, -L, -l, -P, -c, ...) are turned
+//   into key/value pairs by the daemon and applied after the file, with the
+//   source "command line".
+//
+// Thread-safety: value types; the parser functions are reentrant.
+
+#ifndef FLOWACCT_CONFIG_DAEMON_CONFIG_H_
+#define FLOWACCT_CONFIG_DAEMON_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "flowacct/aggregate/aggregator.h"
+#include "flowacct/status.h"
+
+namespace flowacct {
+
+// Where a setting came from: "file.conf:12" or "command line".
+struct ConfigSource {
+  std::string file;
+  int line = 0;  // 0 for the command line
+  std::string ToString() const;
+};
+
+// A warning the caller should log (deliberately ignored keys, deprecated
+// spellings).
+struct ConfigWarning {
+  ConfigSource source;
+  std::string message;
+};
+
+// One `plugins:` entry and every key bound to it.
+struct PluginConfig {
+  std::string type;  // "print", "memory" (later sql/broker types)
+  std::string name;  // "forensics"; pmacct's default name is "default"
+
+  // aggregate: primitive names as written (validated against the primitive
+  // registry by the daemon, after aggregate_primitives are loaded).
+  std::vector<std::string> aggregate;  // default {"src_host"}
+  ConfigSource aggregate_source;
+
+  // Filters (enrich/tag_filter.h syntax), empty = no filter.
+  std::string pre_tag_filter;
+  std::string pre_tag2_filter;
+  std::string pre_tag_label_filter;
+
+  // Time and cache (print_*, sql_*, amqp_*, kafka_* spellings all land here).
+  uint32_t refresh_time = 60;  // seconds
+  HistorySpec history;
+  std::string history_roundoff;  // "", or one of m h d w M
+  uint32_t cache_entries = 0;    // 0: the plugin type's default
+
+  // print plugin.
+  std::string output = "formatted";  // formatted | csv | json
+  std::string output_file;           // empty: stdout
+  bool output_file_append = false;
+  std::string latest_file;           // print_latest_file
+  std::string trigger_exec;          // print_trigger_exec
+  std::string output_separator = ",";  // print_output_separator
+  bool num_protos = false;           // print_num_protos
+  bool markers = false;              // print_markers
+  bool write_empty_file = false;     // print_write_empty_file
+
+  // memory plugin.
+  std::string imt_path = "/tmp/collect.pipe";
+  uint32_t imt_buckets = 32771;
+  uint32_t imt_mem_pools_number = 16;
+  uint32_t imt_mem_pools_size = 8192;
+
+  // Every key bound to this plugin, as written (lower-cased key, value,
+  // source), for sinks added later that read their own keys (sql_*, amqp_*,
+  // kafka_*). Includes the keys parsed into the members above.
+  struct RawKey {
+    std::string key;
+    std::string value;
+    ConfigSource source;
+  };
+  std::vector<RawKey> raw;
+};
+
+// A UDP listener: nfacctd_ip/nfacctd_port or sfacctd_ip/sfacctd_port.
+struct ListenerConfig {
+  std::string address;  // "" = any (IPv6 dual-stack "::" with v4 mapped)
+  uint16_t port = 0;
+  std::string allow_file;  // *_allow_file; empty = allow all
+  uint32_t rcvbuf_bytes = 0;  // *_pipe_size; 0 = flowacct's default (16 MiB)
+};
+
+struct DaemonConfig {
+  std::string config_file;  // as given to -f
+
+  // Input. pcap_savefile (-I) replays a capture and exits after flushing;
+  // otherwise the listeners are opened. With neither nfacctd_port nor
+  // sfacctd_port set, one NetFlow/IPFIX listener on port 2100 (nfacctd's
+  // default). Every listener decodes every protocol (the version field
+  // tells), so one daemon may serve both NetFlow and sFlow.
+  std::string pcap_savefile;
+  std::vector<ListenerConfig> listeners;
+
+  std::vector<PluginConfig> plugins;  // default: one print[default]
+
+  // Global maps and knobs.
+  std::string aggregate_primitives;  // file
+  std::string pre_tag_map;
+  std::string sampling_map;
+  std::string networks_file;
+  std::string ports_file;
+  std::string templates_file;        // nfacctd_templates_file
+  bool renormalize = false;          // nfacctd_renormalize / sfacctd_...
+  bool time_new = false;             // nfacctd_time_new / sfacctd_time_new
+  std::string net_source = "netflow";  // nfacctd_net: netflow|mask|file|longest
+  std::string as_source = "netflow";   // nfacctd_as: netflow|file|longest
+  bool ignore_exporter_address = false;  // nfacctd_ignore_exporter_address
+  bool maps_refresh = true;
+  uint32_t maps_entries = 384;
+
+  // Output rendering (global in pmacct).
+  bool timestamps_secs = false;
+  bool timestamps_utc = false;       // pmacct default: local time
+  bool timestamps_since_epoch = false;
+
+  // Process.
+  std::string logfile;   // empty: stderr
+  std::string pidfile;
+  bool daemonize = false;
+  bool debug = false;
+
+  // flowacct extensions (not in pmacct).
+  uint32_t workers = 0;            // flowacct_workers; 0 = one per core
+  std::string metrics_listen = "127.0.0.1:9469";  // flowacct_metrics_listen;
+                                                  // "" disables /metrics
+};
+
+// Parses config text (the content of `filename`). `overrides` are
+// command-line key/value pairs applied after the file (plugin-bound keys as
+// "key[name]"). Errors are kInvalidArgument "file:line: message".
+Result<DaemonConfig> ParseDaemonConfig(
+    std::string_view text, std::string_view filename,
+    const std::vector<std::pair<std::string, std::string>>& overrides,
+    std::vector<ConfigWarning>* warnings);
+
+// Reads and parses `path` (kNotFound / kInvalidArgument naming the path).
+Result<DaemonConfig> LoadDaemonConfig(
+    const std::string& path,
+    const std::vector<std::pair<std::string, std::string>>& overrides,
+    std::vector<ConfigWarning>* warnings);
+
+}  // namespace flowacct
+
+#endif  // FLOWACCT_CONFIG_DAEMON_CONFIG_H_
