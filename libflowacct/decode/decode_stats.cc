@@ -69,27 +69,33 @@ uint64_t ExporterStats::total_notices() const {
   return n;
 }
 
+void ExporterStats::Add(const ExporterStats& s) {
+  datagrams += s.datagrams;
+  bytes += s.bytes;
+  records += s.records;
+  options_records += s.options_records;
+  counter_records += s.counter_records;
+  templates += s.templates;
+  options_templates += s.options_templates;
+  pending_records += s.pending_records;
+  sflow_samples_lost += s.sflow_samples_lost;
+  sflow_agent_drops += s.sflow_agent_drops;
+  sequence.expected += s.sequence.expected;
+  sequence.received += s.sequence.received;
+  sequence.lost += s.sequence.lost;
+  sequence.resets += s.sequence.resets;
+  sequence.reordered += s.sequence.reordered;
+  for (int i = 0; i < kDecodeErrorCount; ++i) errors[i] += s.errors[i];
+}
+
 ExporterStats DecodeStats::Total() const {
   ExporterStats t;
-  for (const auto& [addr, s] : exporters) {
-    t.datagrams += s.datagrams;
-    t.bytes += s.bytes;
-    t.records += s.records;
-    t.options_records += s.options_records;
-    t.counter_records += s.counter_records;
-    t.templates += s.templates;
-    t.options_templates += s.options_templates;
-    t.pending_records += s.pending_records;
-    t.sflow_samples_lost += s.sflow_samples_lost;
-    t.sflow_agent_drops += s.sflow_agent_drops;
-    t.sequence.expected += s.sequence.expected;
-    t.sequence.received += s.sequence.received;
-    t.sequence.lost += s.sequence.lost;
-    t.sequence.resets += s.sequence.resets;
-    t.sequence.reordered += s.sequence.reordered;
-    for (int i = 0; i < kDecodeErrorCount; ++i) t.errors[i] += s.errors[i];
-  }
+  for (const auto& [addr, s] : exporters) t.Add(s);
   return t;
+}
+
+void DecodeStats::Merge(const DecodeStats& other) {
+  for (const auto& [addr, s] : other.exporters) exporters[addr].Add(s);
 }
 
 }  // namespace flowacct

@@ -115,6 +115,9 @@ struct ExporterStats {
   // (DecodeErrorIsNotice).
   uint64_t total_errors() const;
   uint64_t total_notices() const;
+
+  // Adds every counter of `other` to this one.
+  void Add(const ExporterStats& other);
 };
 
 // Per-exporter counters, keyed by exporter address (not port: an exporter
@@ -124,6 +127,9 @@ struct DecodeStats {
 
   // Sum over all exporters.
   ExporterStats Total() const;
+
+  // Adds `other` exporter by exporter (the pipeline merges its workers').
+  void Merge(const DecodeStats& other);
 };
 
 }  // namespace flowacct

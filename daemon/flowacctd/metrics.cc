@@ -1,0 +1,161 @@
+#include "daemon/flowacctd/metrics.h"
+
+#include <atomic>
+#include <string>
+#include <utility>
+
+#include "flowacct/decode/decode_stats.h"
+#include "flowacct/io/http_server.h"
+#include "flowacct/io/prometheus_text.h"
+
+namespace flowacct::daemon {
+namespace {
+
+std::string_view DecodeErrorLabel(int i) {
+  return DecodeErrorName(static_cast<DecodeError>(i));
+}
+
+}  // namespace
+
+std::string RenderPrometheus(const PipelineStats& s,
+                             const std::vector<ListenerMetrics>& listeners) {
+  PrometheusText t;
+  t.Family("flowacct_input_datagrams_total", MetricType::kCounter,
+           "UDP datagrams received, per listener");
+  for (const ListenerMetrics& l : listeners) {
+    t.Sample("flowacct_input_datagrams_total", {{"listener", l.address}},
+             l.stats.datagrams);
+  }
+  t.Family("flowacct_input_bytes_total", MetricType::kCounter,
+           "UDP payload bytes received, per listener");
+  for (const ListenerMetrics& l : listeners) {
+    t.Sample("flowacct_input_bytes_total", {{"listener", l.address}},
+             l.stats.bytes);
+  }
+  t.Family("flowacct_input_socket_drops_total", MetricType::kCounter,
+           "datagrams the kernel dropped because the socket buffer was full "
+           "(SO_RXQ_OVFL)");
+  for (const ListenerMetrics& l : listeners) {
+    t.Sample("flowacct_input_socket_drops_total", {{"listener", l.address}},
+             l.stats.kernel_drops);
+  }
+  t.Family("flowacct_input_denied_total", MetricType::kCounter,
+           "datagrams refused by the allow file");
+  for (const ListenerMetrics& l : listeners) {
+    t.Sample("flowacct_input_denied_total", {{"listener", l.address}},
+             l.stats.denied);
+  }
+  t.Family("flowacct_queue_dropped_datagrams_total", MetricType::kCounter,
+           "datagrams dropped because a decode worker queue was full");
+  t.Sample("flowacct_queue_dropped_datagrams_total", {}, s.queue_drops);
+
+  t.Family("flowacct_exporter_datagrams_total", MetricType::kCounter,
+           "datagrams decoded, per exporter");
+  for (const auto& [address, e] : s.decode.exporters) {
+    t.Sample("flowacct_exporter_datagrams_total",
+             {{"exporter", address.ToString()}}, e.datagrams);
+  }
+  t.Family("flowacct_records_total", MetricType::kCounter,
+           "flow and event records decoded, per exporter");
+  for (const auto& [address, e] : s.decode.exporters) {
+    t.Sample("flowacct_records_total", {{"exporter", address.ToString()}},
+             e.records);
+  }
+  t.Family("flowacct_sequence_gaps_total", MetricType::kCounter,
+           "units (flows, packets or records, per protocol) missing according "
+           "to the exporters' sequence numbers");
+  for (const auto& [address, e] : s.decode.exporters) {
+    t.Sample("flowacct_sequence_gaps_total", {{"exporter", address.ToString()}},
+             e.sequence.lost);
+  }
+  t.Family("flowacct_decode_errors_total", MetricType::kCounter,
+           "decode problems, per exporter and reason");
+  for (const auto& [address, e] : s.decode.exporters) {
+    for (int i = 0; i < kDecodeErrorCount; ++i) {
+      if (e.errors[i] == 0) continue;
+      t.Sample(
+          "flowacct_decode_errors_total",
+          {{"exporter", address.ToString()}, {"reason", DecodeErrorLabel(i)}},
+          e.errors[i]);
+    }
+  }
+  t.Family("flowacct_view_records_total", MetricType::kCounter,
+           "records aggregated into a view (plugin)");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_view_records_total", {{"view", v.name}}, v.records);
+  }
+  t.Family("flowacct_view_filtered_records_total", MetricType::kCounter,
+           "records a view's pre_tag filters rejected");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_view_filtered_records_total", {{"view", v.name}},
+             v.filtered);
+  }
+  t.Family("flowacct_aggregator_evictions_total", MetricType::kCounter,
+           "early flushes because a view's cache was full");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_aggregator_evictions_total",
+             {{"view", v.name}, {"reason", "cache_full"}},
+             v.cache_full_flushes);
+  }
+  t.Family("flowacct_sink_records_total", MetricType::kCounter,
+           "rows written by a sink");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_sink_records_total", {{"sink", v.name}}, v.sink.rows);
+  }
+  t.Family("flowacct_sink_errors_total", MetricType::kCounter,
+           "snapshots a sink failed to write");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_sink_errors_total", {{"sink", v.name}},
+             v.sink.failed_snapshots);
+  }
+  t.Family("flowacct_sink_dropped_records_total", MetricType::kCounter,
+           "rows dropped before a sink (queue full)");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_sink_dropped_records_total",
+             {{"sink", v.name}, {"reason", "queue_full"}}, v.rows_dropped);
+  }
+  return t.Take();
+}
+
+struct MetricsEndpoint::Impl {
+  std::unique_ptr<HttpServer> server;
+  std::atomic<int> reload_ok{1};
+  std::atomic<int64_t> reload_time{0};
+};
+
+MetricsEndpoint::MetricsEndpoint(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+MetricsEndpoint::~MetricsEndpoint() = default;
+
+Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
+    const std::string& listen, std::function<std::string()> render) {
+  auto impl = std::make_unique<Impl>();
+  Impl* raw = impl.get();
+  HttpServerOptions o;
+  o.listen = listen;
+  o.metrics = [raw, render = std::move(render)] {
+    std::string text = render();
+    PrometheusText t;
+    t.Family("flowacct_config_last_reload_successful", MetricType::kGauge,
+             "1 if the last map reload (SIGUSR2) succeeded");
+    t.Sample("flowacct_config_last_reload_successful", {},
+             static_cast<uint64_t>(raw->reload_ok.load()));
+    text += t.Take();
+    return text;
+  };
+  Result<std::unique_ptr<HttpServer>> server = HttpServer::Start(o);
+  if (!server.ok()) return server.status();
+  impl->server = std::move(server).value();
+  return std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint(std::move(impl)));
+}
+
+std::string MetricsEndpoint::address() const {
+  return impl_->server->local_endpoint().ToString();
+}
+
+void MetricsEndpoint::SetReloadResult(bool ok, int64_t when_ns) {
+  impl_->reload_ok = ok ? 1 : 0;
+  impl_->reload_time = when_ns;
+}
+
+}  // namespace flowacct::daemon
