@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Quick start: installs dependencies, builds flowacct and decodes a bundled
-# capture, printing every record and a summary.
+# Quick start: installs dependencies, builds flowacct and runs the main job:
+# flowacctd on a bundled capture with examples/flowacctd/quickstart.conf,
+# which writes an internal traffic matrix (in_iface, peer_src_ip,
+# peer_dst_ip, peer_dst_as; 5-minute bins, one CSV file per bin) and a
+# micro-flow log (JSON lines) under quickstart-out/, then shows them.
 #
 #   scripts/quickstart.sh [CAPTURE]
 #
 # Idempotent: rerunning reuses the installed packages and the build in
 # build-release/ (shared with scripts/test.sh). CAPTURE defaults to
-# examples/captures/logstash-ipfix-two-messages.pcap.
+# examples/captures/graylog-nf9-nprobe-3.pcap (NetFlow v9, 898 flows over
+# 17 minutes).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-CAPTURE=${1:-examples/captures/logstash-ipfix-two-messages.pcap}
+CAPTURE=${1:-examples/captures/graylog-nf9-nprobe-3.pcap}
 BUILD=${FLOWACCT_BUILD_PREFIX:-build-}release
 JOBS=${JOBS:-$(nproc)}
 
@@ -23,8 +27,20 @@ fi
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   "${LAUNCHER[@]}" > /dev/null
 
-# The user tool: `flowacct decode FILE` prints each record (pmacct field
-# names, one JSON object per line) and a per-exporter summary.
-ninja -C "$BUILD" -j "$JOBS" flowacct_cli
-echo "==== flowacct decode $CAPTURE"
-"$BUILD/daemon/flowacct" decode "$CAPTURE"
+ninja -C "$BUILD" -j "$JOBS" flowacctd flowacct_cli
+
+OUT=quickstart-out
+rm -rf "$OUT"
+echo "==== flowacctd -f examples/flowacctd/quickstart.conf -I $CAPTURE"
+"$BUILD/daemon/flowacctd" -f examples/flowacctd/quickstart.conf -I "$CAPTURE"
+
+echo
+echo "==== internal traffic matrix, one file per 5-minute bin ($OUT/tm-*.csv)"
+for f in "$OUT"/tm-2*.csv; do
+  echo "---- $f"
+  column -s, -t < "$f" 2>/dev/null || cat "$f"
+done
+echo
+flows=$(cat "$OUT"/flows-*.json | wc -l)
+echo "==== micro-flow log: $flows flows in $OUT/flows-*.json; the first 3:"
+head -n 3 "$OUT"/flows-*.json
