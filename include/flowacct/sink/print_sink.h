@@ -85,8 +85,8 @@ struct PrintSinkOptions {
   std::string output_file;  // template; empty = out_fd
   bool output_file_append = false;
   std::string latest_file;
-  std::string trigger_exec;                // program path; empty = none
-  std::vector<std::string> trigger_args;   // extra argv (not in pmacct)
+  std::string trigger_exec;               // program path; empty = none
+  std::vector<std::string> trigger_args;  // extra argv (not in pmacct)
   char csv_separator = ',';
   bool num_protos = false;
   bool markers = false;

@@ -1,0 +1,336 @@
+#include "flowacct/sink/print_sink.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "libflowacct/model/value_format.h"
+#include "libflowacct/sink/file_util.h"
+#include "libflowacct/sink/row_format.h"
+
+#include <time.h>
+#include <unistd.h>
+
+namespace flowacct {
+namespace {
+
+using internal::KeyValue;
+using internal::RowCounters;
+using internal::RowFormatter;
+
+class PrintSink : public Sink {
+ public:
+  PrintSink(const PrintSinkOptions& options, const PrimitiveRegistry* registry)
+      : options_(options), registry_(registry), type_("print") {}
+
+  ~PrintSink() override { internal::ReapChildren(&children_); }
+
+  const std::string& type() const override { return type_; }
+  const std::string& name() const override { return options_.name; }
+
+  Status Write(const Snapshot& snapshot) override {
+    Status s = WriteSnapshot(snapshot);
+    if (s.ok()) {
+      snapshots_.fetch_add(1, std::memory_order_relaxed);
+      rows_.fetch_add(snapshot.size(), std::memory_order_relaxed);
+    } else {
+      failed_snapshots_.fetch_add(1, std::memory_order_relaxed);
+      failed_rows_.fetch_add(snapshot.size(), std::memory_order_relaxed);
+    }
+    return s;
+  }
+
+  Status Close() override {
+    internal::ReapChildren(&children_);
+    return Status::Ok();
+  }
+
+  SinkStats stats() const override {
+    SinkStats s;
+    s.snapshots = snapshots_.load(std::memory_order_relaxed);
+    s.rows = rows_.load(std::memory_order_relaxed);
+    s.failed_snapshots = failed_snapshots_.load(std::memory_order_relaxed);
+    s.failed_rows = failed_rows_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+ private:
+  const RowFormatter& FormatterFor(const Snapshot& snapshot) {
+    if (!formatter_ || primitives_ != snapshot.primitives()) {
+      primitives_ = snapshot.primitives();
+      FormatOptions values;
+      values.numeric_protocols = options_.num_protos;
+      values.timestamps_since_epoch = options_.timestamps_since_epoch;
+      values.timestamps_utc = options_.timestamps_utc;
+      formatter_ = std::make_unique<RowFormatter>(
+          registry_, primitives_, options_.format, internal::RowLayout::kPrint,
+          options_.csv_separator, values, options_.timestamps_since_epoch,
+          options_.timestamps_utc);
+    }
+    return *formatter_;
+  }
+
+  // The file name template rendered for one row (or for the flush when
+  // `row` is null).
+  Result<std::string> RenderPath(int64_t time_ns, const FlowRecord* row) const {
+    const std::string& tmpl = options_.output_file;
+    std::string timed;
+    if (tmpl.find('%') != std::string::npos) {
+      int64_t secs = time_ns / 1000000000;
+      if (time_ns < 0 && time_ns % 1000000000 != 0) --secs;
+      time_t t = static_cast<time_t>(secs);
+      struct tm tm {};
+      if (options_.timestamps_utc) {
+        gmtime_r(&t, &tm);
+      } else {
+        localtime_r(&t, &tm);
+      }
+      std::vector<char> buf(tmpl.size() * 4 + 256);
+      size_t n = strftime(buf.data(), buf.size(), tmpl.c_str(), &tm);
+      if (n == 0) {
+        return InvalidArgumentError("print_output_file \"" + tmpl +
+                                    "\" renders to an empty or too long name");
+      }
+      timed.assign(buf.data(), n);
+    } else {
+      timed = tmpl;
+    }
+    std::string out;
+    out.reserve(timed.size());
+    for (size_t i = 0; i < timed.size();) {
+      if (timed[i] != '$') {
+        out.push_back(timed[i++]);
+        continue;
+      }
+      std::string_view rest = std::string_view(timed).substr(i + 1);
+      std::string value;
+      size_t len = 0;
+      if (rest.starts_with("peer_src_ip")) {
+        len = 11;
+        if (row != nullptr && row->exporter.is_set()) {
+          value = row->exporter.ToString();
+        }
+      } else if (rest.starts_with("post_tag2")) {
+        len = 9;
+        value = std::to_string(options_.post_tag2);
+      } else if (rest.starts_with("post_tag")) {
+        len = 8;
+        value = std::to_string(options_.post_tag);
+      } else if (rest.starts_with("tag2")) {
+        len = 4;
+        value = std::to_string(row != nullptr ? row->tag2 : 0);
+      } else if (rest.starts_with("tag")) {
+        len = 3;
+        value = std::to_string(row != nullptr ? row->tag : 0);
+      } else {
+        out.push_back(timed[i++]);  // not a variable: literal '$'
+        continue;
+      }
+      out.append(internal::SanitizePathValue(value));
+      i += 1 + len;
+    }
+    if (out.empty() || out.back() == '/') {
+      return InvalidArgumentError("print_output_file \"" + tmpl +
+                                  "\" renders to a directory name \"" + out +
+                                  "\"");
+    }
+    return out;
+  }
+
+  void AppendMarkerStart(std::string* out) const {
+    if (!options_.markers) return;
+    if (options_.format == OutputFormat::kJson) {
+      out->append("{\"event_type\": \"purge_init\", \"writer_id\": \"");
+      out->append(WriterId());
+      out->append("\"}\n");
+    } else {
+      out->append("--START (" + std::to_string(getpid()) + ")--\n");
+    }
+  }
+
+  void AppendMarkerEnd(size_t purged, size_t total, std::string* out) const {
+    if (!options_.markers) return;
+    if (options_.format == OutputFormat::kJson) {
+      out->append("{\"event_type\": \"purge_close\", \"writer_id\": \"");
+      out->append(WriterId());
+      out->append("\", \"purged_entries\": " + std::to_string(purged) +
+                  ", \"total_entries\": " + std::to_string(total) +
+                  ", \"duration\": 0}\n");
+    } else {
+      out->append("--END (" + std::to_string(getpid()) + ")--\n");
+    }
+  }
+
+  std::string WriterId() const {
+    std::string id = options_.name + "/" + std::to_string(getpid());
+    std::string escaped;
+    internal::AppendJsonEscaped(id, &escaped);
+    return escaped;
+  }
+
+  void AppendRows(const Snapshot& snapshot, const RowFormatter& f,
+                  const std::vector<size_t>& rows, std::string* out) {
+    AggregateRow row;
+    for (size_t i : rows) {
+      snapshot.Get(i, &row);
+      f.FormatKeys(row.record, snapshot.arena(), &keys_);
+      RowCounters c{row.record.packets, row.record.bytes, row.record.flows};
+      f.AppendRow(keys_, snapshot.has_time_bins(), row.stamp_inserted,
+                  row.stamp_updated, c, out);
+    }
+  }
+
+  Status WriteSnapshot(const Snapshot& snapshot) {
+    internal::ReapChildren(&children_);
+    const RowFormatter& f = FormatterFor(snapshot);
+    if (Status s = f.Check(); !s.ok()) return s;
+    const size_t total = snapshot.size();
+    if (total == 0 && !options_.write_empty_file) return Status::Ok();
+
+    std::string header;
+    f.AppendHeader(&header);
+
+    if (options_.output_file.empty()) {
+      std::vector<size_t> all(total);
+      for (size_t i = 0; i < total; ++i) all[i] = i;
+      std::string out;
+      AppendMarkerStart(&out);
+      out.append(header);
+      AppendRows(snapshot, f, all, &out);
+      AppendMarkerEnd(total, total, &out);
+      return internal::WriteAll(options_.out_fd, out, "output");
+    }
+
+    // Group rows by rendered file name.
+    std::map<std::string, std::vector<size_t>> files;
+    if (total == 0) {
+      Result<std::string> path = RenderPath(snapshot.flush_time(), nullptr);
+      if (!path.ok()) return path.status();
+      files[*path];
+    } else {
+      const bool per_row = snapshot.has_time_bins() ||
+                           options_.output_file.find('$') != std::string::npos;
+      AggregateRow row;
+      std::string single;
+      for (size_t i = 0; i < total; ++i) {
+        if (!per_row && !single.empty()) {
+          files[single].push_back(i);
+          continue;
+        }
+        snapshot.Get(i, &row);
+        int64_t t = snapshot.has_time_bins() ? row.stamp_inserted
+                                             : snapshot.flush_time();
+        Result<std::string> path = RenderPath(t, &row.record);
+        if (!path.ok()) return path.status();
+        if (!per_row) single = *path;
+        files[*path].push_back(i);
+      }
+    }
+
+    for (auto& [path, rows] : files) {
+      std::string body;
+      AppendMarkerStart(&body);
+      if (options_.output_file_append) {
+        std::string rows_text;
+        AppendRows(snapshot, f, rows, &rows_text);
+        // The header goes first only into a new file; markers bracket each
+        // append (pmacct writes them on every purge).
+        if (options_.markers) {
+          std::string all = body;
+          all.append(rows_text);
+          AppendMarkerEnd(rows.size(), total, &all);
+          if (Status s = internal::AppendFile(path, header, all); !s.ok()) {
+            return s;
+          }
+        } else if (Status s = internal::AppendFile(path, header, rows_text);
+                   !s.ok()) {
+          return s;
+        }
+      } else {
+        body.append(header);
+        AppendRows(snapshot, f, rows, &body);
+        AppendMarkerEnd(rows.size(), total, &body);
+        if (Status s = internal::ReplaceFile(path, body); !s.ok()) return s;
+      }
+    }
+
+    if (!options_.latest_file.empty()) {
+      const std::string& newest = files.rbegin()->first;
+      if (Status s = internal::UpdateLatestLink(options_.latest_file, newest);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (!options_.trigger_exec.empty()) {
+      Result<pid_t> pid =
+          internal::SpawnProgram(options_.trigger_exec, options_.trigger_args);
+      if (!pid.ok()) return pid.status();
+      children_.push_back(*pid);
+    }
+    return Status::Ok();
+  }
+
+  PrintSinkOptions options_;
+  const PrimitiveRegistry* registry_;
+  std::string type_;
+  std::vector<PrimitiveId> primitives_;
+  std::unique_ptr<RowFormatter> formatter_;
+  std::vector<KeyValue> keys_;
+  std::vector<pid_t> children_;
+  std::atomic<uint64_t> snapshots_{0};
+  std::atomic<uint64_t> rows_{0};
+  std::atomic<uint64_t> failed_snapshots_{0};
+  std::atomic<uint64_t> failed_rows_{0};
+};
+
+}  // namespace
+
+Result<PrintSinkOptions> PrintSinkOptions::FromConfig(
+    const PluginConfig& plugin, const DaemonConfig& daemon) {
+  PrintSinkOptions o;
+  o.name = plugin.name;
+  if (plugin.output == "formatted") {
+    o.format = OutputFormat::kFormatted;
+  } else if (plugin.output == "csv") {
+    o.format = OutputFormat::kCsv;
+  } else if (plugin.output == "json") {
+    o.format = OutputFormat::kJson;
+  } else {
+    return InvalidArgumentError("print_output \"" + plugin.output +
+                                "\" is not supported (formatted, csv, json)");
+  }
+  o.output_file = plugin.output_file;
+  o.output_file_append = plugin.output_file_append;
+  o.latest_file = plugin.latest_file;
+  o.trigger_exec = plugin.trigger_exec;
+  std::string sep = plugin.output_separator;
+  if (sep == "\\t") sep = "\t";
+  if (sep.size() != 1) {
+    return InvalidArgumentError("print_output_separator \"" +
+                                plugin.output_separator +
+                                "\" must be one character");
+  }
+  o.csv_separator = sep[0];
+  o.num_protos = plugin.num_protos;
+  o.markers = plugin.markers;
+  o.write_empty_file = plugin.write_empty_file;
+  o.timestamps_utc = daemon.timestamps_utc;
+  o.timestamps_secs = daemon.timestamps_secs;
+  o.timestamps_since_epoch = daemon.timestamps_since_epoch;
+  return o;
+}
+
+Result<std::unique_ptr<Sink>> CreatePrintSink(
+    const PrintSinkOptions& options, const PrimitiveRegistry* registry) {
+  if (registry == nullptr) return InvalidArgumentError("no primitive registry");
+  if (options.name.empty()) return InvalidArgumentError("empty plugin name");
+  if (options.output_file.empty() && options.out_fd < 0) {
+    return InvalidArgumentError("no output file and no output descriptor");
+  }
+  return std::unique_ptr<Sink>(new PrintSink(options, registry));
+}
+
+}  // namespace flowacct
