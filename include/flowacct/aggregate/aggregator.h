@@ -29,9 +29,26 @@
 // Time bins follow pmacct (pmacct.md §1(h)): a record is binned by its flow
 // start time (timestamp_start, else timestamp_end, else arrival) unless
 // bin_by_arrival (`nfacctd_time_new`), in which case by arrival time. Bins
-// are `history` long, aligned on the Unix epoch in UTC for second/minute/
-// hour/day lengths that divide a day, and on calendar weeks (Monday) or
-// months for `w` / `M`.
+// are `history` long. Second/minute/hour/day bins are multiples of their
+// length from `history_origin` (default: the Unix epoch, UTC); week bins
+// start on Mondays 00:00 UTC (multi-week bins count from Monday 1970-01-05);
+// month bins on the 1st 00:00 UTC (multi-month bins count from 1970-01).
+//
+// pmacct 1.7.7 (observed with `nfacctd`, docs/pmacct-parity.md) aligns bins
+// on its start time rounded off per *_history_roundoff (to the minute when
+// unset), stepping by the history length. For lengths that divide the
+// roundoff unit (5m with roundoff h, 1h with h, 1d with d, 1w with w) that
+// is the epoch alignment used here; for other lengths (e.g. 7m) pass the
+// rounded-off start time as history_origin for identical bins.
+//
+// Key primitives: every primitive of the registry can be a key except the
+// counters (packets, bytes, flows, reverse_*) and the sum_* modes
+// (kUnimplemented). `none` is the grand total (empty key; must be alone).
+// Primitives nobody fills yet (Accessor "not decoded", e.g. med) are
+// accepted and contribute nothing to the key. A primitive a record does not
+// carry counts as zero / empty (as in pmacct), so "absent" and "0" share an
+// aggregate; custom primitives are the exception (absent and present-empty
+// differ). Snapshot rows carry the field bits of all key primitives.
 //
 // The aggregator reads no clock: `now` is passed in (packet time when
 // replaying a capture).
@@ -47,6 +64,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flowacct/aggregate/snapshot.h"
@@ -59,14 +77,26 @@ namespace flowacct {
 
 // A time-bin length, pmacct `*_history` syntax: "5m", "1h", "1d", "1w", "1M".
 struct HistorySpec {
-  enum class Unit : uint8_t { kNone, kSecond, kMinute, kHour, kDay, kWeek,
-                              kMonth };
+  enum class Unit : uint8_t {
+    kNone,
+    kSecond,
+    kMinute,
+    kHour,
+    kDay,
+    kWeek,
+    kMonth
+  };
   Unit unit = Unit::kNone;  // kNone: no time bins
   uint32_t count = 0;       // e.g. 5 for "5m"
 
   bool enabled() const { return unit != Unit::kNone && count > 0; }
-  // "5m" -> {kMinute, 5}. kInvalidArgument for anything else ("", "0m",
-  // "5x", "-1h").
+  // "5m" -> {kMinute, 5}: a decimal count 1..999999999 followed by one of
+  // s m h d w M. kInvalidArgument for anything else ("", "0m", "5x", "-1h",
+  // "5"). Seconds are accepted whatever the count (pmacct 1.7.7 ignores,
+  // with a warning, second counts that are not whole minutes; later pmacct
+  // versions take sub-minute bins for Kafka): the config layer decides.
+  // Bin length in seconds for s/m/h/d/w units; 0 for kNone and kMonth.
+  int64_t seconds() const;
   static Result<HistorySpec> Parse(std::string_view text);
 };
 
@@ -78,24 +108,34 @@ struct AggregatorOptions {
   // bin to this unit. Bins here are always aligned (see above), so this only
   // matters for lengths that do not divide the unit; kept for fidelity.
   std::string history_roundoff;
-  bool bin_by_arrival = false;          // nfacctd_time_new / sfacctd_time_new
+  // Origin of second/minute/hour/day bins, ns since the epoch: bins are
+  // [origin + k * length, origin + (k + 1) * length). 0 = epoch-aligned.
+  int64_t history_origin = 0;
+  bool bin_by_arrival = false;  // nfacctd_time_new / sfacctd_time_new
   // Maximum number of aggregates held before Add() reports full. pmacct's
   // print_cache_entries (default 16411) counts hash buckets with an average
   // chain of 10, so the config layer passes print_cache_entries * 10.
+  // 0 = unlimited.
   size_t max_entries = 164110;
 };
 
 class Aggregator {
  public:
-  // kInvalidArgument when a primitive id is unknown to `registry` or the
-  // options are inconsistent (e.g. "sum_host" with other primitives).
+  // kInvalidArgument when `registry` is null, a primitive id is unknown to
+  // it, a counter (packets, bytes, flows) is used as a key, or `none` is
+  // combined with other primitives. kUnimplemented for the sum_* modes and
+  // reverse_bytes / reverse_packets.
   // `registry` is borrowed and must outlive the aggregator and its snapshots.
   static Result<std::unique_ptr<Aggregator>> Create(
       const PrimitiveRegistry* registry, AggregatorOptions options);
 
   virtual ~Aggregator() = default;
 
-  // Adds one record (its counters to the aggregate of its key and bin).
+  // Adds one record (its counters to the aggregate of its key and bin):
+  // bytes += record.bytes, packets += record.packets, flows += record.flows
+  // (1 when the record has no kFlows). Event records (kEvent: NAT/firewall
+  // events) are added like flows. `batch` is the batch holding `record`
+  // (its variable-length and custom values are read from it).
   // Returns false, adding nothing, when the record needs a new aggregate and
   // max_entries are held: Flush(…, kCacheFull) and Add again. Records of
   // kind kOptions are ignored (return true).

@@ -41,9 +41,9 @@ namespace flowacct {
 
 // Why a snapshot was taken.
 enum class FlushReason : uint8_t {
-  kRefresh,     // *_refresh_time elapsed (the normal case)
-  kCacheFull,   // *_cache_entries reached: pmacct's purge-on-full
-  kShutdown,    // SIGTERM/SIGINT or end of a pcap_savefile run
+  kRefresh,    // *_refresh_time elapsed (the normal case)
+  kCacheFull,  // *_cache_entries reached: pmacct's purge-on-full
+  kShutdown,   // SIGTERM/SIGINT or end of a pcap_savefile run
 };
 
 // One aggregate of a snapshot.
@@ -76,7 +76,8 @@ class Snapshot {
 
   // Number of aggregates.
   virtual size_t size() const = 0;
-  // Fills *row with aggregate i. REQUIRES: i < size().
+  // Fills *row with aggregate i (overwriting all of it). Cheap and
+  // allocation-free. REQUIRES: i < size().
   virtual void Get(size_t i, AggregateRow* row) const = 0;
   // Storage behind the ByteRefs and custom values of rows from Get().
   virtual const RecordBatch& arena() const = 0;
@@ -84,7 +85,10 @@ class Snapshot {
   // Adds up partial snapshots of the same view (one per decode worker) into
   // one: rows with equal keys and time bins are summed. All inputs must come
   // from Aggregators created with the same AggregatorOptions; otherwise
-  // kInvalidArgument. The inputs are consumed.
+  // kInvalidArgument (also for an empty vector or a null element). The
+  // inputs are consumed. The result's flush_time() is the latest of the
+  // inputs', its reason() the first input's; rows come in no particular
+  // order.
   static Result<std::unique_ptr<Snapshot>> Merge(
       std::vector<std::unique_ptr<Snapshot>> partials);
 };

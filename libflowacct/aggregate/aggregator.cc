@@ -1,0 +1,209 @@
+#include "flowacct/aggregate/aggregator.h"
+
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "libflowacct/aggregate/agg_table.h"
+#include "libflowacct/aggregate/key_layout.h"
+#include "libflowacct/aggregate/snapshot_impl.h"
+
+namespace flowacct {
+namespace {
+
+constexpr int64_t kNsPerSecond = 1'000'000'000;
+constexpr int64_t kSecondsPerDay = 86400;
+// 1970-01-01 was a Thursday; the first Monday is 1970-01-05.
+constexpr int64_t kFirstMondayNs = 4 * kSecondsPerDay * kNsPerSecond;
+
+// floor(a / b) for b > 0.
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b) != 0 && a < 0) --q;
+  return q;
+}
+
+int64_t MonthBinStart(int64_t t, uint32_t count) {
+  using namespace std::chrono;
+  const int64_t day = FloorDiv(t, kSecondsPerDay * kNsPerSecond);
+  const year_month_day ymd{sys_days{days{day}}};
+  const int64_t months_since_1970 =
+      (static_cast<int64_t>(static_cast<int>(ymd.year())) - 1970) * 12 +
+      static_cast<int64_t>(static_cast<unsigned>(ymd.month())) - 1;
+  const int64_t bin = FloorDiv(months_since_1970, count) * count;
+  const int64_t y = 1970 + FloorDiv(bin, 12);
+  const unsigned m = static_cast<unsigned>(bin - FloorDiv(bin, 12) * 12) + 1;
+  const sys_days start{year{static_cast<int>(y)} / month{m} / 1};
+  return static_cast<int64_t>(start.time_since_epoch().count()) *
+         kSecondsPerDay * kNsPerSecond;
+}
+
+class AggregatorImpl final : public Aggregator {
+ public:
+  AggregatorImpl(AggregatorOptions options,
+                 std::shared_ptr<const internal::KeyLayout> layout)
+      : options_(std::move(options)),
+        layout_(std::move(layout)),
+        words_(layout_->words()),
+        has_bins_(layout_->has_bins()),
+        bin_ns_(options_.history.seconds() * kNsPerSecond),
+        table_(words_),
+        key_(words_, 0) {}
+
+  bool Add(const FlowRecord& r, const RecordBatch& batch) override {
+    if (r.kind == RecordKind::kOptions) return true;
+    uint64_t* key = key_.data();
+    for (size_t i = 0; i < words_; ++i) key[i] = 0;
+    if (has_bins_) {
+      int64_t t;
+      if (options_.bin_by_arrival) {
+        t = r.timestamp_arrival;
+      } else if (r.has(FlowField::kTimestampStart) && r.timestamp_start != 0) {
+        t = r.timestamp_start;
+      } else if (r.has(FlowField::kTimestampEnd) && r.timestamp_end != 0) {
+        t = r.timestamp_end;
+      } else {
+        t = r.timestamp_arrival;
+      }
+      key[0] = static_cast<uint64_t>(BinStart(t));
+    }
+    layout_->Pack(r, batch, &pool_, key);
+    uint64_t* c = table_.FindOrInsert(key, internal::HashKey(key, words_),
+                                      options_.max_entries);
+    if (c == nullptr) return false;
+    c[0] += r.packets;
+    c[1] += r.bytes;
+    c[2] += r.has(FlowField::kFlows) ? r.flows : 1;
+    return true;
+  }
+
+  std::unique_ptr<Snapshot> Flush(int64_t now, FlushReason reason) override {
+    auto snapshot = std::make_unique<internal::SnapshotImpl>(
+        layout_, options_.view, reason, now, table_, pool_);
+    table_.Clear();
+    pool_.Clear();
+    return snapshot;
+  }
+
+  size_t size() const override { return table_.size(); }
+  const AggregatorOptions& options() const override { return options_; }
+
+  int64_t BinStart(int64_t t) const override {
+    if (!has_bins_) return t;
+    switch (options_.history.unit) {
+      case HistorySpec::Unit::kMonth:
+        return MonthBinStart(t, options_.history.count);
+      case HistorySpec::Unit::kWeek:
+        return FloorDiv(t - kFirstMondayNs, bin_ns_) * bin_ns_ + kFirstMondayNs;
+      default: {
+        const int64_t origin = options_.history_origin;
+        return FloorDiv(t - origin, bin_ns_) * bin_ns_ + origin;
+      }
+    }
+  }
+
+ private:
+  AggregatorOptions options_;
+  std::shared_ptr<const internal::KeyLayout> layout_;
+  size_t words_;
+  bool has_bins_;
+  int64_t bin_ns_;
+  internal::AggTable table_;
+  internal::InternPool pool_;
+  std::vector<uint64_t> key_;
+};
+
+}  // namespace
+
+int64_t HistorySpec::seconds() const {
+  int64_t unit = 0;
+  switch (this->unit) {
+    case Unit::kSecond:
+      unit = 1;
+      break;
+    case Unit::kMinute:
+      unit = 60;
+      break;
+    case Unit::kHour:
+      unit = 3600;
+      break;
+    case Unit::kDay:
+      unit = kSecondsPerDay;
+      break;
+    case Unit::kWeek:
+      unit = 7 * kSecondsPerDay;
+      break;
+    default:
+      return 0;
+  }
+  return unit * count;
+}
+
+Result<HistorySpec> HistorySpec::Parse(std::string_view text) {
+  auto bad = [&]() -> Status {
+    return InvalidArgumentError(
+        "history: \"" + std::string(text) +
+        "\" is not <count><unit> with count 1-999999999 and unit one of "
+        "s m h d w M (e.g. 5m, 1h, 1d)");
+  };
+  if (text.size() < 2 || text.size() > 10) return bad();
+  uint64_t count = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9') return bad();
+    count = count * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (count == 0) return bad();
+  HistorySpec spec;
+  spec.count = static_cast<uint32_t>(count);
+  switch (text.back()) {
+    case 's':
+      spec.unit = Unit::kSecond;
+      break;
+    case 'm':
+      spec.unit = Unit::kMinute;
+      break;
+    case 'h':
+      spec.unit = Unit::kHour;
+      break;
+    case 'd':
+      spec.unit = Unit::kDay;
+      break;
+    case 'w':
+      spec.unit = Unit::kWeek;
+      break;
+    case 'M':
+      spec.unit = Unit::kMonth;
+      break;
+    default:
+      return bad();
+  }
+  // Bins must fit in int64 nanoseconds (about 292 years).
+  if (spec.unit != Unit::kMonth &&
+      spec.seconds() > std::numeric_limits<int64_t>::max() / kNsPerSecond / 2) {
+    return bad();
+  }
+  if (spec.unit == Unit::kMonth && spec.count > 12 * 200) return bad();
+  return spec;
+}
+
+Result<std::unique_ptr<Aggregator>> Aggregator::Create(
+    const PrimitiveRegistry* registry, AggregatorOptions options) {
+  if (registry == nullptr) {
+    return InvalidArgumentError("Aggregator::Create: no primitive registry");
+  }
+  if (options.history.unit != HistorySpec::Unit::kNone &&
+      options.history.count == 0) {
+    return InvalidArgumentError("Aggregator::Create: history count is 0");
+  }
+  Result<internal::KeyLayout> layout =
+      internal::KeyLayout::Build(*registry, options);
+  if (!layout.ok()) return layout.status();
+  auto shared =
+      std::make_shared<const internal::KeyLayout>(std::move(layout).value());
+  std::unique_ptr<Aggregator> agg =
+      std::make_unique<AggregatorImpl>(std::move(options), std::move(shared));
+  return agg;
+}
+
+}  // namespace flowacct

@@ -1,0 +1,154 @@
+// Private: how an Aggregator packs a record's key primitives into fixed-width
+// words, and how a Snapshot unpacks them into a FlowRecord again.
+//
+// A packed key is `words()` uint64 words: the time bin (int64, when the view
+// has bins) first, then one fixed-width slot per key primitive. Addresses
+// take 17 bytes (IpAddress: family + 16 bytes), MACs 6, integers their
+// member's size, timestamps 8. Variable-length values (as_path, std_comm,
+// class, interface and VRF names, label, the MPLS label stack, custom
+// primitives) are interned in an InternPool and stored as a uint32 id (0 =
+// absent). Unused bytes are zero, so equal keys have equal words.
+
+#ifndef FLOWACCT_LIBFLOWACCT_AGGREGATE_KEY_LAYOUT_H_
+#define FLOWACCT_LIBFLOWACCT_AGGREGATE_KEY_LAYOUT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "flowacct/aggregate/aggregator.h"
+#include "flowacct/model/flow_record.h"
+#include "flowacct/model/primitive_registry.h"
+#include "flowacct/model/record_batch.h"
+#include "flowacct/status.h"
+
+namespace flowacct::internal {
+
+// Interned byte strings: bytes -> uint32 id (1, 2, ...), per aggregator.
+// Clear() keeps the storage.
+class InternPool {
+ public:
+  InternPool();
+  // The id of `bytes` (interning it when new). Never 0.
+  uint32_t Intern(std::span<const uint8_t> bytes);
+  // REQUIRES: 1 <= id <= size().
+  std::span<const uint8_t> Get(uint32_t id) const {
+    const ByteRef& r = refs_[id - 1];
+    return std::span<const uint8_t>(bytes_.data() + r.offset, r.length);
+  }
+  size_t size() const { return refs_.size(); }
+  // All interned bytes back to back; refs()[id - 1] locates value `id`.
+  std::span<const uint8_t> bytes() const { return bytes_; }
+  std::span<const ByteRef> refs() const { return refs_; }
+  void Clear();
+
+ private:
+  void Grow();
+
+  std::vector<uint8_t> bytes_;
+  std::vector<ByteRef> refs_;
+  std::vector<uint64_t> index_;  // (hash >> 32) << 32 | id; 0 = empty
+  size_t mask_ = 0;
+};
+
+enum class KeyOpKind : uint8_t {
+  kCopy1,          // 1-byte member
+  kCopy2,          // 2-byte member
+  kCopy4,          // 4-byte member
+  kCopy8,          // 8-byte member (u64 counters/tags, timestamps)
+  kCopy6,          // MacAddress
+  kCopy17,         // IpAddress
+  kRd,             // mpls_vpn_rd (8 bytes)
+  kBytes,          // ByteRef member -> intern id (empty = 0)
+  kMplsStack,      // label stack -> intern id of the entries (0 = none)
+  kCustom,         // custom primitive -> intern id (absent = 0)
+  kVlan,           // u16: in_vlan if non-zero, else out_vlan
+  kMplsTop,        // u32: 20-bit label of the first entry
+  kMplsBottom,     // u32: 20-bit label of the last entry
+  kExporter,       // 17 bytes: FlowRecord::exporter
+  kExportVersion,  // u8: 5 / 9 / 10
+  kArrival,        // 8 bytes: timestamp_arrival
+};
+
+struct KeyOp {
+  KeyOpKind kind = KeyOpKind::kCopy1;
+  FlowField field = FlowField::kCount;  // presence bit (kCount: none)
+  uint16_t record_offset = 0;           // member offset in FlowRecord
+  uint16_t key_offset = 0;              // byte offset in the packed key
+  PrimitiveId primitive = 0;            // custom primitives
+};
+
+class KeyLayout {
+ public:
+  // Compiles the view's primitives. Errors as Aggregator::Create.
+  static Result<KeyLayout> Build(const PrimitiveRegistry& registry,
+                                 const AggregatorOptions& options);
+
+  // Key width in 64-bit words (at least 1).
+  size_t words() const { return words_; }
+  bool has_bins() const { return has_bins_; }
+  bool has_customs() const { return has_customs_; }
+  // The view's primitives, sorted (registry order), without duplicates.
+  const std::vector<PrimitiveId>& primitives() const { return primitives_; }
+  // Key offsets (bytes) of intern ids (uint32), for re-interning in Merge.
+  const std::vector<uint16_t>& intern_offsets() const {
+    return intern_offsets_;
+  }
+  // Custom ops: (primitive, key offset of its intern id).
+  const std::vector<KeyOp>& custom_ops() const { return custom_ops_; }
+
+  // Writes the key of `record` (without the bin word) into key[0..words()).
+  // Interns variable-length values into *pool.
+  void Pack(const FlowRecord& record, const RecordBatch& batch,
+            InternPool* pool, uint64_t* key) const;
+
+  // Restores the key primitives of `key` into *record (which must be
+  // default-initialised): values and field bits. refs[id - 1] is where
+  // intern id `id` lives in `arena`. Custom values are not restored (the
+  // snapshot stores them per row).
+  void Unpack(const uint64_t* key, std::span<const ByteRef> refs,
+              const RecordBatch& arena, FlowRecord* record) const;
+
+  // True when both layouts come from equal options (same key and bins).
+  bool SameAs(const KeyLayout& other) const;
+
+ private:
+  size_t words_ = 1;
+  bool has_bins_ = false;
+  bool has_customs_ = false;
+  bool view_has_in_vlan_ = false;
+  bool view_has_out_vlan_ = false;
+  bool view_has_mpls_stack_ = false;
+  bool view_has_mpls_top_ = false;
+  std::vector<PrimitiveId> primitives_;
+  std::vector<KeyOp> ops_;
+  std::vector<KeyOp> custom_ops_;
+  std::vector<uint16_t> intern_offsets_;
+  // For SameAs.
+  HistorySpec history_;
+  int64_t history_origin_ = 0;
+  bool bin_by_arrival_ = false;
+};
+
+__extension__ using Uint128 = unsigned __int128;
+
+// A fast hash of `n` key words (multiply-fold per word, as in wyhash-like
+// hashes).
+inline uint64_t HashKey(const uint64_t* key, size_t n) {
+  constexpr uint64_t kMul1 = 0x9E3779B97F4A7C15ull;
+  constexpr uint64_t kMul2 = 0xD6E8FEB86659FD93ull;
+  uint64_t h = 0x243F6A8885A308D3ull ^ n;
+  for (size_t i = 0; i < n; ++i) {
+    Uint128 p = static_cast<Uint128>(h ^ key[i]) * (kMul1 + 2 * i);
+    h = static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
+  }
+  Uint128 p = static_cast<Uint128>(h) * kMul2;
+  return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
+}
+
+uint64_t HashBytes(std::span<const uint8_t> bytes);
+
+}  // namespace flowacct::internal
+
+#endif  // FLOWACCT_LIBFLOWACCT_AGGREGATE_KEY_LAYOUT_H_
