@@ -2,15 +2,16 @@
 //
 // The daemon's configuration in pmacct's syntax (pmacct: CONFIG-KEYS), parsed
 // into typed, validated structs. flowacctd reads nfacctd and sfacctd config
-// files unchanged for everything flowacct implements:
-//
-//   ! a comment                          (also '#')
-//   plugins: print[forensics], memory[mem]
-//   aggregate[forensics]: src_host, dst_host, \
-//                         src_port, dst_port, proto
-//   print_output_file[forensics]: /var/log/flows/%Y%m%d-%H%M.json
-//   nfacctd_port: 2055
-//
+// files unchanged for everything flowacct implements (keys, defaults and
+// pmacct equivalents: docs/configuration.md):
+/*
+     ! a comment                          (also '#')
+     plugins: print[forensics], memory[mem]
+     aggregate[forensics]: src_host, dst_host, \
+                           src_port, dst_port, proto
+     print_output_file[forensics]: /var/log/flows/%Y%m%d-%H%M.json
+     nfacctd_port: 2055
+*/
 // Rules (pmacct's, unless marked):
 // - `key: value`, or `key[name]: value` binding a key to one plugin; a key
 //   without [name] applies to every plugin that does not set it itself.
@@ -82,12 +83,12 @@ struct PluginConfig {
   std::string output = "formatted";  // formatted | csv | json
   std::string output_file;           // empty: stdout
   bool output_file_append = false;
-  std::string latest_file;           // print_latest_file
-  std::string trigger_exec;          // print_trigger_exec
+  std::string latest_file;             // print_latest_file
+  std::string trigger_exec;            // print_trigger_exec
   std::string output_separator = ",";  // print_output_separator
-  bool num_protos = false;           // print_num_protos
-  bool markers = false;              // print_markers
-  bool write_empty_file = false;     // print_write_empty_file
+  bool num_protos = false;             // print_num_protos
+  bool markers = false;                // print_markers
+  bool write_empty_file = false;       // print_write_empty_file
 
   // memory plugin.
   std::string imt_path = "/tmp/collect.pipe";
@@ -110,7 +111,7 @@ struct PluginConfig {
 struct ListenerConfig {
   std::string address;  // "" = any (IPv6 dual-stack "::" with v4 mapped)
   uint16_t port = 0;
-  std::string allow_file;  // *_allow_file; empty = allow all
+  std::string allow_file;     // *_allow_file; empty = allow all
   uint32_t rcvbuf_bytes = 0;  // *_pipe_size; 0 = flowacct's default (16 MiB)
 };
 
@@ -133,9 +134,9 @@ struct DaemonConfig {
   std::string sampling_map;
   std::string networks_file;
   std::string ports_file;
-  std::string templates_file;        // nfacctd_templates_file
-  bool renormalize = false;          // nfacctd_renormalize / sfacctd_...
-  bool time_new = false;             // nfacctd_time_new / sfacctd_time_new
+  std::string templates_file;          // nfacctd_templates_file
+  bool renormalize = false;            // nfacctd_renormalize / sfacctd_...
+  bool time_new = false;               // nfacctd_time_new / sfacctd_time_new
   std::string net_source = "netflow";  // nfacctd_net: netflow|mask|file|longest
   std::string as_source = "netflow";   // nfacctd_as: netflow|file|longest
   bool ignore_exporter_address = false;  // nfacctd_ignore_exporter_address
@@ -144,17 +145,17 @@ struct DaemonConfig {
 
   // Output rendering (global in pmacct).
   bool timestamps_secs = false;
-  bool timestamps_utc = false;       // pmacct default: local time
+  bool timestamps_utc = false;  // pmacct default: local time
   bool timestamps_since_epoch = false;
 
   // Process.
-  std::string logfile;   // empty: stderr
+  std::string logfile;  // empty: stderr
   std::string pidfile;
   bool daemonize = false;
   bool debug = false;
 
   // flowacct extensions (not in pmacct).
-  uint32_t workers = 0;            // flowacct_workers; 0 = one per core
+  uint32_t workers = 0;  // flowacct_workers; 0 = one per core
   std::string metrics_listen = "127.0.0.1:9469";  // flowacct_metrics_listen;
                                                   // "" disables /metrics
 };
@@ -166,6 +167,13 @@ Result<DaemonConfig> ParseDaemonConfig(
     std::string_view text, std::string_view filename,
     const std::vector<std::pair<std::string, std::string>>& overrides,
     std::vector<ConfigWarning>* warnings);
+
+// Splits one command-line override "key: value", "key=value",
+// "key[name]: value" or "key[name]=value" into the pair ParseDaemonConfig
+// takes ("key" or "key[name]" lower-cased, value trimmed). kInvalidArgument
+// for a bad key or an empty value. For a generic `-o key=value` switch.
+Result<std::pair<std::string, std::string>> ParseConfigOverride(
+    std::string_view text);
 
 // Reads and parses `path` (kNotFound / kInvalidArgument naming the path).
 Result<DaemonConfig> LoadDaemonConfig(

@@ -1,0 +1,753 @@
+#include "flowacct/config/daemon_config.h"
+
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "libflowacct/config/config_text.h"
+
+#include <arpa/inet.h>
+
+namespace flowacct {
+
+using internal::ConfigLine;
+using internal::ParseBool;
+using internal::ParseHistoryText;
+using internal::ParseUint32;
+using internal::ToLower;
+using internal::Trim;
+
+std::string ConfigSource::ToString() const {
+  if (line == 0) return file.empty() ? "command line" : file;
+  return file + ":" + std::to_string(line);
+}
+
+namespace {
+
+constexpr uint16_t kDefaultNetflowPort = 2100;
+constexpr uint16_t kDefaultSflowPort = 6343;
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// ---------------------------------------------------------------------------
+// Plugin types. The one place that says which `plugins:` types flowacctd
+// runs; lift a type from kNotYet when its sink lands.
+
+Status CheckPluginType(std::string_view type) {
+  static constexpr std::string_view kImplemented[] = {"print", "memory"};
+  static constexpr std::string_view kNotYet[] = {"mysql", "pgsql", "sqlite3",
+                                                 "amqp",  "kafka", "tee"};
+  for (std::string_view t : kImplemented) {
+    if (t == type) return Status::Ok();
+  }
+  for (std::string_view t : kNotYet) {
+    if (t == type) {
+      return InvalidArgumentError("plugin type " + std::string(type) +
+                                  " is not implemented yet");
+    }
+  }
+  if (type == "nfprobe" || type == "sfprobe") {
+    return InvalidArgumentError(
+        "plugin type " + std::string(type) +
+        " is not supported by flowacctd (pmacct runs it in pmacctd/uacctd "
+        "only)");
+  }
+  return InvalidArgumentError("unknown plugin type " + Quote(type));
+}
+
+// `plugins: print[a], memory[b], print` -> PluginConfigs (types checked,
+// names unique). Error messages carry no location.
+Result<std::vector<PluginConfig>> ParsePluginList(std::string_view value) {
+  const std::string_view whole = value;
+  std::vector<PluginConfig> plugins;
+  while (true) {
+    const size_t comma = value.find(',');
+    const std::string_view item = Trim(value.substr(0, comma));
+    if (item.empty()) {
+      return InvalidArgumentError("plugins: empty entry in " + Quote(whole));
+    }
+    ConfigLine parsed;
+    if (Status s = internal::SplitKey(item, &parsed); !s.ok()) {
+      return InvalidArgumentError("plugins: bad entry " + Quote(item) +
+                                  " (expected type or type[name])");
+    }
+    if (Status s = CheckPluginType(parsed.key); !s.ok()) return s;
+    PluginConfig plugin;
+    plugin.type = parsed.key;
+    plugin.name = parsed.bound ? parsed.name : "default";
+    for (const PluginConfig& p : plugins) {
+      if (p.name == plugin.name) {
+        return InvalidArgumentError("plugins: plugin name " +
+                                    Quote(plugin.name) + " is used twice");
+      }
+    }
+    plugins.push_back(std::move(plugin));
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return plugins;
+}
+
+// ---------------------------------------------------------------------------
+// Values.
+
+Result<std::vector<std::string>> ParseList(std::string_view value) {
+  std::vector<std::string> out;
+  while (true) {
+    const size_t comma = value.find(',');
+    const std::string_view item = Trim(value.substr(0, comma));
+    if (item.empty()) {
+      return InvalidArgumentError("empty entry in the comma-separated list");
+    }
+    if (item.find_first_of(" \t") != std::string_view::npos) {
+      return InvalidArgumentError("expected a comma-separated list, got " +
+                                  Quote(item));
+    }
+    out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+Status CheckOneOf(std::string_view value,
+                  std::initializer_list<std::string_view> allowed) {
+  std::string list;
+  for (std::string_view a : allowed) {
+    if (a == value) return Status::Ok();
+    if (!list.empty()) list += ", ";
+    list += a;
+  }
+  return InvalidArgumentError("expected one of " + list + ", got " +
+                              Quote(value));
+}
+
+bool IsIpLiteral(std::string_view value) {
+  const std::string v(value);
+  unsigned char buf[16];
+  return inet_pton(AF_INET, v.c_str(), buf) == 1 ||
+         inet_pton(AF_INET6, v.c_str(), buf) == 1;
+}
+
+Status CheckHostPort(std::string_view value) {
+  size_t colon = value.rfind(':');
+  auto bad = [&] {
+    return InvalidArgumentError(
+        "expected host:port (e.g. 127.0.0.1:9469 or [::1]:9469) or false, "
+        "got " +
+        Quote(value));
+  };
+  if (colon == std::string_view::npos || colon == 0) return bad();
+  std::string_view host = value.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.back() != ']') return bad();
+    host = host.substr(1, host.size() - 2);
+    if (!IsIpLiteral(host)) return bad();
+  } else if (host.find(':') != std::string_view::npos) {
+    return bad();
+  }
+  if (!ParseUint32(value.substr(colon + 1), 1, 65535).ok()) return bad();
+  return Status::Ok();
+}
+
+// Assigns helpers: parse or return the error.
+#define FLOWACCT_ASSIGN_OR_RETURN(lhs, expr)    \
+  do {                                          \
+    auto result_ = (expr);                      \
+    if (!result_.ok()) return result_.status(); \
+    lhs = std::move(*result_);                  \
+  } while (0)
+
+// ---------------------------------------------------------------------------
+// Global keys.
+
+struct ListenerKeys {
+  std::optional<std::string> ip;
+  std::optional<uint16_t> port;
+  std::optional<std::string> allow_file;
+  std::optional<uint32_t> pipe_size;
+  ConfigSource port_source;
+  bool any() const { return ip || port || allow_file || pipe_size; }
+};
+
+struct GlobalState {
+  DaemonConfig* config;
+  ListenerKeys netflow;
+  ListenerKeys sflow;
+  std::vector<ConfigWarning>* warnings;
+};
+
+using GlobalSetter =
+    std::function<Status(std::string_view key, std::string_view value,
+                         const ConfigSource& source, GlobalState* state)>;
+
+Status SetNetSource(std::string_view value, std::string* out) {
+  const std::string v = ToLower(value);
+  if (v == "bgp" || v == "bmp" || v == "igp" || v == "bgp-ls") {
+    return InvalidArgumentError(
+        Quote(v) +
+        " is not supported by flowacctd (no BGP, BMP or IGP "
+        "source yet); use netflow, sflow, mask, file or longest");
+  }
+  if (Status s = CheckOneOf(v, {"netflow", "sflow", "mask", "file", "longest"});
+      !s.ok()) {
+    return s;
+  }
+  *out = v == "sflow" ? "netflow" : v;
+  return Status::Ok();
+}
+
+Status SetAsSource(std::string_view value, std::string* out) {
+  const std::string v = ToLower(value);
+  if (v == "bgp" || v == "bmp") {
+    return InvalidArgumentError(
+        Quote(v) +
+        " is not supported by flowacctd (no BGP or BMP source "
+        "yet); use netflow, sflow, file or longest");
+  }
+  if (Status s = CheckOneOf(v, {"netflow", "sflow", "file", "longest"});
+      !s.ok()) {
+    return s;
+  }
+  *out = v == "sflow" ? "netflow" : v;
+  return Status::Ok();
+}
+
+GlobalSetter StringMember(std::string DaemonConfig::*member) {
+  return [member](std::string_view, std::string_view value, const ConfigSource&,
+                  GlobalState* st) -> Status {
+    st->config->*member = std::string(value);
+    return Status::Ok();
+  };
+}
+
+GlobalSetter BoolMember(bool DaemonConfig::*member) {
+  return [member](std::string_view, std::string_view value, const ConfigSource&,
+                  GlobalState* st) -> Status {
+    FLOWACCT_ASSIGN_OR_RETURN(st->config->*member, ParseBool(value));
+    return Status::Ok();
+  };
+}
+
+GlobalSetter ListenerIp(ListenerKeys GlobalState::*which) {
+  return [which](std::string_view, std::string_view value, const ConfigSource&,
+                 GlobalState* st) -> Status {
+    if (!IsIpLiteral(value)) {
+      return InvalidArgumentError("expected an IPv4 or IPv6 address, got " +
+                                  Quote(value));
+    }
+    (st->*which).ip = std::string(value);
+    return Status::Ok();
+  };
+}
+
+GlobalSetter ListenerPort(ListenerKeys GlobalState::*which) {
+  return [which](std::string_view, std::string_view value,
+                 const ConfigSource& source, GlobalState* st) -> Status {
+    uint32_t port = 0;
+    FLOWACCT_ASSIGN_OR_RETURN(port, ParseUint32(value, 1, 65535));
+    (st->*which).port = static_cast<uint16_t>(port);
+    (st->*which).port_source = source;
+    return Status::Ok();
+  };
+}
+
+GlobalSetter ListenerAllow(ListenerKeys GlobalState::*which) {
+  return [which](std::string_view, std::string_view value, const ConfigSource&,
+                 GlobalState* st) -> Status {
+    (st->*which).allow_file = std::string(value);
+    return Status::Ok();
+  };
+}
+
+GlobalSetter ListenerPipe(ListenerKeys GlobalState::*which) {
+  return [which](std::string_view, std::string_view value, const ConfigSource&,
+                 GlobalState* st) -> Status {
+    uint32_t bytes = 0;
+    FLOWACCT_ASSIGN_OR_RETURN(bytes, ParseUint32(value, 1, UINT32_MAX));
+    (st->*which).pipe_size = bytes;
+    return Status::Ok();
+  };
+}
+
+const std::vector<std::pair<std::string_view, GlobalSetter>>& GlobalKeys() {
+  static const auto* keys =
+      new std::vector<std::pair<std::string_view, GlobalSetter>>{
+          {"aggregate_primitives",
+           StringMember(&DaemonConfig::aggregate_primitives)},
+          {"pre_tag_map", StringMember(&DaemonConfig::pre_tag_map)},
+          {"sampling_map", StringMember(&DaemonConfig::sampling_map)},
+          {"networks_file", StringMember(&DaemonConfig::networks_file)},
+          {"ports_file", StringMember(&DaemonConfig::ports_file)},
+          {"nfacctd_templates_file",
+           StringMember(&DaemonConfig::templates_file)},
+          {"nfacctd_renormalize", BoolMember(&DaemonConfig::renormalize)},
+          {"sfacctd_renormalize", BoolMember(&DaemonConfig::renormalize)},
+          {"nfacctd_time_new", BoolMember(&DaemonConfig::time_new)},
+          {"sfacctd_time_new", BoolMember(&DaemonConfig::time_new)},
+          {"nfacctd_ignore_exporter_address",
+           BoolMember(&DaemonConfig::ignore_exporter_address)},
+          {"sfacctd_ignore_exporter_address",
+           BoolMember(&DaemonConfig::ignore_exporter_address)},
+          {"maps_refresh", BoolMember(&DaemonConfig::maps_refresh)},
+          {"timestamps_secs", BoolMember(&DaemonConfig::timestamps_secs)},
+          {"timestamps_utc", BoolMember(&DaemonConfig::timestamps_utc)},
+          {"timestamps_since_epoch",
+           BoolMember(&DaemonConfig::timestamps_since_epoch)},
+          {"pcap_savefile", StringMember(&DaemonConfig::pcap_savefile)},
+          {"logfile", StringMember(&DaemonConfig::logfile)},
+          {"pidfile", StringMember(&DaemonConfig::pidfile)},
+          {"daemonize", BoolMember(&DaemonConfig::daemonize)},
+          {"debug", BoolMember(&DaemonConfig::debug)},
+          {"maps_entries",
+           [](std::string_view, std::string_view value, const ConfigSource&,
+              GlobalState* st) -> Status {
+             FLOWACCT_ASSIGN_OR_RETURN(st->config->maps_entries,
+                                       ParseUint32(value, 1, UINT32_MAX));
+             return Status::Ok();
+           }},
+          {"nfacctd_net",
+           [](std::string_view, std::string_view value, const ConfigSource&,
+              GlobalState* st) {
+             return SetNetSource(value, &st->config->net_source);
+           }},
+          {"sfacctd_net",
+           [](std::string_view, std::string_view value, const ConfigSource&,
+              GlobalState* st) {
+             return SetNetSource(value, &st->config->net_source);
+           }},
+          {"nfacctd_as",
+           [](std::string_view, std::string_view value, const ConfigSource&,
+              GlobalState* st) {
+             return SetAsSource(value, &st->config->as_source);
+           }},
+          {"sfacctd_as",
+           [](std::string_view, std::string_view value, const ConfigSource&,
+              GlobalState* st) {
+             return SetAsSource(value, &st->config->as_source);
+           }},
+          {"nfacctd_as_new",
+           [](std::string_view, std::string_view value, const ConfigSource& src,
+              GlobalState* st) {
+             if (st->warnings != nullptr) {
+               st->warnings->push_back(
+                   {src,
+                    "key 'nfacctd_as_new' is the old spelling of "
+                    "'nfacctd_as'"});
+             }
+             return SetAsSource(value, &st->config->as_source);
+           }},
+          {"sfacctd_as_new",
+           [](std::string_view, std::string_view value, const ConfigSource& src,
+              GlobalState* st) {
+             if (st->warnings != nullptr) {
+               st->warnings->push_back(
+                   {src,
+                    "key 'sfacctd_as_new' is the old spelling of "
+                    "'sfacctd_as'"});
+             }
+             return SetAsSource(value, &st->config->as_source);
+           }},
+          {"nfacctd_ip", ListenerIp(&GlobalState::netflow)},
+          {"nfacctd_port", ListenerPort(&GlobalState::netflow)},
+          {"nfacctd_allow_file", ListenerAllow(&GlobalState::netflow)},
+          {"nfacctd_pipe_size", ListenerPipe(&GlobalState::netflow)},
+          {"sfacctd_ip", ListenerIp(&GlobalState::sflow)},
+          {"sfacctd_port", ListenerPort(&GlobalState::sflow)},
+          {"sfacctd_allow_file", ListenerAllow(&GlobalState::sflow)},
+          {"sfacctd_pipe_size", ListenerPipe(&GlobalState::sflow)},
+          {"flowacct_workers",
+           [](std::string_view, std::string_view value, const ConfigSource&,
+              GlobalState* st) -> Status {
+             FLOWACCT_ASSIGN_OR_RETURN(st->config->workers,
+                                       ParseUint32(value, 0, 1024));
+             return Status::Ok();
+           }},
+          {"flowacct_metrics_listen",
+           [](std::string_view, std::string_view value, const ConfigSource&,
+              GlobalState* st) -> Status {
+             const std::string v = ToLower(value);
+             if (v == "false" || v == "none" || v == "off") {
+               st->config->metrics_listen.clear();
+               return Status::Ok();
+             }
+             if (Status s = CheckHostPort(value); !s.ok()) return s;
+             st->config->metrics_listen = std::string(value);
+             return Status::Ok();
+           }},
+      };
+  return *keys;
+}
+
+const GlobalSetter* FindGlobal(std::string_view key) {
+  for (const auto& [name, setter] : GlobalKeys()) {
+    if (name == key) return &setter;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Plugin keys.
+
+using PluginSetter =
+    std::function<Status(std::string_view value, PluginConfig* plugin)>;
+
+enum class Binding { kAny, kMustBind };
+
+struct PluginKey {
+  PluginSetter setter;  // null: raw only
+  Binding binding = Binding::kAny;
+};
+
+PluginSetter PluginString(std::string PluginConfig::*member) {
+  return [member](std::string_view value, PluginConfig* p) {
+    p->*member = std::string(value);
+    return Status::Ok();
+  };
+}
+
+PluginSetter PluginBool(bool PluginConfig::*member) {
+  return [member](std::string_view value, PluginConfig* p) -> Status {
+    FLOWACCT_ASSIGN_OR_RETURN(p->*member, ParseBool(value));
+    return Status::Ok();
+  };
+}
+
+PluginSetter PluginUint(uint32_t PluginConfig::*member, uint32_t min) {
+  return [member, min](std::string_view value, PluginConfig* p) -> Status {
+    FLOWACCT_ASSIGN_OR_RETURN(p->*member, ParseUint32(value, min, UINT32_MAX));
+    return Status::Ok();
+  };
+}
+
+const std::vector<std::pair<std::string, PluginKey>>& PluginKeys() {
+  static const auto* keys = [] {
+    auto* k = new std::vector<std::pair<std::string, PluginKey>>;
+    k->push_back(
+        {"aggregate", {[](std::string_view value, PluginConfig* p) -> Status {
+           FLOWACCT_ASSIGN_OR_RETURN(p->aggregate, ParseList(value));
+           return Status::Ok();
+         }}});
+    k->push_back(
+        {"pre_tag_filter",
+         {PluginString(&PluginConfig::pre_tag_filter), Binding::kMustBind}});
+    k->push_back(
+        {"pre_tag2_filter",
+         {PluginString(&PluginConfig::pre_tag2_filter), Binding::kMustBind}});
+    k->push_back({"pre_tag_label_filter",
+                  {PluginString(&PluginConfig::pre_tag_label_filter),
+                   Binding::kMustBind}});
+    // Settings every pmacct cache plugin shares, one spelling per type.
+    for (const char* family : {"print", "sql", "amqp", "kafka"}) {
+      const std::string f = family;
+      k->push_back(
+          {f + "_refresh_time", {PluginUint(&PluginConfig::refresh_time, 1)}});
+      k->push_back({f + "_history",
+                    {[](std::string_view value, PluginConfig* p) -> Status {
+                      FLOWACCT_ASSIGN_OR_RETURN(p->history,
+                                                ParseHistoryText(value));
+                      return Status::Ok();
+                    }}});
+      k->push_back({f + "_history_roundoff",
+                    {[](std::string_view value, PluginConfig* p) -> Status {
+                      if (Status s =
+                              CheckOneOf(value, {"m", "h", "d", "w", "M"});
+                          !s.ok()) {
+                        return s;
+                      }
+                      p->history_roundoff = std::string(value);
+                      return Status::Ok();
+                    }}});
+      k->push_back({f + "_cache_entries",
+                    {PluginUint(&PluginConfig::cache_entries, 1)}});
+      k->push_back(
+          {f + "_num_protos", {PluginBool(&PluginConfig::num_protos)}});
+    }
+    for (const char* family : {"print", "amqp", "kafka"}) {
+      k->push_back({std::string(family) + "_markers",
+                    {PluginBool(&PluginConfig::markers)}});
+    }
+    k->push_back({"print_output",
+                  {[](std::string_view value, PluginConfig* p) -> Status {
+                    const std::string v = ToLower(value);
+                    if (v == "avro" || v == "avro_json" ||
+                        v == "event_formatted" || v == "event_csv" ||
+                        v == "custom") {
+                      return InvalidArgumentError(
+                          Quote(v) +
+                          " is not supported by flowacctd (formatted, csv, "
+                          "json)");
+                    }
+                    if (Status s = CheckOneOf(v, {"formatted", "csv", "json"});
+                        !s.ok()) {
+                      return s;
+                    }
+                    p->output = v;
+                    return Status::Ok();
+                  }}});
+    k->push_back(
+        {"print_output_file", {PluginString(&PluginConfig::output_file)}});
+    k->push_back({"print_output_file_append",
+                  {PluginBool(&PluginConfig::output_file_append)}});
+    k->push_back(
+        {"print_latest_file", {PluginString(&PluginConfig::latest_file)}});
+    k->push_back(
+        {"print_trigger_exec", {PluginString(&PluginConfig::trigger_exec)}});
+    k->push_back({"print_output_separator",
+                  {[](std::string_view value, PluginConfig* p) -> Status {
+                    if (value == "\\t") {
+                      p->output_separator = "\t";
+                    } else if (value == "\\s") {
+                      p->output_separator = " ";
+                    } else if (value.size() == 1) {
+                      p->output_separator = std::string(value);
+                    } else {
+                      return InvalidArgumentError(
+                          "expected one character, \\t or \\s, got " +
+                          Quote(value));
+                    }
+                    return Status::Ok();
+                  }}});
+    k->push_back({"print_write_empty_file",
+                  {PluginBool(&PluginConfig::write_empty_file)}});
+    k->push_back({"imt_path", {PluginString(&PluginConfig::imt_path)}});
+    k->push_back({"imt_buckets", {PluginUint(&PluginConfig::imt_buckets, 1)}});
+    k->push_back({"imt_mem_pools_number",
+                  {PluginUint(&PluginConfig::imt_mem_pools_number, 0)}});
+    k->push_back({"imt_mem_pools_size",
+                  {PluginUint(&PluginConfig::imt_mem_pools_size, 1)}});
+    return k;
+  }();
+  return *keys;
+}
+
+const PluginKey* FindPluginKey(std::string_view key) {
+  static const PluginKey kRawOnly{};
+  for (const auto& [name, spec] : PluginKeys()) {
+    if (name == key) return &spec;
+  }
+  if (internal::IsRawOnlyPluginKey(key)) return &kRawOnly;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+
+struct Entry {
+  ConfigLine line;
+  const PluginKey* plugin_key = nullptr;  // null: global key
+  bool command_line = false;
+};
+
+std::string Where(const ConfigSource& source) {
+  return source.ToString() + ": ";
+}
+
+Status Located(const ConfigSource& source, std::string_view key,
+               const Status& s) {
+  return InvalidArgumentError(Where(source) + std::string(key) + ": " +
+                              s.message());
+}
+
+}  // namespace
+
+Result<std::pair<std::string, std::string>> ParseConfigOverride(
+    std::string_view text) {
+  const size_t sep = text.find_first_of(":=");
+  if (sep == std::string_view::npos) {
+    return InvalidArgumentError("expected key: value or key=value, got " +
+                                Quote(text));
+  }
+  ConfigLine line;
+  if (Status s = internal::SplitKey(text.substr(0, sep), &line); !s.ok()) {
+    return s;
+  }
+  const std::string_view value = Trim(text.substr(sep + 1));
+  if (value.empty()) {
+    return InvalidArgumentError("key " + Quote(line.key) + " has no value");
+  }
+  std::string key = line.key;
+  if (line.bound) key += "[" + line.name + "]";
+  return std::make_pair(std::move(key), std::string(value));
+}
+
+Result<DaemonConfig> ParseDaemonConfig(
+    std::string_view text, std::string_view filename,
+    const std::vector<std::pair<std::string, std::string>>& overrides,
+    std::vector<ConfigWarning>* warnings) {
+  Result<std::vector<ConfigLine>> split =
+      internal::SplitConfigText(text, filename);
+  if (!split.ok()) return split.status();
+
+  std::vector<Entry> entries;
+  for (ConfigLine& line : *split) {
+    entries.push_back({std::move(line), nullptr, false});
+  }
+  for (const auto& [key, value] : overrides) {
+    Entry e;
+    e.command_line = true;
+    e.line.source.file = "command line";
+    if (Status s = internal::SplitKey(key, &e.line); !s.ok()) {
+      return InvalidArgumentError("command line: " + s.message());
+    }
+    e.line.value = std::string(Trim(value));
+    if (e.line.value.empty()) {
+      return InvalidArgumentError("command line: key " + Quote(e.line.key) +
+                                  " has no value");
+    }
+    entries.push_back(std::move(e));
+  }
+
+  DaemonConfig config;
+  config.config_file = std::string(filename);
+
+  // plugins: first, so that [name]s can be checked whatever the line order.
+  // The last `plugins` wins (the command line's -P over the file).
+  const Entry* plugins_entry = nullptr;
+  for (const Entry& e : entries) {
+    if (e.line.key == "plugins") plugins_entry = &e;
+  }
+  if (plugins_entry != nullptr) {
+    if (plugins_entry->line.bound) {
+      return InvalidArgumentError(Where(plugins_entry->line.source) +
+                                  "key 'plugins' cannot be bound to a plugin");
+    }
+    Result<std::vector<PluginConfig>> plugins =
+        ParsePluginList(plugins_entry->line.value);
+    if (!plugins.ok()) {
+      return InvalidArgumentError(Where(plugins_entry->line.source) +
+                                  plugins.status().message());
+    }
+    config.plugins = std::move(*plugins);
+  } else {
+    PluginConfig p;
+    p.type = "print";
+    p.name = "default";
+    config.plugins.push_back(std::move(p));
+  }
+  for (PluginConfig& p : config.plugins) p.aggregate = {"src_host"};
+
+  // Classify every entry (in line order, so the first bad line is reported)
+  // and apply global keys.
+  GlobalState state{&config, {}, {}, warnings};
+  std::vector<const Entry*> plugin_entries;
+  for (Entry& e : entries) {
+    const ConfigLine& l = e.line;
+    if (l.key == "plugins") continue;
+    if (l.bound) {
+      bool found = false;
+      for (const PluginConfig& p : config.plugins) found |= p.name == l.name;
+      if (!found) {
+        return InvalidArgumentError(
+            Where(l.source) + "key " + Quote(l.key + "[" + l.name + "]") +
+            ": no plugin named " + Quote(l.name) + " in plugins");
+      }
+    }
+    if (const GlobalSetter* setter = FindGlobal(l.key)) {
+      if (l.bound) {
+        return InvalidArgumentError(
+            Where(l.source) + "key " + Quote(l.key) +
+            " is global in flowacctd and cannot be bound to plugin " +
+            Quote(l.name));
+      }
+      if (Status s = (*setter)(l.key, l.value, l.source, &state); !s.ok()) {
+        return Located(l.source, l.key, s);
+      }
+      continue;
+    }
+    if (const PluginKey* spec = FindPluginKey(l.key)) {
+      if (spec->binding == Binding::kMustBind && !l.bound) {
+        return InvalidArgumentError(Where(l.source) + "key " + Quote(l.key) +
+                                    " must be bound to a plugin (" + l.key +
+                                    "[name]: ...)");
+      }
+      e.plugin_key = spec;
+      plugin_entries.push_back(&e);
+      continue;
+    }
+    if (const char* reason = internal::IgnoredKeyReason(l.key)) {
+      if (warnings != nullptr) {
+        warnings->push_back(
+            {l.source, "key " + Quote(l.key) + " is ignored: " + reason});
+      }
+      continue;
+    }
+    if (internal::IsUnsupportedPmacctKey(l.key)) {
+      return InvalidArgumentError(Where(l.source) + "key " + Quote(l.key) +
+                                  " is not supported by flowacctd");
+    }
+    return InvalidArgumentError(Where(l.source) + "unknown key " +
+                                Quote(l.key));
+  }
+
+  // Plugin keys: per plugin, unbound file keys, then bound file keys, then
+  // the same two for the command line; a later setting wins, so a key bound
+  // to a plugin beats the unbound one whatever the line order.
+  for (PluginConfig& plugin : config.plugins) {
+    for (int pass = 0; pass < 4; ++pass) {
+      const bool command_line = pass >= 2;
+      const bool bound = pass % 2 == 1;
+      for (const Entry* e : plugin_entries) {
+        const ConfigLine& l = e->line;
+        if (e->command_line != command_line || l.bound != bound) continue;
+        if (bound && l.name != plugin.name) continue;
+        if (e->plugin_key->setter) {
+          if (Status s = e->plugin_key->setter(l.value, &plugin); !s.ok()) {
+            return Located(l.source, l.key, s);
+          }
+        }
+        if (l.key == "aggregate") plugin.aggregate_source = l.source;
+        plugin.raw.push_back({l.key, l.value, l.source});
+      }
+    }
+  }
+
+  // Listeners.
+  auto make_listener = [](const ListenerKeys& k, uint16_t default_port) {
+    ListenerConfig listener;
+    listener.address = k.ip.value_or("");
+    listener.port = k.port.value_or(default_port);
+    listener.allow_file = k.allow_file.value_or("");
+    listener.rcvbuf_bytes = k.pipe_size.value_or(0);
+    return listener;
+  };
+  if (state.netflow.any() || !state.sflow.any()) {
+    config.listeners.push_back(
+        make_listener(state.netflow, kDefaultNetflowPort));
+  }
+  if (state.sflow.any()) {
+    config.listeners.push_back(make_listener(state.sflow, kDefaultSflowPort));
+    if (config.listeners.size() == 2 &&
+        config.listeners[0].port == config.listeners[1].port &&
+        config.listeners[0].address == config.listeners[1].address) {
+      const ConfigSource& src = state.sflow.port_source.line != 0 ||
+                                        !state.sflow.port_source.file.empty()
+                                    ? state.sflow.port_source
+                                    : state.netflow.port_source;
+      return InvalidArgumentError(
+          Where(src) + "nfacctd and sfacctd listeners are both on port " +
+          std::to_string(config.listeners[0].port) +
+          " (every listener decodes NetFlow, IPFIX and sFlow: one is enough)");
+    }
+  }
+  return config;
+}
+
+Result<DaemonConfig> LoadDaemonConfig(
+    const std::string& path,
+    const std::vector<std::pair<std::string, std::string>>& overrides,
+    std::vector<ConfigWarning>* warnings) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return NotFoundError("cannot open config file " + path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return InvalidArgumentError("cannot read config file " + path);
+  }
+  return ParseDaemonConfig(text.str(), path, overrides, warnings);
+}
+
+}  // namespace flowacct
