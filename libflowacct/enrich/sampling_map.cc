@@ -1,0 +1,125 @@
+#include "flowacct/enrich/sampling_map.h"
+
+#include <vector>
+
+#include "libflowacct/enrich/map_text.h"
+
+namespace flowacct {
+
+using enrich_internal::LineError;
+
+namespace {
+
+struct IfaceMatch {
+  bool present = false;
+  bool negated = false;
+  uint32_t value = 0;
+  bool Matches(uint32_t iface) const {
+    return !present || ((iface == value) != negated);
+  }
+};
+
+struct Row {
+  uint32_t rate = 0;
+  Prefix ip;
+  IfaceMatch in;
+  IfaceMatch out;
+};
+
+}  // namespace
+
+struct SamplingMap::Impl {
+  std::vector<Row> rows;
+};
+
+SamplingMap::SamplingMap(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SamplingMap::~SamplingMap() = default;
+
+Result<std::shared_ptr<const SamplingMap>> SamplingMap::Load(
+    std::string_view text, std::string_view filename,
+    const SamplingMapOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  std::vector<enrich_internal::KeyValue> kvs;
+  Status s = enrich_internal::ForEachLine(
+      text, filename, options.max_row_length,
+      [&](size_t line, std::string_view text_row) -> Status {
+        auto error = [&](std::string_view msg) {
+          return LineError(StatusCode::kInvalidArgument, filename, line, msg);
+        };
+        std::string split_error =
+            enrich_internal::SplitKeyValues(text_row, &kvs);
+        if (!split_error.empty()) return error(split_error);
+        if (impl->rows.size() >= options.max_entries) {
+          return LineError(
+              StatusCode::kResourceExhausted, filename, line,
+              enrich_internal::Cat("more than ", options.max_entries,
+                                   " rows (maps_entries)"));
+        }
+        Row row;
+        bool has_id = false;
+        bool has_ip = false;
+        for (const auto& kv : kvs) {
+          if (kv.key == "id") {
+            if (!enrich_internal::ParseUnsigned(kv.value, &row.rate) ||
+                row.rate == 0) {
+              return error(enrich_internal::Cat(
+                  "id='", kv.value, "' is not a sampling rate (1..2^32-1)"));
+            }
+            has_id = true;
+          } else if (kv.key == "ip") {
+            std::optional<Prefix> p = enrich_internal::ParsePrefix(kv.value);
+            if (!p) {
+              return error(enrich_internal::Cat(
+                  "ip='", kv.value, "' is not an IP address or prefix"));
+            }
+            row.ip = *p;
+            has_ip = true;
+          } else if (kv.key == "in" || kv.key == "out") {
+            IfaceMatch& m = kv.key == "in" ? row.in : row.out;
+            std::string_view v = kv.value;
+            if (v.front() == '-') {
+              m.negated = true;
+              v.remove_prefix(1);
+            }
+            if (!enrich_internal::ParseUnsigned(v, &m.value)) {
+              return error(enrich_internal::Cat(kv.key, "='", kv.value,
+                                                "' is not an interface index"));
+            }
+            m.present = true;
+          } else {
+            return error(
+                enrich_internal::Cat("unknown key '", kv.key,
+                                     "' (sampling_map keys: id, ip, in, out)"));
+          }
+        }
+        if (!has_id) return error("row without id (the sampling rate)");
+        if (!has_ip) return error("row without ip (the exporter)");
+        impl->rows.push_back(row);
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return std::shared_ptr<const SamplingMap>(new SamplingMap(std::move(impl)));
+}
+
+Result<std::shared_ptr<const SamplingMap>> SamplingMap::LoadFile(
+    const std::string& path, const SamplingMapOptions& options) {
+  std::string text;
+  Status s = enrich_internal::ReadMapFile(path, &text);
+  if (!s.ok()) return s;
+  return Load(text, path, options);
+}
+
+uint32_t SamplingMap::Lookup(const FlowRecord& record) const {
+  const IpAddress exporter = enrich_internal::UnmapV4(record.exporter);
+  for (const Row& row : impl_->rows) {
+    if (!enrich_internal::PrefixContains(row.ip, exporter)) continue;
+    if (!row.in.Matches(record.in_iface)) continue;
+    if (!row.out.Matches(record.out_iface)) continue;
+    return row.rate;
+  }
+  return 0;
+}
+
+size_t SamplingMap::size() const { return impl_->rows.size(); }
+
+}  // namespace flowacct
