@@ -15,10 +15,22 @@
 // Rules (pmacct's, unless marked):
 // - `key: value`, or `key[name]: value` binding a key to one plugin; a key
 //   without [name] applies to every plugin that does not set it itself.
-// - A trailing `\` continues a logical line on the next one.
-// - Keys are case-insensitive; values keep their case.
+//   The order of lines does not matter: `plugins:` may come last, and a
+//   bound key beats the unbound one whatever comes first. Otherwise the
+//   later line wins (a key given twice, or two spellings of one setting).
+// - A trailing `\` continues a logical line on the next one; the leading
+//   blanks of the continuation are dropped. Lines whose first non-blank
+//   character is `!` or `#` are comments.
+// - Keys are case-insensitive; values keep their case (print_output and the
+//   *_net/*_as sources are lower-cased).
 // - Per-plugin keys of the same meaning share one setting: print_refresh_time
 //   and sql_refresh_time both set PluginConfig::refresh_time (bind per plugin).
+// - flowacct: keys that are global here (networks_file, ports_file,
+//   timestamps_*, every DaemonConfig member) cannot take a [name]; the
+//   pre_tag_filter family must take one (pmacct: NO_GLOBAL).
+// - `plugins:` types print and memory run; mysql, pgsql, sqlite3, amqp,
+//   kafka and tee are rejected as "not implemented yet". sql_*, amqp_* and
+//   kafka_* keys pmacct knows land in PluginConfig::raw only.
 // - An unknown key, a key flowacct does not implement, a bad value, or a
 //   [name] that no plugin has is an error naming file:line (flowacct: pmacct
 //   silently ignores some of these). Keys flowacct deliberately ignores
@@ -66,7 +78,7 @@ struct PluginConfig {
   // aggregate: primitive names as written (validated against the primitive
   // registry by the daemon, after aggregate_primitives are loaded).
   std::vector<std::string> aggregate;  // default {"src_host"}
-  ConfigSource aggregate_source;
+  ConfigSource aggregate_source;       // the line that set it; empty: default
 
   // Filters (enrich/tag_filter.h syntax), empty = no filter.
   std::string pre_tag_filter;
@@ -75,9 +87,11 @@ struct PluginConfig {
 
   // Time and cache (print_*, sql_*, amqp_*, kafka_* spellings all land here).
   uint32_t refresh_time = 60;  // seconds
-  HistorySpec history;
+  HistorySpec history;         // *_history: "<n>s|m|h|d|w|M"; default: no bins
   std::string history_roundoff;  // "", or one of m h d w M
   uint32_t cache_entries = 0;    // 0: the plugin type's default
+  // *_markers (print, amqp, kafka) and *_num_protos (all four) also land in
+  // `markers` / `num_protos` below.
 
   // print plugin.
   std::string output = "formatted";  // formatted | csv | json
@@ -107,7 +121,11 @@ struct PluginConfig {
   std::vector<RawKey> raw;
 };
 
-// A UDP listener: nfacctd_ip/nfacctd_port or sfacctd_ip/sfacctd_port.
+// A UDP listener: nfacctd_ip/nfacctd_port or sfacctd_ip/sfacctd_port. One
+// listener per daemon spelling that has any of *_ip, *_port, *_allow_file,
+// *_pipe_size set (an unset port is nfacctd's 2100 / sfacctd's 6343); with
+// none set, one listener on 2100. Both on the same address and port is an
+// error.
 struct ListenerConfig {
   std::string address;  // "" = any (IPv6 dual-stack "::" with v4 mapped)
   uint16_t port = 0;
@@ -134,11 +152,15 @@ struct DaemonConfig {
   std::string sampling_map;
   std::string networks_file;
   std::string ports_file;
-  std::string templates_file;          // nfacctd_templates_file
-  bool renormalize = false;            // nfacctd_renormalize / sfacctd_...
-  bool time_new = false;               // nfacctd_time_new / sfacctd_time_new
-  std::string net_source = "netflow";  // nfacctd_net: netflow|mask|file|longest
-  std::string as_source = "netflow";   // nfacctd_as: netflow|file|longest
+  std::string templates_file;  // nfacctd_templates_file
+  bool renormalize = false;    // nfacctd_renormalize / sfacctd_...
+  bool time_new = false;       // nfacctd_time_new / sfacctd_time_new
+  // nfacctd_net / sfacctd_net: netflow|mask|file|longest ("sflow" is stored
+  // as "netflow": from the flow protocol); bgp, bmp, igp rejected for now.
+  std::string net_source = "netflow";
+  // nfacctd_as / sfacctd_as (old spelling *_as_new, with a warning):
+  // netflow|file|longest ("sflow" -> "netflow"); bgp, bmp rejected for now.
+  std::string as_source = "netflow";
   bool ignore_exporter_address = false;  // nfacctd_ignore_exporter_address
   bool maps_refresh = true;
   uint32_t maps_entries = 384;
@@ -162,7 +184,10 @@ struct DaemonConfig {
 
 // Parses config text (the content of `filename`). `overrides` are
 // command-line key/value pairs applied after the file (plugin-bound keys as
-// "key[name]"). Errors are kInvalidArgument "file:line: message".
+// "key[name]"). Errors are kInvalidArgument "file:line: message" (the first
+// physical line of a continued line; "command line: message" for an
+// override); a value error names the key: "t.conf:3: print_refresh_time:
+// expected a positive integer, got 'abc'". `warnings` may be null.
 Result<DaemonConfig> ParseDaemonConfig(
     std::string_view text, std::string_view filename,
     const std::vector<std::pair<std::string, std::string>>& overrides,

@@ -325,6 +325,35 @@ TEST_CASE("unknown and unsupported keys") {
         "t.conf:1: key 'tee_receivers' is not supported by flowacctd");
   CHECK(ErrorOf("timestamps_rfc3339: true\n") ==
         "t.conf:1: key 'timestamps_rfc3339' is not supported by flowacctd");
+  // The keys docs/configuration.md names.
+  for (const char* key : {"aggregate_filter",
+                          "post_tag2",
+                          "nfacctd_pro_rating",
+                          "print_startup_delay",
+                          "print_preprocess",
+                          "print_output_lock_file",
+                          "networks_mask",
+                          "pcap_savefile_replay",
+                          "flow_to_rd_map",
+                          "timestamps_rfc9557",
+                          "telemetry_daemon",
+                          "isis_daemon",
+                          "rpki_roas_file",
+                          "nfprobe_receiver",
+                          "sfprobe_receiver",
+                          "classifier_num_roots",
+                          "pmacctd_flow_buffer_size",
+                          "uacctd_group",
+                          "redis_host",
+                          "geoipv2_file",
+                          "nfacctd_time_secs",
+                          "sfacctd_counter_file"}) {
+    CHECK(ErrorOf(std::string(key) + ": 1\n") ==
+          std::string("t.conf:1: key '") + key +
+              "' is not supported by flowacctd");
+  }
+  // Their storage spellings go to raw.
+  CHECK(MustParse("sql_startup_delay: 5\n").plugins[0].raw.size() == 1);
 }
 
 TEST_CASE("storage and broker keys go to raw") {
