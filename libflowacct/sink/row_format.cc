@@ -140,7 +140,9 @@ void RowFormatter::FormatKeys(const FlowRecord& record,
     if (kind == ValueKind::kAbsent) {
       v = ZeroValue(registry_->Get(keys_[i]));
     } else {
-      v.number = kind == ValueKind::kNumber;
+      // pmacct prints ip_proto as a string even when numeric ("0", "6").
+      v.number = kind == ValueKind::kNumber &&
+                 registry_->Get(keys_[i]).type != PrimitiveType::kProto;
     }
   }
 }
