@@ -82,8 +82,8 @@ Status ReplaceFile(const std::string& path, std::string_view content) {
   return s;
 }
 
-Status AppendFile(const std::string& path, std::string_view header,
-                  std::string_view content) {
+Status AppendFile(const std::string& path, std::string_view prefix,
+                  std::string_view header, std::string_view content) {
   if (Status s = MakeDirs(DirName(path)); !s.ok()) return s;
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError("cannot open", path, errno);
@@ -91,10 +91,12 @@ Status AppendFile(const std::string& path, std::string_view header,
   Status s;
   if (fstat(fd, &st) != 0) {
     s = ErrnoError("cannot stat", path, errno);
-  } else if (st.st_size == 0 && !header.empty()) {
-    s = WriteAll(fd, header, path);
+  } else {
+    std::string all(prefix);
+    if (st.st_size == 0) all.append(header);
+    all.append(content);
+    s = WriteAll(fd, all, path);
   }
-  if (s.ok()) s = WriteAll(fd, content, path);
   if (close(fd) != 0 && s.ok()) s = ErrnoError("cannot close", path, errno);
   return s;
 }

@@ -24,10 +24,10 @@ Status MakeDirs(const std::string& dir);
 // directory first.
 Status ReplaceFile(const std::string& path, std::string_view content);
 
-// Appends to `path` (created 0600 if missing). `header` is written first
-// when the file is new or empty.
-Status AppendFile(const std::string& path, std::string_view header,
-                  std::string_view content);
+// Appends `prefix`, then `header` only when the file is new or empty, then
+// `content` to `path` (created 0600 if missing), in one write.
+Status AppendFile(const std::string& path, std::string_view prefix,
+                  std::string_view header, std::string_view content);
 
 // Points the symlink `link` at `target` unless its current target sorts
 // after `target`. Replaces the link atomically (temporary link + rename).

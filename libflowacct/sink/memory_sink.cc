@@ -446,10 +446,19 @@ class MemorySink : public Sink {
     }
     std::unique_ptr<RowFormatter> f = MakeFormatter(format);
     f->AppendHeader(&out);
+    // Entries hold the keys in JSON order; the format's order may differ.
+    std::vector<size_t> from;
+    for (PrimitiveId id : f->keys()) {
+      const std::vector<PrimitiveId>& stored = formatter_->keys();
+      from.push_back(static_cast<size_t>(
+          std::find(stored.begin(), stored.end(), id) - stored.begin()));
+    }
+    std::vector<KeyValue> keys(from.size());
     for (size_t e : rows) {
       const Entry& entry = entries_[e];
-      f->AppendRow(entry.keys, has_bins_, entry.stamp_inserted,
-                   entry.stamp_updated, entry.counters, &out);
+      for (size_t i = 0; i < from.size(); ++i) keys[i] = entry.keys[from[i]];
+      f->AppendRow(keys, has_bins_, entry.stamp_inserted, entry.stamp_updated,
+                   entry.counters, &out);
     }
     if (format == OutputFormat::kFormatted) {
       out += "\nFor a total of: " + std::to_string(rows.size()) + " entries\n";

@@ -177,7 +177,8 @@ class PrintSink : public Sink {
     for (size_t i : rows) {
       snapshot.Get(i, &row);
       f.FormatKeys(row.record, snapshot.arena(), &keys_);
-      RowCounters c{row.record.packets, row.record.bytes, row.record.flows};
+      RowCounters c{row.record.packets, row.record.bytes, row.record.flows,
+                    row.record.kind == RecordKind::kEvent};
       f.AppendRow(keys_, snapshot.has_time_bins(), row.stamp_inserted,
                   row.stamp_updated, c, out);
     }
@@ -231,29 +232,22 @@ class PrintSink : public Sink {
     }
 
     for (auto& [path, rows] : files) {
+      std::string start;
+      AppendMarkerStart(&start);
       std::string body;
-      AppendMarkerStart(&body);
+      AppendRows(snapshot, f, rows, &body);
+      AppendMarkerEnd(rows.size(), total, &body);
       if (options_.output_file_append) {
-        std::string rows_text;
-        AppendRows(snapshot, f, rows, &rows_text);
-        // The header goes first only into a new file; markers bracket each
-        // append (pmacct writes them on every purge).
-        if (options_.markers) {
-          std::string all = body;
-          all.append(rows_text);
-          AppendMarkerEnd(rows.size(), total, &all);
-          if (Status s = internal::AppendFile(path, header, all); !s.ok()) {
-            return s;
-          }
-        } else if (Status s = internal::AppendFile(path, header, rows_text);
-                   !s.ok()) {
+        // pmacct: the start marker, the header only into a new file, rows.
+        if (Status s = internal::AppendFile(path, start, header, body);
+            !s.ok()) {
           return s;
         }
       } else {
-        body.append(header);
-        AppendRows(snapshot, f, rows, &body);
-        AppendMarkerEnd(rows.size(), total, &body);
-        if (Status s = internal::ReplaceFile(path, body); !s.ok()) return s;
+        if (Status s = internal::ReplaceFile(path, start + header + body);
+            !s.ok()) {
+          return s;
+        }
       }
     }
 

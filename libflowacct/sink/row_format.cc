@@ -29,31 +29,106 @@ bool IsVariableLength(const PrimitiveInfo& p) {
   }
 }
 
-// pmacct's formatted column: value width and gap (observed: "%-45s  " for
-// addresses, "%-10u  " for most integers, "%-20lu  " for counters,
-// "%-30s " for timestamps); never narrower than the header.
+// pmacct's formatted column width (header or value plus padding) by
+// primitive, as observed (docs/pmacct-parity.md §3).
+struct WidthRule {
+  const char* name;
+  size_t total;
+};
+constexpr WidthRule kWidths[] = {
+    {"tag", 12},
+    {"tag2", 12},
+    {"class", 18},
+    {"src_mac", 19},
+    {"dst_mac", 19},
+    {"vlan", 7},
+    {"in_vlan", 9},
+    {"out_vlan", 10},
+    {"cos", 4},
+    {"etype", 7},
+    {"src_as", 12},
+    {"dst_as", 12},
+    {"peer_src_as", 12},
+    {"peer_dst_as", 12},
+    {"local_pref", 9},
+    {"src_local_pref", 9},
+    {"med", 8},
+    {"src_med", 8},
+    {"src_roa", 8},
+    {"dst_roa", 8},
+    {"in_iface", 12},
+    {"out_iface", 12},
+    {"mpls_vpn_rd", 20},
+    {"mpls_pw_id", 12},
+    {"src_mask", 10},
+    {"dst_mask", 10},
+    {"src_port", 10},
+    {"dst_port", 10},
+    {"tcpflags", 11},
+    {"proto", 12},
+    {"tos", 7},
+    {"sampling_rate", 14},
+    {"sampling_direction", 19},
+    {"post_nat_src_port", 19},
+    {"post_nat_dst_port", 19},
+    {"nat_event", 10},
+    {"mpls_label_top", 16},
+    {"mpls_label_bottom", 19},
+    {"mpls_stack_depth", 18},
+    {"export_proto_seqno", 20},
+    {"export_proto_version", 22},
+    {"export_proto_sysid", 20},
+};
+
+// Width (value padded to it) and gap (spaces after) of a formatted column.
 void ColumnWidth(const PrimitiveInfo& p, size_t* width, size_t* gap) {
   *gap = 2;
-  switch (p.type) {
-    case PrimitiveType::kIp:
-      *width = 45;
-      break;
-    case PrimitiveType::kMac:
-      *width = 17;
-      break;
-    case PrimitiveType::kTimestamp:
-      *width = 30;
-      *gap = 1;
-      break;
-    case PrimitiveType::kRd:
-      *width = 18;
-      break;
-    default:
-      *width = IsCounter(p) ? 20 : 10;
-      if (p.name.ends_with("_port")) *width = 5;
-      break;
+  size_t total = 0;
+  for (const WidthRule& r : kWidths) {
+    if (p.name == r.name) total = r.total;
   }
-  *width = std::max(*width, p.csv_header.size());
+  if (total == 0) {
+    switch (p.type) {
+      case PrimitiveType::kIp:
+        total = 47;
+        break;
+      case PrimitiveType::kMac:
+        total = 19;
+        break;
+      case PrimitiveType::kTimestamp:
+        total = 31;
+        *gap = 1;
+        break;
+      default:
+        total = IsCounter(p) ? 22 : 12;
+        break;
+    }
+  }
+  *width = std::max(total - *gap, p.csv_header.size());
+}
+
+// Output position of a primitive: its registry position, except where
+// pmacct's CSV (and formatted) or JSON order differs from the registry's
+// (docs/pmacct-parity.md §1).
+double Rank(const PrimitiveRegistry& registry, PrimitiveId id,
+            OutputFormat format) {
+  const std::string& name = registry.Get(id).name;
+  auto at = [&](const char* anchor, double offset) {
+    const PrimitiveInfo* a = registry.Find(anchor);
+    return a == nullptr ? static_cast<double>(id) : a->id + offset;
+  };
+  if (format == OutputFormat::kJson) {
+    if (name == "timestamp_export") return at("export_proto_sysid", 0.5);
+    return id;
+  }
+  if (name == "src_std_comm") return at("lrg_comm", 0.1);
+  if (name == "src_ext_comm") return at("lrg_comm", 0.2);
+  if (name == "src_lrg_comm") return at("lrg_comm", 0.3);
+  if (name == "src_as_path") return at("as_path", 0.1);
+  if (name == "src_local_pref") return at("local_pref", 0.1);
+  if (name == "src_med") return at("med", 0.1);
+  if (name == "src_roa") return at("dst_roa", -0.1);
+  return id;
 }
 
 // What a key the record lacks prints as.
@@ -63,7 +138,7 @@ KeyValue ZeroValue(const PrimitiveInfo& p) {
     case PrimitiveType::kUint:
       return {"0", true};
     case PrimitiveType::kIp:
-      return {"0.0.0.0", false};
+      return {"", false};  // pmacct: empty (formatted prints "::")
     case PrimitiveType::kMac:
       return {"00:00:00:00:00:00", false};
     case PrimitiveType::kHex:
@@ -95,7 +170,12 @@ RowFormatter::RowFormatter(const PrimitiveRegistry* registry,
   const PrimitiveInfo* packets = registry->Find("packets");
   const PrimitiveInfo* flows = registry->Find("flows");
   const PrimitiveInfo* bytes = registry->Find("bytes");
-  for (PrimitiveId id : primitives) {
+  std::vector<PrimitiveId> ordered = primitives;
+  std::stable_sort(
+      ordered.begin(), ordered.end(), [&](PrimitiveId a, PrimitiveId b) {
+        return Rank(*registry, a, format) < Rank(*registry, b, format);
+      });
+  for (PrimitiveId id : ordered) {
     const PrimitiveInfo& p = registry->Get(id);
     if (IsCounter(p)) {
       if (p.field == FlowField::kFlows) has_flows_ = true;
@@ -118,7 +198,6 @@ RowFormatter::RowFormatter(const PrimitiveRegistry* registry,
                          const char* header) {
     Column c{key, header, 20, 2};
     if (p != nullptr) ColumnWidth(*p, &c.width, &c.gap);
-    c.width = std::max<size_t>(c.width, 20);
     columns_.push_back(std::move(c));
   };
   add_counter(packets, "packets", "PACKETS");
@@ -256,6 +335,10 @@ void RowFormatter::AppendRow(const std::vector<KeyValue>& keys, bool stamps,
     if (has_flows_) {
       key("flows");
       AppendUint(counters.flows, out);
+    }
+    if (counters.event) {  // pmacct: no packets/bytes for event records
+      out->append("}\n");
+      return;
     }
     key("packets");
     AppendUint(counters.packets, out);

@@ -38,12 +38,17 @@ struct RowCounters {
   uint64_t packets = 0;
   uint64_t bytes = 0;
   uint64_t flows = 0;
+  // An event record (NEL/NSEL without counters): print JSON leaves out
+  // packets and bytes, as pmacct.
+  bool event = false;
 };
 
 class RowFormatter {
  public:
   // `primitives`: the view's primitives (counters among them are dropped
-  // from the keys; `flows` among them turns the flows counter on).
+  // from the keys; `flows` among them turns the flows counter on). keys()
+  // are in the format's output order, which differs between CSV and JSON
+  // for a few primitives.
   RowFormatter(const PrimitiveRegistry* registry,
                const std::vector<PrimitiveId>& primitives, OutputFormat format,
                RowLayout layout, char csv_separator,

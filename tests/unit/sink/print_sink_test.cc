@@ -405,3 +405,128 @@ TEST_CASE("print sink: options from the config") {
 
 }  // namespace
 }  // namespace flowacct
+
+namespace flowacct {
+namespace {
+
+using testing::TestSnapshot;
+
+// The first row of nfacctd 1.7.7's output for graylog-nf9-pmacctd.pcap
+// (tag, label, peer_src_ip, in_iface, src_host, dst_host, proto,
+// timestamp_start, flows; print_history 5m), as a snapshot row.
+void AddPmacctRow(TestSnapshot* snap) {
+  FlowRecord* r = snap->Add("172.17.0.2", "192.168.65.1", 0, 2, 114, 1,
+                            int64_t{1501508280} * 1000000000);
+  r->exporter = IpAddress::Parse("127.0.0.1").value();
+  r->fields.set(FlowField::kTag);
+  r->fields.set(FlowField::kInIface);
+  r->fields.set(FlowField::kSrcPort);
+  r->timestamp_start = int64_t{1501508283209} * 1000000;
+  r->fields.set(FlowField::kTimestampStart);
+  snap->stamp_updated_ = int64_t{1795727005} * 1000000000;
+}
+
+TEST_CASE("print sink: byte-for-byte nfacctd 1.7.7 output") {
+  auto registry = PrimitiveRegistry::CreateWithBuiltins();
+  PrintSinkOptions opts;
+  opts.timestamps_utc = true;
+
+  SECTION("json") {
+    TestSnapshot snap(*registry,
+                      {"tag", "label", "peer_src_ip", "in_iface", "src_host",
+                       "dst_host", "proto", "timestamp_start", "flows"},
+                      true);
+    AddPmacctRow(&snap);
+    opts.format = OutputFormat::kJson;
+    CHECK(WriteToFd(opts, snap, registry.get()) ==
+          "{\"event_type\": \"purge\", \"tag\": 0, \"label\": \"\", "
+          "\"peer_ip_src\": \"127.0.0.1\", \"iface_in\": 0, \"ip_src\": "
+          "\"172.17.0.2\", \"ip_dst\": \"192.168.65.1\", \"ip_proto\": \"0\", "
+          "\"timestamp_start\": \"2017-07-31 13:38:03.209000\", "
+          "\"stamp_inserted\": \"2017-07-31 13:38:00\", \"stamp_updated\": "
+          "\"2026-11-26 21:03:25\", \"flows\": 1, \"packets\": 2, \"bytes\": "
+          "114}\n");
+    opts.format = OutputFormat::kCsv;
+    CHECK(WriteToFd(opts, snap, registry.get()) ==
+          "TAG,LABEL,PEER_SRC_IP,IN_IFACE,SRC_IP,DST_IP,PROTOCOL,TIMESTAMP_"
+          "START,PACKETS,FLOWS,BYTES\n0,,127.0.0.1,0,172.17.0.2,192.168.65.1,"
+          "0,2017-07-31 13:38:03.209000,2,1,114\n");
+  }
+  SECTION("formatted") {
+    TestSnapshot snap(*registry,
+                      {"tag", "peer_src_ip", "in_iface", "src_host", "dst_host",
+                       "src_port", "proto", "timestamp_start", "flows"},
+                      true);
+    AddPmacctRow(&snap);
+    opts.format = OutputFormat::kFormatted;
+    CHECK(WriteToFd(opts, snap, registry.get()) ==
+          "TAG         PEER_SRC_IP                                    "
+          "IN_IFACE    SRC_IP                                         DST_IP   "
+          "                                      SRC_PORT  PROTOCOL    "
+          "TIMESTAMP_START                PACKETS               FLOWS          "
+          "       BYTES\n"
+          "0           127.0.0.1                                      0       "
+          "    172.17.0.2                                     192.168.65.1    "
+          "                               0         0           2017-07-31 "
+          "13:38:03.209000     2                     1                     "
+          "114\n");
+  }
+}
+
+TEST_CASE("print sink: append keeps pmacct's marker/header order") {
+  auto registry = PrimitiveRegistry::CreateWithBuiltins();
+  std::string dir = MakeTempDir();
+  PrintSinkOptions opts;
+  opts.format = OutputFormat::kCsv;
+  opts.markers = true;
+  opts.output_file_append = true;
+  opts.output_file = dir + "/static.csv";
+  TestSnapshot snap(*registry, {"src_host"}, false);
+  snap.Add("10.0.0.1", "10.0.0.2", 6, 2, 114);
+  auto sink = CreatePrintSink(opts, registry.get());
+  REQUIRE(sink.ok());
+  REQUIRE((*sink)->Write(snap).ok());
+  REQUIRE((*sink)->Write(snap).ok());
+  std::string pid = std::to_string(getpid());
+  CHECK(ReadFile(opts.output_file) ==
+        "--START (" + pid +
+            ")--\nSRC_IP,PACKETS,BYTES\n10.0.0.1,2,114\n--END (" + pid +
+            ")--\n--START (" + pid + ")--\n10.0.0.1,2,114\n--END (" + pid +
+            ")--\n");
+  std::string cmd = "rm -rf '" + dir + "'";
+  CHECK(system(cmd.c_str()) == 0);
+}
+
+TEST_CASE("print sink: event records, absent addresses, column orders") {
+  auto registry = PrimitiveRegistry::CreateWithBuiltins();
+  PrintSinkOptions opts;
+  opts.format = OutputFormat::kJson;
+  TestSnapshot snap(*registry, {"src_host", "post_nat_src_host", "nat_event"},
+                    false);
+  FlowRecord* r = snap.Add("10.0.0.1", "10.0.0.2", 6, 0, 0);
+  r->kind = RecordKind::kEvent;
+  r->nat_event = 1;
+  r->fields.set(FlowField::kNatEvent);
+  // JSON leaves out packets and bytes of event records; a missing address
+  // is an empty string.
+  CHECK(WriteToFd(opts, snap, registry.get()) ==
+        "{\"event_type\": \"purge\", \"ip_src\": \"10.0.0.1\", "
+        "\"post_nat_ip_src\": \"\", \"nat_event\": 1}\n");
+  opts.format = OutputFormat::kCsv;
+  CHECK(WriteToFd(opts, snap, registry.get()) ==
+        "SRC_IP,POST_NAT_SRC_IP,NAT_EVENT,PACKETS,BYTES\n10.0.0.1,,1,0,0\n");
+
+  // CSV interleaves the src_* BGP columns; JSON puts them after the peers.
+  TestSnapshot bgp(*registry, {"as_path", "src_as_path", "peer_src_ip"}, false);
+  bgp.Add("10.0.0.1", "10.0.0.2", 6, 1, 1);
+  std::string csv = WriteToFd(opts, bgp, registry.get());
+  CHECK(csv.substr(0, csv.find('\n')) ==
+        "AS_PATH,SRC_AS_PATH,PEER_SRC_IP,PACKETS,BYTES");
+  opts.format = OutputFormat::kJson;
+  std::string json = WriteToFd(opts, bgp, registry.get());
+  CHECK(json.find("\"as_path\"") < json.find("\"peer_ip_src\""));
+  CHECK(json.find("\"peer_ip_src\"") < json.find("\"as_path_src\""));
+}
+
+}  // namespace
+}  // namespace flowacct
