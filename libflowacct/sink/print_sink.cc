@@ -202,7 +202,11 @@ class PrintSink : public Sink {
       out.append(header);
       AppendRows(snapshot, f, all, &out);
       AppendMarkerEnd(total, total, &out);
-      return internal::WriteAll(options_.out_fd, out, "output");
+      if (Status s = internal::WriteAll(options_.out_fd, out, "output");
+          !s.ok()) {
+        return s;
+      }
+      return RunTrigger();
     }
 
     // Group rows by rendered file name.
@@ -258,12 +262,16 @@ class PrintSink : public Sink {
         return s;
       }
     }
-    if (!options_.trigger_exec.empty()) {
-      Result<pid_t> pid =
-          internal::SpawnProgram(options_.trigger_exec, options_.trigger_args);
-      if (!pid.ok()) return pid.status();
-      children_.push_back(*pid);
-    }
+    return RunTrigger();
+  }
+
+  // pmacct runs print_trigger_exec after every purge, files or not.
+  Status RunTrigger() {
+    if (options_.trigger_exec.empty()) return Status::Ok();
+    Result<pid_t> pid =
+        internal::SpawnProgram(options_.trigger_exec, options_.trigger_args);
+    if (!pid.ok()) return pid.status();
+    children_.push_back(*pid);
     return Status::Ok();
   }
 

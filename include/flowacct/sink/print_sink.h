@@ -41,11 +41,12 @@
 // - latest_file: a symlink pointing at the newest file written; it is moved
 //   only to a name that sorts after (or equal to) its current target
 //   (lexicographic comparison, as pmacct).
-// - trigger_exec: after each Write() that wrote at least one file, the
-//   program is started with posix_spawn (argv = {trigger_exec,
-//   trigger_args...}; never through a shell, no word splitting). Write()
-//   does not wait for it; finished children are reaped (non-blocking) on
-//   every Write() and Close().
+// - trigger_exec: after each Write() that wrote output (files or out_fd;
+//   pmacct runs it after every purge), the program is started with
+//   posix_spawn (argv = {trigger_exec, trigger_args...}; pmacct passes no
+//   arguments; never through a shell, no word splitting). Write() does not
+//   wait for it; finished children are reaped (non-blocking) on every
+//   Write() and Close().
 // - An empty snapshot writes nothing, unless write_empty_file (then a file
 //   with just the header, named after the flush time).
 // Without output_file everything goes to `out_fd` (default 1, stdout).
