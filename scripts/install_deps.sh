@@ -14,7 +14,14 @@ PACKAGES=(
   libabsl-dev libprotobuf-dev protobuf-compiler libfmt-dev libpcap-dev
   # tests, benchmarks, oracles
   catch2 libbenchmark-dev tshark python3
+  # pmacct parity suite (tests/parity: nfacctd is the reference) and the live
+  # exporter for daemon tests (softflowd); their services are kept stopped
+  pmacct softflowd
 )
+
+# Services shipped by those packages; never left running or enabled (they
+# would take the NetFlow/sFlow ports the tests use).
+SERVICES=(nfacctd pmacctd sfacctd softflowd)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -46,4 +53,23 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" |
   "${SUDO[@]}" debconf-set-selections
 "${SUDO[@]}" apt-get update -q
+# Forbid service starts during the install (Debian's policy-rc.d: exit 101 =
+# action not allowed) unless the machine already has its own policy.
+own_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${SUDO[@]}" chmod 755 /usr/sbin/policy-rc.d
+  own_policy=1
+  trap '"${SUDO[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ "$own_policy" -eq 1 ]; then
+  "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d
+  trap - EXIT
+fi
+# With systemd (not in containers): disable and stop the packaged services.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+  for svc in "${SERVICES[@]}"; do
+    "${SUDO[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  done
+fi
