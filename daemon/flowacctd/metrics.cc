@@ -1,6 +1,7 @@
 #include "daemon/flowacctd/metrics.h"
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -118,6 +119,7 @@ std::string RenderPrometheus(const PipelineStats& s,
 }
 
 struct MetricsEndpoint::Impl {
+  std::string host;
   std::unique_ptr<HttpServer> server;
   std::atomic<int> reload_ok{1};
   std::atomic<int64_t> reload_time{0};
@@ -129,11 +131,35 @@ MetricsEndpoint::~MetricsEndpoint() = default;
 
 Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     const std::string& listen, std::function<std::string()> render) {
+  // "host:port" or "[v6]:port".
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) {
+    return InvalidArgumentError("flowacct_metrics_listen: expected host:port, "
+                                "got '" + listen + "'");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = 0;
+  for (char c : listen.substr(colon + 1)) {
+    if (c < '0' || c > '9' || port > 65535) {
+      return InvalidArgumentError("flowacct_metrics_listen: bad port in '" +
+                                  listen + "'");
+    }
+    port = port * 10 + (c - '0');
+  }
+  if (port > 65535) {
+    return InvalidArgumentError("flowacct_metrics_listen: bad port in '" +
+                                listen + "'");
+  }
   auto impl = std::make_unique<Impl>();
   Impl* raw = impl.get();
-  HttpServerOptions o;
-  o.listen = listen;
-  o.metrics = [raw, render = std::move(render)] {
+  HttpServer::Options o;
+  o.address = host;
+  o.port = static_cast<uint16_t>(port);
+  HttpServer::Handlers handlers;
+  handlers["/metrics"] = MetricsHandler([raw, render = std::move(render)] {
     std::string text = render();
     PrometheusText t;
     t.Family("flowacct_config_last_reload_successful", MetricType::kGauge,
@@ -142,15 +168,22 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
              static_cast<uint64_t>(raw->reload_ok.load()));
     text += t.Take();
     return text;
-  };
-  Result<std::unique_ptr<HttpServer>> server = HttpServer::Start(o);
+  });
+  handlers["/healthz"] =
+      HealthHandler([]() -> std::optional<std::string> { return std::nullopt; });
+  Result<std::unique_ptr<HttpServer>> server =
+      HttpServer::Start(o, std::move(handlers));
   if (!server.ok()) return server.status();
+  impl->host = host;
   impl->server = std::move(server).value();
   return std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint(std::move(impl)));
 }
 
 std::string MetricsEndpoint::address() const {
-  return impl_->server->local_endpoint().ToString();
+  const std::string& h = impl_->host;
+  const bool v6 = h.find(':') != std::string::npos;
+  return (v6 ? "[" + h + "]" : h) + ":" +
+         std::to_string(impl_->server->port());
 }
 
 void MetricsEndpoint::SetReloadResult(bool ok, int64_t when_ns) {
