@@ -124,6 +124,11 @@ Status UpdateLatestLink(const std::string& link, const std::string& target) {
 
 Result<pid_t> SpawnProgram(const std::string& program,
                            const std::vector<std::string>& args) {
+  // posix_spawn implementations built on fork report a failed exec only
+  // through the exit status; check first so the error is clear.
+  if (access(program.c_str(), X_OK) != 0) {
+    return ErrnoError("cannot execute", program, errno);
+  }
   std::vector<std::string> storage;
   storage.reserve(args.size() + 1);
   storage.push_back(program);
