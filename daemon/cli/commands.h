@@ -17,6 +17,7 @@ inline constexpr int kExitInput = 2;
 int DecodeCommand(const std::vector<std::string>& args);
 int PrimitivesCommand(const std::vector<std::string>& args);
 int QueryCommand(const std::vector<std::string>& args);
+int ReplayCommand(const std::vector<std::string>& args);
 
 }  // namespace flowacct::cli
 

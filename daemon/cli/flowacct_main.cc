@@ -16,6 +16,8 @@ constexpr char kUsage[] =
     "  decode FILE      print the flow records in a pcap/pcapng/IPFIX file\n"
     "  primitives       print every primitive as a Markdown table\n"
     "  query            query a memory plugin's table (pmacct client)\n"
+    "  replay FILE      send a capture's (or synthetic) flow datagrams to a\n"
+    "                   collector over UDP\n"
     "\n"
     "`flowacct <command> --help` describes a command's options.\n";
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   if (command == "decode") return flowacct::cli::DecodeCommand(args);
   if (command == "primitives") return flowacct::cli::PrimitivesCommand(args);
   if (command == "query") return flowacct::cli::QueryCommand(args);
+  if (command == "replay") return flowacct::cli::ReplayCommand(args);
   std::fprintf(stderr, "flowacct: unknown command \"%s\"\n\n%s",
                command.c_str(), kUsage);
   return flowacct::cli::kExitUsage;
