@@ -495,44 +495,13 @@ Result<uint32_t> ParseUint32(std::string_view value, uint32_t min,
 }
 
 Result<HistorySpec> ParseHistoryText(std::string_view value) {
-  const std::string_view v = Trim(value);
-  auto bad = [&] {
+  // One rule for what a bin length is: the aggregator's.
+  Result<HistorySpec> spec = HistorySpec::Parse(Trim(value));
+  if (!spec.ok()) {
     return InvalidArgumentError(
         "expected a time-bin length like 5m, 300s, 1h, 1d, 1w or 1M, got " +
         Quote(value));
-  };
-  if (v.size() < 2) return bad();
-  HistorySpec spec;
-  switch (v.back()) {
-    case 's':
-      spec.unit = HistorySpec::Unit::kSecond;
-      break;
-    case 'm':
-      spec.unit = HistorySpec::Unit::kMinute;
-      break;
-    case 'h':
-      spec.unit = HistorySpec::Unit::kHour;
-      break;
-    case 'd':
-      spec.unit = HistorySpec::Unit::kDay;
-      break;
-    case 'w':
-      spec.unit = HistorySpec::Unit::kWeek;
-      break;
-    case 'M':
-      spec.unit = HistorySpec::Unit::kMonth;
-      break;
-    default:
-      return bad();
   }
-  const std::string_view digits = v.substr(0, v.size() - 1);
-  uint32_t count = 0;
-  const auto [ptr, ec] =
-      std::from_chars(digits.data(), digits.data() + digits.size(), count);
-  if (ec != std::errc() || ptr != digits.data() + digits.size() || count == 0) {
-    return bad();
-  }
-  spec.count = count;
   return spec;
 }
 

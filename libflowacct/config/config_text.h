@@ -42,7 +42,8 @@ std::string ToLower(std::string_view s);
 Result<bool> ParseBool(std::string_view value);
 Result<uint32_t> ParseUint32(std::string_view value, uint32_t min,
                              uint32_t max);
-// pmacct *_history: "<count><unit>", unit one of s m h d w M.
+// pmacct *_history: "<count><unit>", unit one of s m h d w M
+// (HistorySpec::Parse, with a message naming the expected form).
 Result<HistorySpec> ParseHistoryText(std::string_view value);
 
 // Keys flowacctd accepts and ignores (with a warning); returns the reason,

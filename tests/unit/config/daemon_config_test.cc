@@ -251,6 +251,9 @@ TEST_CASE("bad values name file, line and key") {
              Catch::StartsWith("t.conf:1: print_history: expected"));
   CHECK_THAT(ErrorOf("print_history: m\n"),
              Catch::StartsWith("t.conf:1: print_history: expected"));
+  // Bins must fit the aggregator's nanosecond clock.
+  CHECK_THAT(ErrorOf("print_history: 1000000w\n"),
+             Catch::StartsWith("t.conf:1: print_history: expected"));
   CHECK_THAT(ErrorOf("print_history: 5\n"),
              Catch::StartsWith("t.conf:1: print_history: expected"));
   CHECK(ErrorOf("print_history_roundoff: x\n") ==
