@@ -35,6 +35,9 @@ using internal::RowFormatter;
 
 constexpr uint32_t kMaxRequest = 1 << 20;
 constexpr int kIoTimeoutSeconds = 5;
+// pmacct's default memory (16 pools x 8192 bytes) holds about 2,600
+// aggregates (pmacct.md §1(b)): about 50 bytes per entry.
+constexpr uint64_t kBytesPerEntry = 50;
 
 Status SocketError(const std::string& what, const std::string& path, int err) {
   return IoError(what + " " + path + ": " + strerror(err));
@@ -176,6 +179,7 @@ class MemorySink : public Sink {
     AggregateRow row;
     std::vector<KeyValue> keys;
     std::string key;
+    uint64_t dropped = 0;
     for (size_t i = 0; i < snapshot.size(); ++i) {
       snapshot.Get(i, &row);
       formatter_->FormatKeys(row.record, snapshot.arena(), &keys);
@@ -185,6 +189,12 @@ class MemorySink : public Sink {
         key.push_back('\0');
       }
       key.append(std::to_string(row.stamp_inserted));
+      auto found = index_.find(key);
+      if (found == index_.end() && options_.max_entries != 0 &&
+          entries_.size() >= options_.max_entries) {
+        ++dropped;
+        continue;
+      }
       auto [it, inserted] = index_.try_emplace(key, entries_.size());
       if (inserted) {
         Entry e;
@@ -197,6 +207,16 @@ class MemorySink : public Sink {
       e.counters.packets += row.record.packets;
       e.counters.bytes += row.record.bytes;
       e.counters.flows += row.record.flows;
+    }
+    if (dropped != 0) {
+      dropped_rows_ += dropped;
+      failed_snapshots_.fetch_add(1, std::memory_order_relaxed);
+      failed_rows_.fetch_add(snapshot.size(), std::memory_order_relaxed);
+      return ResourceExhaustedError("memory table \"" + options_.name +
+                                    "\" is full (" +
+                                    std::to_string(options_.max_entries) +
+                                    " entries): " + std::to_string(dropped) +
+                                    " rows with new keys dropped");
     }
     snapshots_.fetch_add(1, std::memory_order_relaxed);
     rows_.fetch_add(snapshot.size(), std::memory_order_relaxed);
@@ -359,7 +379,11 @@ class MemorySink : public Sink {
       return std::string("OK: Clearing stats.\n");
     }
     if (q.op == MemoryQuery::Op::kStatus) {
-      out = "entries: " + std::to_string(entries_.size()) + "\nprimitives: ";
+      out = "entries: " + std::to_string(entries_.size()) + "\nmax_entries: " +
+            (options_.max_entries == 0 ? std::string("unlimited")
+                                       : std::to_string(options_.max_entries)) +
+            "\ndropped_rows: " + std::to_string(dropped_rows_) +
+            "\nprimitives: ";
       if (formatter_) {
         for (size_t i = 0; i < primitives_.size(); ++i) {
           if (i > 0) out.push_back(',');
@@ -475,6 +499,7 @@ class MemorySink : public Sink {
   std::vector<PrimitiveId> primitives_;
   std::unique_ptr<RowFormatter> formatter_;  // json layout, for keys
   bool has_bins_ = false;
+  uint64_t dropped_rows_ = 0;  // rows refused because the table was full
   std::vector<Entry> entries_;
   std::unordered_map<std::string, size_t> index_;
 
@@ -512,6 +537,10 @@ MemorySinkOptions MemorySinkOptions::FromConfig(const PluginConfig& plugin,
   MemorySinkOptions o;
   o.name = plugin.name;
   o.socket_path = plugin.imt_path;
+  o.max_entries = plugin.imt_mem_pools_number == 0
+                      ? 0
+                      : uint64_t{plugin.imt_mem_pools_number} *
+                            plugin.imt_mem_pools_size / kBytesPerEntry;
   o.num_protos = plugin.num_protos;
   o.timestamps_utc = daemon.timestamps_utc;
   o.timestamps_secs = daemon.timestamps_secs;

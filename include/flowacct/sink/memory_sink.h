@@ -35,8 +35,8 @@
 // formatted table is followed by "\nFor a total of: N entries\n"; counters
 // prints one line per match request with the sum of the counter over the
 // matching entries ("packets bytes flows" for all); erase empties the table
-// and prints "OK: Clearing stats.\n"; status prints "entries: N\n" and the
-// primitives.
+// and prints "OK: Clearing stats.\n"; status prints "entries: N",
+// "max_entries: N|unlimited", "dropped_rows: N" and "primitives: a,b" lines.
 //
 // Requests are limited to 1 MiB; a connection that sends nothing for
 // 5 seconds is dropped. The socket file is created with the process umask
@@ -48,6 +48,7 @@
 #ifndef FLOWACCT_SINK_MEMORY_SINK_H_
 #define FLOWACCT_SINK_MEMORY_SINK_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,13 @@ namespace flowacct {
 struct MemorySinkOptions {
   std::string name = "default";
   std::string socket_path = "/tmp/collect.pipe";  // imt_path
+  // Most entries the table holds; 0 = no limit. Rows that would add an
+  // entry to a full table are dropped: Write() applies the rest and returns
+  // kResourceExhausted, the status query shows dropped_rows. FromConfig
+  // derives it from imt_mem_pools_number x imt_mem_pools_size / 50 bytes
+  // (pmacct's defaults hold about 2,600 aggregates; imt_mem_pools_number 0
+  // means no limit, as in pmacct).
+  uint64_t max_entries = 0;
   bool num_protos = false;
   bool timestamps_utc = false;
   bool timestamps_secs = false;

@@ -129,12 +129,14 @@ TEST_CASE("memory sink: sums snapshots and answers queries on its socket") {
     MemoryQuery status;
     status.op = MemoryQuery::Op::kStatus;
     CHECK(Query(opts.socket_path, status) ==
-          "entries: 3\nprimitives: src_host,dst_host,proto\n");
+          "entries: 3\nmax_entries: unlimited\ndropped_rows: 0\nprimitives: "
+          "src_host,dst_host,proto\n");
     MemoryQuery erase;
     erase.op = MemoryQuery::Op::kErase;
     CHECK(Query(opts.socket_path, erase) == "OK: Clearing stats.\n");
     CHECK(Query(opts.socket_path, status) ==
-          "entries: 0\nprimitives: src_host,dst_host,proto\n");
+          "entries: 0\nmax_entries: unlimited\ndropped_rows: 0\nprimitives: "
+          "src_host,dst_host,proto\n");
     CHECK(Query(opts.socket_path, dump) ==
           "SRC_IP,DST_IP,PROTOCOL,PACKETS,BYTES\n");
   }
@@ -202,6 +204,40 @@ TEST_CASE("memory sink: time bins are part of the key") {
   CHECK((*sink)->stats().failed_snapshots == 1);
   REQUIRE((*sink)->Close().ok());
   rmdir(dir.c_str());
+}
+
+TEST_CASE("memory sink: a full table drops rows with new keys") {
+  auto registry = PrimitiveRegistry::CreateWithBuiltins();
+  std::string dir = MakeTempDir();
+  MemorySinkOptions opts;
+  opts.socket_path = dir + "/imt.sock";
+  opts.max_entries = 2;
+  auto sink = CreateMemorySink(opts, registry.get());
+  REQUIRE(sink.ok());
+  TestSnapshot a(*registry, {"src_host"}, false);
+  a.Add("10.0.0.1", "10.0.0.2", 6, 1, 10);
+  a.Add("10.0.0.2", "10.0.0.2", 6, 1, 20);
+  a.Add("10.0.0.3", "10.0.0.2", 6, 1, 30);  // no room
+  a.Add("10.0.0.1", "10.0.0.2", 6, 1, 40);  // existing key: added
+  CHECK((*sink)->Write(a).code() == StatusCode::kResourceExhausted);
+  CHECK((*sink)->stats().failed_snapshots == 1);
+  MemoryQuery dump;
+  dump.format = "csv";
+  CHECK(Query(opts.socket_path, dump) ==
+        "SRC_IP,PACKETS,BYTES\n10.0.0.1,2,50\n10.0.0.2,1,20\n");
+  MemoryQuery status;
+  status.op = MemoryQuery::Op::kStatus;
+  CHECK(Query(opts.socket_path, status) ==
+        "entries: 2\nmax_entries: 2\ndropped_rows: 1\nprimitives: "
+        "src_host\n");
+  REQUIRE((*sink)->Close().ok());
+  rmdir(dir.c_str());
+
+  PluginConfig plugin;
+  DaemonConfig daemon;
+  CHECK(MemorySinkOptions::FromConfig(plugin, daemon).max_entries == 2621);
+  plugin.imt_mem_pools_number = 0;
+  CHECK(MemorySinkOptions::FromConfig(plugin, daemon).max_entries == 0);
 }
 
 TEST_CASE("memory sink: bad socket paths") {
