@@ -1,10 +1,13 @@
 #include "flowacct/enrich/pre_tag_map.h"
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <vector>
 
 #include "libflowacct/enrich/map_text.h"
+
+#include "absl/container/flat_hash_map.h"
 
 namespace flowacct {
 
@@ -261,6 +264,20 @@ struct PreTagMap::Impl {
   // Auto-increment counters (one per N++ value), shared by all evaluators.
   std::unique_ptr<std::atomic<uint64_t>[]> counters;
   bool may_append = false;
+  // Exporter index. Rows whose `ip` is a single address only apply to that
+  // exporter: by_host[address] lists, in map order, the rows that can match
+  // it (its own rows, rows with a wider `ip` containing it, rows without
+  // `ip`); every other exporter walks `generic` (rows without `ip` or with
+  // a wider prefix). First-match and jump semantics are unchanged because
+  // the skipped rows cannot match.
+  absl::flat_hash_map<IpAddress, std::vector<uint32_t>> by_host;
+  std::vector<uint32_t> generic;
+
+  void BuildIndex();
+  const std::vector<uint32_t>& CandidatesFor(const IpAddress& exporter) const {
+    auto it = by_host.find(exporter);
+    return it == by_host.end() ? generic : it->second;
+  }
 
   bool Matches(const Row& row, const FlowRecord& r, const IpAddress& exporter,
                const RecordBatch* batch) const;
@@ -472,6 +489,9 @@ Result<std::shared_ptr<const PreTagMap>> PreTagMap::Load(
           return error(
               "return=true without jeq has no effect; remove it or add jeq");
         }
+        // The exporter test usually rejects most rows: evaluate it first.
+        std::stable_partition(row.conds.begin(), row.conds.end(),
+                              [](const Cond& c) { return c.key == Key::kIp; });
         if (row.ret) impl->may_append = true;
         impl->rows.push_back(std::move(row));
         return Status::Ok();
@@ -499,6 +519,7 @@ Result<std::shared_ptr<const PreTagMap>> PreTagMap::Load(
                                " (jumps go forward only)"));
     }
   }
+  impl->BuildIndex();
   impl->counters =
       std::make_unique<std::atomic<uint64_t>[]>(counter_bases.size());
   for (size_t i = 0; i < counter_bases.size(); ++i) {
@@ -513,6 +534,41 @@ Result<std::shared_ptr<const PreTagMap>> PreTagMap::LoadFile(
   Status s = enrich_internal::ReadMapFile(path, &text);
   if (!s.ok()) return s;
   return Load(text, path, options);
+}
+
+namespace {
+
+// The row's `ip` condition, or nullptr.
+const Cond* IpCond(const Row& row) {
+  for (const Cond& c : row.conds) {
+    if (c.key == Key::kIp) return &c;
+  }
+  return nullptr;
+}
+
+bool IsHostPrefix(const Prefix& p) {
+  return p.length == (p.address.is_v4() ? 32 : 128);
+}
+
+}  // namespace
+
+void PreTagMap::Impl::BuildIndex() {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Cond* ip = IpCond(rows[i]);
+    if (ip != nullptr && IsHostPrefix(ip->prefix)) {
+      by_host.try_emplace(ip->prefix.address);
+    } else {
+      generic.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  for (auto& [host, list] : by_host) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Cond* ip = IpCond(rows[i]);
+      if (ip == nullptr || enrich_internal::PrefixContains(ip->prefix, host)) {
+        list.push_back(static_cast<uint32_t>(i));
+      }
+    }
+  }
 }
 
 bool PreTagMap::Impl::Matches(const Row& row, const FlowRecord& r,
@@ -705,12 +761,13 @@ size_t PreTagMap::Impl::Evaluate(FlowRecord* record, RecordBatch* batch,
     r->label = batch->StoreBytes(std::string_view(label));
     r->fields.set(FlowField::kLabel);
   };
-  size_t i = 0;
-  const size_t n = rows.size();
-  while (i < n) {
-    const Row& row = rows[i];
+  const std::vector<uint32_t>& candidates = CandidatesFor(exporter);
+  size_t k = 0;
+  const size_t n = candidates.size();
+  while (k < n) {
+    const Row& row = rows[candidates[k]];
     if (!Matches(row, *record, exporter, batch)) {
-      ++i;
+      ++k;
       continue;
     }
     auto set_tag = [&](uint64_t* tag, FlowField field, uint64_t value) {
@@ -754,7 +811,11 @@ size_t PreTagMap::Impl::Evaluate(FlowRecord* record, RecordBatch* batch,
       ++appended;
       record = &batch->records()[index];
     }
-    i = row.jump;
+    // Continue at the first candidate at or after the jump target.
+    k = static_cast<size_t>(
+        std::lower_bound(candidates.begin() + static_cast<ptrdiff_t>(k) + 1,
+                         candidates.end(), static_cast<uint32_t>(row.jump)) -
+        candidates.begin());
   }
   store_label(record);
   return appended;

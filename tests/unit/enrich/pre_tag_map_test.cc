@@ -424,3 +424,48 @@ TEST_CASE("pre_tag_map: CRLF line ends and tabs", "[pre_tag_map]") {
 
 }  // namespace
 }  // namespace flowacct
+
+namespace flowacct {
+namespace {
+
+TEST_CASE("pre_tag_map: exporter index keeps order, prefixes and jumps",
+          "[pre_tag_map]") {
+  auto map = MustLoad(
+      "set_tag=1 ip=192.0.2.1 in=1\n"
+      "set_tag=2 ip=192.0.2.0/24 in=2 jeq=j\n"
+      "set_tag=3 ip=192.0.2.2 in=2\n"
+      "set_tag=4 in=4\n"
+      "set_tag2=5 ip=192.0.2.1 label=j\n"
+      "set_tag2=6 in=2 label=j2\n"
+      "set_tag=7 ip=192.0.2.2\n"
+      "set_tag=8 ip=192.0.2.0/24\n"
+      "set_tag=9\n");
+  FlowRecord r = BaseRecord();
+  r.exporter = Ip("192.0.2.1");
+  r.in_iface = 1;
+  CHECK(Run(*map, r).tag == 1);
+  r.in_iface = 2;  // row 2 jumps to row 5 (same exporter): tag2 5
+  Tagged t = Run(*map, r);
+  CHECK(t.tag == 2);
+  CHECK(t.tag2 == 5);
+  r.exporter = Ip("192.0.2.2");  // row 2 jumps; row 5 is not for it: row 6
+  t = Run(*map, r);
+  CHECK(t.tag == 2);
+  CHECK(t.tag2 == 6);
+  r.in_iface = 4;
+  CHECK(Run(*map, r).tag == 4);
+  r.in_iface = 0;
+  CHECK(Run(*map, r).tag == 7);
+  r.exporter = Ip("192.0.2.3");  // only prefix and ip-less rows apply
+  CHECK(Run(*map, r).tag == 8);
+  r.in_iface = 2;
+  t = Run(*map, r);
+  CHECK(t.tag == 2);
+  CHECK(t.tag2 == 6);
+  r.exporter = Ip("198.51.100.1");
+  r.in_iface = 0;
+  CHECK(Run(*map, r).tag == 9);
+}
+
+}  // namespace
+}  // namespace flowacct
