@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -146,7 +147,24 @@ class MemorySink : public Sink {
     if (listen_fd_ < 0) {
       return SocketError("cannot create socket", options_.socket_path, errno);
     }
-    unlink(options_.socket_path.c_str());  // a stale socket (pmacct too)
+    // A stale socket from an earlier run is replaced (pmacct too); anything
+    // else at the path, or a socket someone still serves, is left alone.
+    struct stat st {};
+    if (lstat(options_.socket_path.c_str(), &st) == 0) {
+      if (!S_ISSOCK(st.st_mode)) {
+        return IoError(options_.socket_path + " exists and is not a socket");
+      }
+      int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      bool live =
+          probe >= 0 &&
+          connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+      if (probe >= 0) close(probe);
+      if (live) {
+        return IoError(options_.socket_path +
+                       " is in use by another running table");
+      }
+      unlink(options_.socket_path.c_str());
+    }
     if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) !=
         0) {
       return SocketError("cannot bind", options_.socket_path, errno);

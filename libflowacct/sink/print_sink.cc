@@ -75,10 +75,13 @@ class PrintSink : public Sink {
 
   // The file name template rendered for one row (or for the flush when
   // `row` is null).
-  Result<std::string> RenderPath(int64_t time_ns, const FlowRecord* row) const {
+  Result<std::string> RenderPath(int64_t time_ns, const FlowRecord* row) {
     const std::string& tmpl = options_.output_file;
     std::string timed;
-    if (tmpl.find('%') != std::string::npos) {
+    if (tmpl.find('%') != std::string::npos && time_ns == cached_time_ &&
+        !cached_timed_.empty()) {
+      timed = cached_timed_;
+    } else if (tmpl.find('%') != std::string::npos) {
       int64_t secs = time_ns / 1000000000;
       if (time_ns < 0 && time_ns % 1000000000 != 0) --secs;
       time_t t = static_cast<time_t>(secs);
@@ -95,6 +98,8 @@ class PrintSink : public Sink {
                                     "\" renders to an empty or too long name");
       }
       timed.assign(buf.data(), n);
+      cached_time_ = time_ns;
+      cached_timed_ = timed;
     } else {
       timed = tmpl;
     }
@@ -282,6 +287,9 @@ class PrintSink : public Sink {
   std::unique_ptr<RowFormatter> formatter_;
   std::vector<KeyValue> keys_;
   std::vector<pid_t> children_;
+  // The last strftime result (rows of one bin share it).
+  int64_t cached_time_ = 0;
+  std::string cached_timed_;
   std::atomic<uint64_t> snapshots_{0};
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> failed_snapshots_{0};

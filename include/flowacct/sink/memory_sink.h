@@ -40,7 +40,9 @@
 //
 // Requests are limited to 1 MiB; a connection that sends nothing for
 // 5 seconds is dropped. The socket file is created with the process umask
-// (a stale file at imt_path is replaced) and removed by Close().
+// and removed by Close(). A stale socket at imt_path is replaced; a path
+// that is not a socket, or a socket another process still serves, makes
+// CreateMemorySink fail (kIoError).
 //
 // Thread-safety: Write() and Close() from the sink thread; the query server
 // runs in its own thread; a mutex guards the table. stats() from any thread.

@@ -249,6 +249,35 @@ TEST_CASE("memory sink: bad socket paths") {
   opts.socket_path = "/nonexistent-flowacct-dir/imt.sock";
   CHECK(CreateMemorySink(opts, registry.get()).status().code() ==
         StatusCode::kIoError);
+
+  std::string dir = MakeTempDir();
+  // A regular file at the path is not removed.
+  opts.socket_path = dir + "/file";
+  FILE* f = fopen(opts.socket_path.c_str(), "w");
+  REQUIRE(f != nullptr);
+  fclose(f);
+  CHECK(CreateMemorySink(opts, registry.get()).status().code() ==
+        StatusCode::kIoError);
+  struct stat st {};
+  CHECK(stat(opts.socket_path.c_str(), &st) == 0);
+  unlink(opts.socket_path.c_str());
+  // A served socket is not taken over; a stale one is replaced.
+  opts.socket_path = dir + "/imt.sock";
+  auto first = CreateMemorySink(opts, registry.get());
+  REQUIRE(first.ok());
+  CHECK(CreateMemorySink(opts, registry.get()).status().code() ==
+        StatusCode::kIoError);
+  REQUIRE((*first)->Close().ok());
+  int stale = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, opts.socket_path.c_str());
+  REQUIRE(bind(stale, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  close(stale);  // the file stays, nobody listens
+  auto second = CreateMemorySink(opts, registry.get());
+  CHECK(second.ok());
+  if (second.ok()) CHECK((*second)->Close().ok());
+  rmdir(dir.c_str());
 }
 
 TEST_CASE("memory query: encode and decode round trip") {
