@@ -40,7 +40,11 @@ class AggTable {
   // The counters (packets, bytes, flows) of `key`'s row, inserting a zeroed
   // row when new; nullptr when new and size() >= max_rows (max_rows 0 =
   // unlimited).
+  // kWords > 0: key_words() == kWords (unrolled compare).
+  template <size_t kWords = 0>
   uint64_t* FindOrInsert(const uint64_t* key, uint64_t hash, size_t max_rows) {
+    const size_t words = kWords != 0 ? kWords : key_words_;
+    const size_t stride = words + kCounterWords;
     const uint64_t tag = hash >> 32;
     size_t pos = hash & mask_;
     while (true) {
@@ -48,13 +52,25 @@ class AggTable {
       if (slot == 0) break;
       if ((slot >> 32) == tag) {
         uint64_t* row =
-            rows_.data() + (static_cast<uint32_t>(slot) - 1) * stride_;
-        if (std::memcmp(row, key, key_words_ * 8) == 0) {
-          return row + key_words_;
-        }
+            rows_.data() + (static_cast<uint32_t>(slot) - 1) * stride;
+        uint64_t diff = 0;
+        for (size_t i = 0; i < words; ++i) diff |= row[i] ^ key[i];
+        if (diff == 0) return row + words;
       }
       pos = (pos + 1) & mask_;
     }
+    return Insert(key, tag, pos, max_rows);
+  }
+
+  void Clear() {
+    if (count_ == 0) return;
+    std::memset(index_.data(), 0, index_.size() * sizeof(uint64_t));
+    count_ = 0;
+  }
+
+ private:
+  uint64_t* Insert(const uint64_t* key, uint64_t tag, size_t pos,
+                   size_t max_rows) {
     if (max_rows != 0 && count_ >= max_rows) return nullptr;
     if ((count_ + 1) * stride_ > rows_.size()) {
       rows_.resize(rows_.size() * 2);
@@ -68,13 +84,6 @@ class AggTable {
     return row + key_words_;
   }
 
-  void Clear() {
-    if (count_ == 0) return;
-    std::memset(index_.data(), 0, index_.size() * sizeof(uint64_t));
-    count_ = 0;
-  }
-
- private:
   void GrowIndex() {
     index_.assign(index_.size() * 2, 0);
     mask_ = index_.size() - 1;

@@ -39,6 +39,8 @@ int64_t MonthBinStart(int64_t t, uint32_t count) {
          kSecondsPerDay * kNsPerSecond;
 }
 
+// kWords > 0: the view's key is kWords long (hash and compare unrolled).
+template <size_t kWords>
 class AggregatorImpl final : public Aggregator {
  public:
   AggregatorImpl(AggregatorOptions options,
@@ -49,12 +51,12 @@ class AggregatorImpl final : public Aggregator {
         has_bins_(layout_->has_bins()),
         bin_ns_(options_.history.seconds() * kNsPerSecond),
         table_(words_),
-        key_(words_, 0) {}
+        key_(words_ + 1, 0) {}
 
   bool Add(const FlowRecord& r, const RecordBatch& batch) override {
     if (r.kind == RecordKind::kOptions) return true;
+    // Pack writes every key byte but the padding, which stays zero.
     uint64_t* key = key_.data();
-    for (size_t i = 0; i < words_; ++i) key[i] = 0;
     if (has_bins_) {
       int64_t t;
       if (options_.bin_by_arrival) {
@@ -69,8 +71,8 @@ class AggregatorImpl final : public Aggregator {
       key[0] = static_cast<uint64_t>(BinStart(t));
     }
     layout_->Pack(r, batch, &pool_, key);
-    uint64_t* c = table_.FindOrInsert(key, internal::HashKey(key, words_),
-                                      options_.max_entries);
+    uint64_t* c = table_.template FindOrInsert<kWords>(
+        key, internal::HashKey<kWords>(key, words_), options_.max_entries);
     if (c == nullptr) return false;
     c[0] += r.packets;
     c[1] += r.bytes;
@@ -201,8 +203,36 @@ Result<std::unique_ptr<Aggregator>> Aggregator::Create(
   if (!layout.ok()) return layout.status();
   auto shared =
       std::make_shared<const internal::KeyLayout>(std::move(layout).value());
-  std::unique_ptr<Aggregator> agg =
-      std::make_unique<AggregatorImpl>(std::move(options), std::move(shared));
+  std::unique_ptr<Aggregator> agg;
+  switch (shared->words()) {
+    case 1:
+      agg = std::make_unique<AggregatorImpl<1>>(std::move(options), shared);
+      break;
+    case 2:
+      agg = std::make_unique<AggregatorImpl<2>>(std::move(options), shared);
+      break;
+    case 3:
+      agg = std::make_unique<AggregatorImpl<3>>(std::move(options), shared);
+      break;
+    case 4:
+      agg = std::make_unique<AggregatorImpl<4>>(std::move(options), shared);
+      break;
+    case 5:
+      agg = std::make_unique<AggregatorImpl<5>>(std::move(options), shared);
+      break;
+    case 6:
+      agg = std::make_unique<AggregatorImpl<6>>(std::move(options), shared);
+      break;
+    case 7:
+      agg = std::make_unique<AggregatorImpl<7>>(std::move(options), shared);
+      break;
+    case 8:
+      agg = std::make_unique<AggregatorImpl<8>>(std::move(options), shared);
+      break;
+    default:
+      agg = std::make_unique<AggregatorImpl<0>>(std::move(options), shared);
+      break;
+  }
   return agg;
 }
 

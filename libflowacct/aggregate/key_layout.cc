@@ -432,6 +432,11 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
   });
   size_t offset = layout.has_bins_ ? 8 : 0;
   for (KeyOp& op : ops) {
+    if (op.field != FlowField::kCount) {
+      const int bit = static_cast<int>(op.field);
+      op.presence_word = static_cast<uint8_t>(bit >> 6);
+      op.presence_mask = uint64_t{1} << (bit & 63);
+    }
     op.key_offset = static_cast<uint16_t>(offset);
     offset += KeyWidth(op.kind);
     if (op.kind == KeyOpKind::kBytes || op.kind == KeyOpKind::kMplsStack ||
@@ -444,6 +449,62 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
     }
   }
   if (offset > 0xffff) return InvalidArgumentError("aggregate: key too wide");
+  // Split into plain copies and the rest for Pack.
+  for (const KeyOp& op : ops) {
+    size_t width = 0;
+    uint16_t record_offset = op.record_offset;
+    switch (op.kind) {
+      case KeyOpKind::kCopy1:
+      case KeyOpKind::kCopy2:
+      case KeyOpKind::kCopy4:
+      case KeyOpKind::kCopy8:
+      case KeyOpKind::kCopy6:
+      case KeyOpKind::kCopy17:
+      case KeyOpKind::kRd:
+        width = KeyWidth(op.kind);
+        break;
+      case KeyOpKind::kExporter:
+        width = 17;
+        record_offset = static_cast<uint16_t>(offsetof(FlowRecord, exporter));
+        break;
+      case KeyOpKind::kArrival:
+        width = 8;
+        record_offset =
+            static_cast<uint16_t>(offsetof(FlowRecord, timestamp_arrival));
+        break;
+      default:
+        layout.special_ops_.push_back(op);
+        continue;
+    }
+    CopyOp c;
+    c.record_offset = record_offset;
+    c.key_offset = op.key_offset;
+    if (op.presence_mask != 0) {
+      c.presence_word = op.presence_word;
+      c.presence_mask = op.presence_mask;
+    }
+    if (record_offset + 24u > sizeof(FlowRecord)) {
+      return InternalError("aggregate: key member too close to the end");
+    }
+    if (width == 17) {
+      layout.copies17_.push_back(c);
+      continue;
+    }
+    uint8_t mask_bytes[8] = {};
+    std::memset(mask_bytes, 0xff, width);
+    std::memcpy(&c.value_mask, mask_bytes, 8);
+    layout.copies_.push_back(c);
+  }
+  std::sort(layout.copies_.begin(), layout.copies_.end(),
+            [](const CopyOp& a, const CopyOp& b) {
+              return a.key_offset < b.key_offset;
+            });
+  for (const CopyOp& a : layout.copies17_) {
+    if (!layout.copies_.empty() &&
+        a.key_offset > layout.copies_.front().key_offset) {
+      return InternalError("aggregate: address slot after a narrow slot");
+    }
+  }
   layout.words_ = std::max<size_t>(1, (offset + 7) / 8);
   layout.primitives_ = std::move(ids);
   layout.ops_ = std::move(ops);
@@ -452,62 +513,115 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
 
 void KeyLayout::Pack(const FlowRecord& r, const RecordBatch& batch,
                      InternPool* pool, uint64_t* key_words) const {
+  static_assert(sizeof(FieldSet) == 2 * sizeof(uint64_t));
+  uint64_t bits[3];
+  std::memcpy(bits, &r.fields, 2 * sizeof(uint64_t));
+  bits[2] = ~uint64_t{0};
   uint8_t* key = reinterpret_cast<uint8_t*>(key_words);
-  for (const KeyOp& op : ops_) {
-    if (op.field != FlowField::kCount && !r.has(op.field)) continue;
+  const uint8_t* rec = reinterpret_cast<const uint8_t*>(&r);
+  for (const CopyOp& c : copies17_) {
+    const uint64_t keep =
+        uint64_t{0} -
+        static_cast<uint64_t>((bits[c.presence_word] & c.presence_mask) != 0);
+    uint64_t a, b;
+    std::memcpy(&a, rec + c.record_offset, 8);
+    std::memcpy(&b, rec + c.record_offset + 8, 8);
+    const uint8_t f = rec[c.record_offset + 16] & static_cast<uint8_t>(keep);
+    a &= keep;
+    b &= keep;
+    std::memcpy(key + c.key_offset, &a, 8);
+    std::memcpy(key + c.key_offset + 8, &b, 8);
+    key[c.key_offset + 16] = f;
+  }
+  for (const CopyOp& c : copies_) {
+    const uint64_t keep =
+        uint64_t{0} -
+        static_cast<uint64_t>((bits[c.presence_word] & c.presence_mask) != 0);
+    uint64_t v;
+    std::memcpy(&v, rec + c.record_offset, 8);
+    v &= c.value_mask & keep;
+    std::memcpy(key + c.key_offset, &v, 8);
+  }
+  for (const KeyOp& op : special_ops_) {
+    const bool present =
+        op.presence_mask == 0 || (bits[op.presence_word] & op.presence_mask);
     const uint8_t* m = Member(r, op.record_offset);
+    uint8_t* k = key + op.key_offset;
     switch (op.kind) {
       case KeyOpKind::kCopy1:
-        key[op.key_offset] = *m;
+        *k = present ? *m : 0;
         break;
-      case KeyOpKind::kCopy2:
-        std::memcpy(key + op.key_offset, m, 2);
+      case KeyOpKind::kCopy2: {
+        uint16_t v;
+        std::memcpy(&v, m, 2);
+        v = present ? v : 0;
+        std::memcpy(k, &v, 2);
         break;
-      case KeyOpKind::kCopy4:
-        std::memcpy(key + op.key_offset, m, 4);
+      }
+      case KeyOpKind::kCopy4: {
+        uint32_t v;
+        std::memcpy(&v, m, 4);
+        v = present ? v : 0;
+        std::memcpy(k, &v, 4);
         break;
+      }
       case KeyOpKind::kCopy8:
-      case KeyOpKind::kRd:
-        std::memcpy(key + op.key_offset, m, 8);
+      case KeyOpKind::kRd: {
+        uint64_t v;
+        std::memcpy(&v, m, 8);
+        v = present ? v : 0;
+        std::memcpy(k, &v, 8);
         break;
+      }
       case KeyOpKind::kCopy6:
-        std::memcpy(key + op.key_offset, m, 6);
+        if (present) {
+          std::memcpy(k, m, 6);
+        } else {
+          std::memset(k, 0, 6);
+        }
         break;
       case KeyOpKind::kCopy17:
-        std::memcpy(key + op.key_offset, m, 17);
+        if (present) {
+          std::memcpy(k, m, 17);
+        } else {
+          std::memset(k, 0, 17);
+        }
         break;
       case KeyOpKind::kBytes: {
         ByteRef ref;
         std::memcpy(&ref, m, sizeof(ref));
-        if (ref.length == 0) break;
-        std::string_view v = batch.bytes(ref);
-        Put<uint32_t>(
-            key, op.key_offset,
-            pool->Intern(std::span<const uint8_t>(
-                reinterpret_cast<const uint8_t*>(v.data()), v.size())));
+        uint32_t id = 0;
+        if (present && ref.length != 0) {
+          std::string_view v = batch.bytes(ref);
+          id = pool->Intern(std::span<const uint8_t>(
+              reinterpret_cast<const uint8_t*>(v.data()), v.size()));
+        }
+        Put<uint32_t>(key, op.key_offset, id);
         break;
       }
       case KeyOpKind::kMplsStack: {
         size_t n = std::min<size_t>(r.mpls_label_count, r.mpls_labels.size());
-        if (n == 0) break;
-        Put<uint32_t>(
-            key, op.key_offset,
-            pool->Intern(std::span<const uint8_t>(
-                reinterpret_cast<const uint8_t*>(r.mpls_labels.data()),
-                n * sizeof(uint32_t))));
+        uint32_t id = 0;
+        if (present && n != 0) {
+          id = pool->Intern(std::span<const uint8_t>(
+              reinterpret_cast<const uint8_t*>(r.mpls_labels.data()),
+              n * sizeof(uint32_t)));
+        }
+        Put<uint32_t>(key, op.key_offset, id);
         break;
       }
-      case KeyOpKind::kCustom:
+      case KeyOpKind::kCustom: {
+        uint32_t id = 0;
         for (const CustomValue& cv : batch.customs(r)) {
           if (cv.primitive != op.primitive) continue;
           std::string_view v = batch.bytes(cv.value);
-          Put<uint32_t>(
-              key, op.key_offset,
-              pool->Intern(std::span<const uint8_t>(
-                  reinterpret_cast<const uint8_t*>(v.data()), v.size())));
+          id = pool->Intern(std::span<const uint8_t>(
+              reinterpret_cast<const uint8_t*>(v.data()), v.size()));
           break;
         }
+        Put<uint32_t>(key, op.key_offset, id);
         break;
+      }
       case KeyOpKind::kVlan: {
         uint16_t v = 0;
         if (r.has(FlowField::kInVlan) && r.in_vlan != 0) {
@@ -521,14 +635,17 @@ void KeyLayout::Pack(const FlowRecord& r, const RecordBatch& batch,
       case KeyOpKind::kMplsTop:
       case KeyOpKind::kMplsBottom: {
         size_t n = std::min<size_t>(r.mpls_label_count, r.mpls_labels.size());
-        if (n == 0) break;
-        uint32_t e = op.kind == KeyOpKind::kMplsTop ? r.mpls_labels[0]
-                                                    : r.mpls_labels[n - 1];
-        Put<uint32_t>(key, op.key_offset, (e >> 4) & 0xfffff);
+        uint32_t label = 0;
+        if (present && n != 0) {
+          uint32_t e = op.kind == KeyOpKind::kMplsTop ? r.mpls_labels[0]
+                                                      : r.mpls_labels[n - 1];
+          label = (e >> 4) & 0xfffff;
+        }
+        Put<uint32_t>(key, op.key_offset, label);
         break;
       }
       case KeyOpKind::kExporter:
-        std::memcpy(key + op.key_offset, &r.exporter, 17);
+        std::memcpy(k, &r.exporter, 17);
         break;
       case KeyOpKind::kExportVersion: {
         uint8_t v = 0;
@@ -546,7 +663,7 @@ void KeyLayout::Pack(const FlowRecord& r, const RecordBatch& batch,
           default:
             break;
         }
-        key[op.key_offset] = v;
+        *k = v;
         break;
       }
       case KeyOpKind::kArrival:

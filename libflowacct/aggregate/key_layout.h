@@ -74,9 +74,26 @@ enum class KeyOpKind : uint8_t {
 struct KeyOp {
   KeyOpKind kind = KeyOpKind::kCopy1;
   FlowField field = FlowField::kCount;  // presence bit (kCount: none)
+  uint8_t presence_word = 0;            // FieldSet word holding `field`
+  uint64_t presence_mask = 0;           // its bit; 0 = always present
   uint16_t record_offset = 0;           // member offset in FlowRecord
   uint16_t key_offset = 0;              // byte offset in the packed key
   PrimitiveId primitive = 0;            // custom primitives
+};
+
+// A plain copy from the record into the key, zeros when the record lacks
+// the field. Addresses (17 bytes) are copied exactly. Narrower members (up
+// to 8 bytes): 8 bytes are read at record_offset, masked to the member's
+// width and written at key_offset; the spill past the width is zeros and
+// lands on later slots (written afterwards: address slots come first in a
+// key, narrower copies run in ascending order, special ops after all
+// copies), padding, or the key buffer's slack word.
+struct CopyOp {
+  uint16_t record_offset = 0;
+  uint16_t key_offset = 0;
+  uint8_t presence_word = 2;   // index into {bits0, bits1, ~0}
+  uint64_t presence_mask = 1;  // bit that must be set
+  uint64_t value_mask = 0;     // narrow copies: the member's bytes
 };
 
 class KeyLayout {
@@ -85,7 +102,8 @@ class KeyLayout {
   static Result<KeyLayout> Build(const PrimitiveRegistry& registry,
                                  const AggregatorOptions& options);
 
-  // Key width in 64-bit words (at least 1).
+  // Key width in 64-bit words (at least 1). Pack needs a buffer of
+  // words() + 1 words (the last is slack for CopyOp spills).
   size_t words() const { return words_; }
   bool has_bins() const { return has_bins_; }
   bool has_customs() const { return has_customs_; }
@@ -99,7 +117,10 @@ class KeyLayout {
   const std::vector<KeyOp>& custom_ops() const { return custom_ops_; }
 
   // Writes the key of `record` (without the bin word) into key[0..words()).
-  // Interns variable-length values into *pool.
+  // Every byte of a primitive's slot is written (zeros when the record does
+  // not carry it); padding bytes are never written, so a buffer that starts
+  // zeroed can be reused without clearing. Interns variable-length values
+  // into *pool.
   void Pack(const FlowRecord& record, const RecordBatch& batch,
             InternPool* pool, uint64_t* key) const;
 
@@ -122,7 +143,10 @@ class KeyLayout {
   bool view_has_mpls_stack_ = false;
   bool view_has_mpls_top_ = false;
   std::vector<PrimitiveId> primitives_;
-  std::vector<KeyOp> ops_;
+  std::vector<KeyOp> ops_;          // all, for Unpack
+  std::vector<CopyOp> copies17_;    // Pack: addresses
+  std::vector<CopyOp> copies_;      // Pack: narrow copies, ascending offsets
+  std::vector<KeyOp> special_ops_;  // Pack: the rest, after the copies
   std::vector<KeyOp> custom_ops_;
   std::vector<uint16_t> intern_offsets_;
   // For SameAs.
@@ -133,15 +157,18 @@ class KeyLayout {
 
 __extension__ using Uint128 = unsigned __int128;
 
-// A fast hash of `n` key words (multiply-fold per word, as in wyhash-like
-// hashes).
+// A fast hash of `n` key words: one multiply per word, then a 64x64->128
+// multiply folded (as in wyhash-like hashes) so high and low bits mix.
+// kWords > 0: the key is kWords long (unrolled); 0: `n` words.
+template <size_t kWords = 0>
 inline uint64_t HashKey(const uint64_t* key, size_t n) {
   constexpr uint64_t kMul1 = 0x9E3779B97F4A7C15ull;
   constexpr uint64_t kMul2 = 0xD6E8FEB86659FD93ull;
-  uint64_t h = 0x243F6A8885A308D3ull ^ n;
-  for (size_t i = 0; i < n; ++i) {
-    Uint128 p = static_cast<Uint128>(h ^ key[i]) * (kMul1 + 2 * i);
-    h = static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
+  const size_t words = kWords != 0 ? kWords : n;
+  uint64_t h = 0x243F6A8885A308D3ull ^ words;
+  for (size_t i = 0; i < words; ++i) {
+    h = (h ^ key[i]) * kMul1;
+    h ^= h >> 29;
   }
   Uint128 p = static_cast<Uint128>(h) * kMul2;
   return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
