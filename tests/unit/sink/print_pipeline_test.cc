@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "flowacct/model/primitive_registry.h"
 #include "flowacct/sink/print_sink.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,6 +121,100 @@ TEST_CASE("print pipeline: graylog-nf9-pmacctd as nfacctd 1.7.7 prints it") {
       "{\"event_type\": \"purge\", \"ip_src\": \"172.17.0.2\", \"ip_dst\": "
       "\"8.8.4.4\", \"ip_proto\": \"0\", \"packets\": 1, \"bytes\": 68}\n");
   CHECK(json == expected);
+}
+
+}  // namespace
+}  // namespace flowacct
+
+#include <map>
+
+#include <dirent.h>
+
+namespace flowacct {
+namespace {
+
+// File name -> "rows:bytes" of every file in `dir`.
+std::map<std::string, std::string> Summarise(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::ifstream in(dir + "/" + name);
+    std::string line;
+    std::getline(in, line);  // header
+    uint64_t rows = 0, bytes = 0;
+    while (std::getline(in, line)) {
+      ++rows;
+      bytes += std::stoull(line.substr(line.rfind(',') + 1));
+    }
+    out[name] = std::to_string(rows) + ":" + std::to_string(bytes);
+  }
+  closedir(d);
+  return out;
+}
+
+TEST_CASE("print pipeline: one file per 1m bin as nfacctd 1.7.7 writes") {
+  if (!HaveCorpus()) {
+    WARN("corpus not found at " FLOWACCT_CORPUS_DIR ", skipped");
+    return;
+  }
+  auto registry = PrimitiveRegistry::CreateWithBuiltins();
+  AggregatorOptions aopts;
+  aopts.view = "a";
+  for (const char* p :
+       {"src_host", "dst_host", "src_port", "dst_port", "proto"}) {
+    aopts.primitives.push_back(registry->Find(p)->id);
+  }
+  aopts.history = *HistorySpec::Parse("1m");
+  auto aggregator = Aggregator::Create(registry.get(), aopts);
+  REQUIRE(aggregator.ok());
+  auto reader = PcapReader::Open(
+      std::string(FLOWACCT_CORPUS_DIR) + "/netflow9/graylog-nf9-nprobe-3.pcap",
+      {});
+  REQUIRE(reader.ok());
+  auto decoder = Decoder::Create(DecoderOptions{}, registry.get());
+  REQUIRE(decoder.ok());
+  RecordBatch batch(256);
+  PcapReader::Packet p;
+  int64_t last = 0;
+  for (int i = 0; i < 100000 && (*reader)->Next(&p); ++i) {
+    batch.Clear();
+    (*decoder)->Decode(p.datagram, &batch);
+    for (const FlowRecord& r : batch.records()) {
+      (*aggregator)->Add(r, batch);
+      last = std::max(last, r.timestamp_arrival);
+    }
+  }
+  auto snapshot = (*aggregator)->Flush(last, FlushReason::kShutdown);
+  REQUIRE(snapshot != nullptr);
+
+  char tmpl[] = "/tmp/flowacct-print-bins-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl;
+  PrintSinkOptions opts;
+  opts.format = OutputFormat::kCsv;
+  opts.timestamps_utc = true;  // nfacctd ran with TZ=UTC
+  opts.output_file = dir + "/%Y%m%d-%H%M.csv";
+  auto sink = CreatePrintSink(opts, registry.get());
+  REQUIRE(sink.ok());
+  REQUIRE((*sink)->Write(*snapshot).ok());
+  // nfacctd 1.7.7, aggregate src_host, dst_host, src_port, dst_port, proto,
+  // print_history 1m: file -> rows:bytes.
+  std::map<std::string, std::string> expected = {
+      {"20170808-1107.csv", "40:11410"}, {"20170808-1108.csv", "48:13712"},
+      {"20170808-1109.csv", "44:12574"}, {"20170808-1110.csv", "44:12563"},
+      {"20170808-1111.csv", "48:13717"}, {"20170808-1112.csv", "44:12569"},
+      {"20170808-1113.csv", "48:13706"}, {"20170808-1114.csv", "44:12553"},
+      {"20170808-1115.csv", "48:13718"}, {"20170808-1116.csv", "44:12570"},
+      {"20170808-1117.csv", "56:12646"}, {"20170808-1118.csv", "66:14241"},
+      {"20170808-1119.csv", "66:14236"}, {"20170808-1120.csv", "72:15535"},
+      {"20170808-1121.csv", "66:14245"}, {"20170808-1122.csv", "66:14248"},
+      {"20170808-1123.csv", "48:10350"}};
+  CHECK(Summarise(dir) == expected);
+  std::string cmd = "rm -rf '" + dir + "'";
+  CHECK(system(cmd.c_str()) == 0);
 }
 
 }  // namespace
