@@ -2,6 +2,11 @@
 // what nfacctd 1.7.7 printed for the same capture and aggregate (rows sorted:
 // neither pmacct nor flowacct promise a row order).
 
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -16,11 +21,6 @@
 #include "flowacct/io/pcap_reader.h"
 #include "flowacct/model/primitive_registry.h"
 #include "flowacct/sink/print_sink.h"
-
-#include <dirent.h>
-#include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace flowacct {
 namespace {
