@@ -101,7 +101,16 @@ Status AppendFile(const std::string& path, std::string_view prefix,
   return s;
 }
 
-Status UpdateLatestLink(const std::string& link, const std::string& target) {
+Status UpdateLatestLink(const std::string& link,
+                        const std::string& target_path) {
+  // A relative target would resolve against the link's directory.
+  std::string target = target_path;
+  if (!target.empty() && target[0] != '/') {
+    char cwd[4096];
+    if (getcwd(cwd, sizeof(cwd)) != nullptr) {
+      target = std::string(cwd) + "/" + target;
+    }
+  }
   char buf[4096];
   ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
   if (n >= 0) {

@@ -29,8 +29,9 @@ Status ReplaceFile(const std::string& path, std::string_view content);
 Status AppendFile(const std::string& path, std::string_view prefix,
                   std::string_view header, std::string_view content);
 
-// Points the symlink `link` at `target` unless its current target sorts
-// after `target`. Replaces the link atomically (temporary link + rename).
+// Points the symlink `link` at `target` (made absolute against the working
+// directory) unless its current target sorts after it. Replaces the link
+// atomically (temporary link + rename).
 Status UpdateLatestLink(const std::string& link, const std::string& target);
 
 // Writes all of `data` to `fd`, retrying short writes and EINTR.
