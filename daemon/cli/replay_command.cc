@@ -55,6 +55,10 @@ constexpr char kReplayUsage[] =
     "                            loopback destination its own 127.0.0.0/8\n"
     "                            source address) so the collector keeps\n"
     "                            their templates apart\n"
+    "      --sequence-rewrite    with --loop: shift NetFlow v5/v9, IPFIX and\n"
+    "                            sFlow sequence numbers in each further pass\n"
+    "                            so the loops read as one continuous stream\n"
+    "                            per exporter (no resets, no loss)\n"
     "  synthetic traffic:\n"
     "      --synthetic ipfix|v9  generate datagrams instead of reading FILE\n"
     "      --records N           data records to send (required)\n"
@@ -85,6 +89,7 @@ struct Args {
   uint64_t loops = 1;
   std::vector<uint16_t> udp_ports;
   bool single_socket = false;
+  bool sequence_rewrite = false;
   bool synthetic = false;
   SyntheticOptions synth;
   uint64_t records = 0;
@@ -152,6 +157,8 @@ int ParseArgs(const std::vector<std::string>& args, Args* a) {
       a->udp_ports.push_back(static_cast<uint16_t>(n));
     } else if (arg == "--single-socket") {
       a->single_socket = true;
+    } else if (arg == "--sequence-rewrite") {
+      a->sequence_rewrite = true;
     } else if (arg == "--synthetic") {
       if (!value()) return Usage(arg + " needs a value");
       if (v == "ipfix") {
@@ -419,7 +426,78 @@ struct Prepared {
   size_t sender = 0;  // index into the sockets
   uint32_t records = 0;
   uint32_t counter_records = 0;
+  // --sequence-rewrite: where the 32-bit sequence number sits (0: none),
+  // its value in the capture and the stream it belongs to.
+  size_t seq_offset = 0;
+  uint32_t seq = 0;
+  size_t stream = 0;
 };
+
+// One sequence-numbered stream: exporter + version + engine / source id /
+// observation domain / sFlow sub-agent, as collectors track them.
+struct StreamKey {
+  Endpoint exporter;
+  uint32_t version = 0;
+  uint32_t id = 0;
+  friend auto operator<=>(const StreamKey&, const StreamKey&) = default;
+};
+struct StreamSpan {
+  uint32_t first = 0;
+  uint32_t next = 0;  // the sequence number after the stream's last message
+};
+
+uint32_t Be32(const std::vector<uint8_t>& b, size_t at) {
+  return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) |
+         (uint32_t{b[at + 2]} << 8) | b[at + 3];
+}
+uint16_t Be16(const std::vector<uint8_t>& b, size_t at) {
+  return static_cast<uint16_t>((b[at] << 8) | b[at + 1]);
+}
+void PutBe32(std::vector<uint8_t>* b, size_t at, uint32_t v) {
+  (*b)[at] = uint8_t(v >> 24);
+  (*b)[at + 1] = uint8_t(v >> 16);
+  (*b)[at + 2] = uint8_t(v >> 8);
+  (*b)[at + 3] = uint8_t(v);
+}
+
+// Finds the sequence number of a v5/v9/IPFIX/sFlow v5 datagram: sets
+// item->seq_offset/seq, *key's version and id, and *increment (what the
+// message adds to the stream's counter). False for anything else.
+bool LocateSequence(Prepared* item, StreamKey* key, uint32_t* increment) {
+  const std::vector<uint8_t>& b = item->payload;
+  if (b.size() < 4) return false;
+  uint16_t version = Be16(b, 0);
+  if (version == 5 && b.size() >= 24) {
+    // Cisco v5 header: flow_sequence at 16 counts flows (header count).
+    item->seq_offset = 16;
+    key->id = Be16(b, 20);  // engine type + id
+    *increment = Be16(b, 2);
+  } else if (version == 9 && b.size() >= 20) {
+    // RFC 3954 §5.1: sequence at 12 counts export packets; source id at 16.
+    item->seq_offset = 12;
+    key->id = Be32(b, 16);
+    *increment = 1;
+  } else if (version == 10 && b.size() >= 16) {
+    // RFC 7011 §3.1: sequence at 8 counts data records; domain at 12.
+    item->seq_offset = 8;
+    key->id = Be32(b, 12);
+    *increment = item->records;
+  } else if (version == 0 && Be32(b, 0) == 5 && b.size() >= 28) {
+    // sFlow v5: version, address type, agent address, sub-agent id, then
+    // the datagram sequence number (+1 per datagram).
+    uint32_t type = Be32(b, 4);
+    size_t addr_len = type == 1 ? 4 : type == 2 ? 16 : 0;
+    if (addr_len == 0 || b.size() < 16 + addr_len) return false;
+    key->id = Be32(b, 8 + addr_len);
+    item->seq_offset = 12 + addr_len;
+    *increment = 1;
+  } else {
+    return false;
+  }
+  key->version = version == 0 ? 5 : version;
+  item->seq = Be32(b, item->seq_offset);
+  return true;
+}
 
 int RunCapture(const Args& a, const sockaddr_storage& dest, socklen_t dest_len,
                const IpAddress& dest_ip) {
@@ -441,6 +519,8 @@ int RunCapture(const Args& a, const sockaddr_storage& dest, socklen_t dest_len,
   }
   std::map<Endpoint, size_t> exporters;
   std::vector<Prepared> items;
+  std::map<StreamKey, size_t> streams;
+  std::vector<StreamSpan> spans;
   RecordBatch batch;
   PcapReader::Packet p;
   constexpr uint64_t kMaxBytes = uint64_t{2} << 30;
@@ -462,6 +542,19 @@ int RunCapture(const Args& a, const sockaddr_storage& dest, socklen_t dest_len,
     DecodeSummary s = (*decoder)->Decode(p.datagram, &batch);
     item.records = static_cast<uint32_t>(s.records);
     item.counter_records = static_cast<uint32_t>(s.counter_records);
+    if (a.sequence_rewrite) {
+      StreamKey key;
+      key.exporter = p.datagram.exporter;
+      uint32_t increment = 0;
+      if (LocateSequence(&item, &key, &increment)) {
+        auto [st, is_new] = streams.emplace(key, streams.size());
+        if (is_new) spans.push_back({item.seq, item.seq});
+        item.stream = st->second;
+        spans[item.stream].next = item.seq + increment;
+      } else {
+        item.seq_offset = 0;
+      }
+    }
     items.push_back(std::move(item));
   }
   if (!(*reader)->status().ok()) {
@@ -544,6 +637,17 @@ int RunCapture(const Args& a, const sockaddr_storage& dest, socklen_t dest_len,
   size_t allowance = 0;
   bool stop = false;
   for (uint64_t loop = 0; loop < a.loops && !stop && !failed; ++loop) {
+    if (a.sequence_rewrite && loop > 0) {
+      // Payloads are rewritten in place: nothing of the last pass may still
+      // be waiting in a batch.
+      flush_all();
+      for (Prepared& item : items) {
+        if (item.seq_offset == 0) continue;
+        const StreamSpan& sp = spans[item.stream];
+        uint32_t shift = static_cast<uint32_t>(loop) * (sp.next - sp.first);
+        PutBe32(&item.payload, item.seq_offset, item.seq + shift);
+      }
+    }
     for (const Prepared& item : items) {
       if (allowance == 0) {
         flush_all();

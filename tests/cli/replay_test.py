@@ -19,6 +19,10 @@ Checks:
       records equal twice the decoder's count of the capture.
   exporters a capture with two exporters gets two sockets with distinct
       127.1.0.x sources; --single-socket uses one source.
+  sequence_rewrite  --loop 3 of two NetFlow v5 exporters: without the
+      option the sequence numbers restart each pass (the decoder sees loss,
+      resets or reordering); with it they continue (0, 2, 3, 5, 6, 8 for 2+1
+      flows per pass) and the decoder reports no loss, reset or reordering.
   rate      --rate 200 with 20 datagrams takes at least ~0.09 s (pacing is
       applied; no upper bound is asserted).
   usage     bad arguments exit 1.
@@ -270,6 +274,41 @@ def check_exporters(flowacct):
                        "by source %r" % by_src)
 
 
+def check_sequence_rewrite(flowacct):
+    with tempfile.TemporaryDirectory() as tmp:
+        pcap = os.path.join(tmp, "two.pcap")
+        two_exporter_pcap(pcap)
+        for extra in ([], ["--sequence-rewrite"]):
+            rx = Receiver()
+            r = run([flowacct, "replay", pcap, "--loop", "3", "--to",
+                     "127.0.0.1:%d" % rx.port] + extra)
+            expect(r.returncode == 0, "replay failed: %s" % r.stderr)
+            expect(parse_sent(r.stdout)[:2] == (9, 18), r.stdout)
+            got = rx.wait_for(9)
+            expect(len(got) == 9, "received %d" % len(got))
+            seqs = {}
+            for ip, _, d in got:
+                seqs.setdefault(ip, []).append(struct.unpack("!I",
+                                                             d[16:20])[0])
+            if extra:
+                # v5 flow_sequence counts flows: 192.0.2.1 sends 2 + 1 flows
+                # per pass, 192.0.2.2 sends 3.
+                expect(seqs == {"127.1.0.1": [0, 2, 3, 5, 6, 8],
+                                "127.1.0.2": [0, 3, 6]}, "seqs %r" % seqs)
+            else:
+                expect(seqs == {"127.1.0.1": [0, 2, 0, 2, 0, 2],
+                                "127.1.0.2": [0, 0, 0]}, "seqs %r" % seqs)
+            pcap_rx = os.path.join(tmp, "rx.pcap")
+            rx.write_pcap(pcap_rx)
+            r = run([flowacct, "decode", pcap_rx, "--summary-only"])
+            seq_cols = [line.split()[-1] for line in r.stdout.splitlines()
+                        if line.startswith("127.1.0.")]
+            expect(len(seq_cols) == 2, r.stdout)
+            clean = all(c.split("/")[2:] == ["0", "0", "0"] for c in seq_cols)
+            expect(clean == bool(extra),
+                   "%r: sequence columns %r" % (extra, seq_cols))
+
+
 def check_rate(flowacct):
     rx = Receiver()
     start = time.monotonic()
@@ -303,6 +342,7 @@ CHECKS = {
     "synthetic_v9": lambda b: check_synthetic(b, "v9"),
     "capture": check_capture,
     "exporters": check_exporters,
+    "sequence_rewrite": check_sequence_rewrite,
     "rate": check_rate,
     "usage": check_usage,
 }
