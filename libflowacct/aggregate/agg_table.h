@@ -1,10 +1,10 @@
-// Private: the aggregation table. Aggregates are stored densely, in insertion
-// order, as fixed-stride rows of 64-bit words: the packed key (KeyLayout)
-// followed by the counters packets, bytes, flows. An open-addressing index
-// (linear probing, power-of-two size, at most 70% full) maps keys to rows;
-// each index slot holds 32 bits of the key's hash and the row number + 1, so
-// most mismatches are rejected without touching the row. Clear() keeps all
-// storage: once the table has grown to the traffic, Add allocates nothing.
+// Private: the aggregation table. Open addressing with linear probing over a
+// power-of-two number of slots, at most 70% full. Each slot is a fixed-stride
+// row of 64-bit words held inline (the packed key, KeyLayout, followed by the
+// counters packets, bytes, flows), so a lookup touches one row; a parallel
+// byte per slot (0 = empty, else 0x80 | 7 bits of the hash) rejects most
+// mismatches and empties without touching rows. Clear() keeps all storage:
+// once the table has grown to the traffic, Add allocates nothing.
 
 #ifndef FLOWACCT_LIBFLOWACCT_AGGREGATE_AGG_TABLE_H_
 #define FLOWACCT_LIBFLOWACCT_AGGREGATE_AGG_TABLE_H_
@@ -26,80 +26,106 @@ class AggTable {
       : key_words_(key_words), stride_(key_words + kCounterWords) {
     size_t slots = 64;
     while (slots * 7 < initial_rows * 10) slots *= 2;
-    index_.assign(slots, 0);
-    mask_ = slots - 1;
-    rows_.resize(initial_rows * stride_);
+    Allocate(slots);
   }
 
   size_t size() const { return count_; }
   size_t key_words() const { return key_words_; }
   size_t stride() const { return stride_; }
-  // The rows: size() * stride() words.
-  const uint64_t* rows() const { return rows_.data(); }
+
+  // Appends the rows (size() * stride() words, in slot order) to *out.
+  void CopyRows(std::vector<uint64_t>* out) const {
+    out->reserve(out->size() + count_ * stride_);
+    for (size_t i = 0; i < ctrl_.size(); ++i) {
+      if (ctrl_[i] == 0) continue;
+      const uint64_t* row = slots_.data() + i * stride_;
+      out->insert(out->end(), row, row + stride_);
+    }
+  }
+
+  // Starts loading the cache lines a lookup of `hash` will touch first.
+  void Prefetch(uint64_t hash) const {
+    const size_t pos = hash & mask_;
+    __builtin_prefetch(ctrl_.data() + pos);
+    __builtin_prefetch(slots_.data() + pos * stride_);
+  }
 
   // The counters (packets, bytes, flows) of `key`'s row, inserting a zeroed
   // row when new; nullptr when new and size() >= max_rows (max_rows 0 =
-  // unlimited).
-  // kWords > 0: key_words() == kWords (unrolled compare).
+  // unlimited). `hash` is HashKey(key). kWords > 0: key_words() == kWords.
   template <size_t kWords = 0>
   uint64_t* FindOrInsert(const uint64_t* key, uint64_t hash, size_t max_rows) {
     const size_t words = kWords != 0 ? kWords : key_words_;
     const size_t stride = words + kCounterWords;
-    const uint64_t tag = hash >> 32;
+    const uint8_t tag = static_cast<uint8_t>(0x80 | (hash >> 57));
     size_t pos = hash & mask_;
     while (true) {
-      const uint64_t slot = index_[pos];
-      if (slot == 0) break;
-      if ((slot >> 32) == tag) {
-        uint64_t* row =
-            rows_.data() + (static_cast<uint32_t>(slot) - 1) * stride;
+      const uint8_t c = ctrl_[pos];
+      if (c == 0) break;
+      if (c == tag) {
+        uint64_t* row = slots_.data() + pos * stride;
         uint64_t diff = 0;
+#pragma GCC unroll 8
         for (size_t i = 0; i < words; ++i) diff |= row[i] ^ key[i];
         if (diff == 0) return row + words;
       }
       pos = (pos + 1) & mask_;
     }
-    return Insert(key, tag, pos, max_rows);
+    return Insert(key, hash, pos, max_rows);
   }
 
   void Clear() {
     if (count_ == 0) return;
-    std::memset(index_.data(), 0, index_.size() * sizeof(uint64_t));
+    std::memset(ctrl_.data(), 0, ctrl_.size());
     count_ = 0;
   }
 
  private:
-  uint64_t* Insert(const uint64_t* key, uint64_t tag, size_t pos,
+  void Allocate(size_t slots) {
+    ctrl_.assign(slots, 0);
+    slots_.assign(slots * stride_, 0);
+    mask_ = slots - 1;
+  }
+
+  // Puts `key` into the empty slot `pos` (growing first when needed).
+  uint64_t* Insert(const uint64_t* key, uint64_t hash, size_t pos,
                    size_t max_rows) {
     if (max_rows != 0 && count_ >= max_rows) return nullptr;
-    if ((count_ + 1) * stride_ > rows_.size()) {
-      rows_.resize(rows_.size() * 2);
+    if ((count_ + 1) * 10 > ctrl_.size() * 7) {
+      Grow();
+      pos = hash & mask_;
+      while (ctrl_[pos] != 0) pos = (pos + 1) & mask_;
     }
-    uint64_t* row = rows_.data() + count_ * stride_;
+    ctrl_[pos] = static_cast<uint8_t>(0x80 | (hash >> 57));
+    uint64_t* row = slots_.data() + pos * stride_;
     std::memcpy(row, key, key_words_ * 8);
     row[key_words_] = row[key_words_ + 1] = row[key_words_ + 2] = 0;
     ++count_;
-    index_[pos] = tag << 32 | count_;
-    if (count_ * 10 > index_.size() * 7) GrowIndex();
     return row + key_words_;
   }
 
-  void GrowIndex() {
-    index_.assign(index_.size() * 2, 0);
-    mask_ = index_.size() - 1;
-    for (size_t i = 0; i < count_; ++i) {
-      const uint64_t h = HashKey(rows_.data() + i * stride_, key_words_);
+  void Grow() {
+    std::vector<uint8_t> old_ctrl;
+    std::vector<uint64_t> old_slots;
+    old_ctrl.swap(ctrl_);
+    old_slots.swap(slots_);
+    Allocate(old_ctrl.size() * 2);
+    for (size_t i = 0; i < old_ctrl.size(); ++i) {
+      if (old_ctrl[i] == 0) continue;
+      const uint64_t* row = old_slots.data() + i * stride_;
+      const uint64_t h = HashKey(row, key_words_);
       size_t pos = h & mask_;
-      while (index_[pos] != 0) pos = (pos + 1) & mask_;
-      index_[pos] = (h >> 32) << 32 | (i + 1);
+      while (ctrl_[pos] != 0) pos = (pos + 1) & mask_;
+      ctrl_[pos] = old_ctrl[i];
+      std::memcpy(slots_.data() + pos * stride_, row, stride_ * 8);
     }
   }
 
   size_t key_words_;
   size_t stride_;
   size_t count_ = 0;
-  std::vector<uint64_t> rows_;
-  std::vector<uint64_t> index_;
+  std::vector<uint8_t> ctrl_;
+  std::vector<uint64_t> slots_;
   size_t mask_ = 0;
 };
 

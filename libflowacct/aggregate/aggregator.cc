@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <utility>
 
 #include "libflowacct/aggregate/agg_table.h"
@@ -51,33 +52,42 @@ class AggregatorImpl final : public Aggregator {
         has_bins_(layout_->has_bins()),
         bin_ns_(options_.history.seconds() * kNsPerSecond),
         table_(words_),
-        key_(words_ + 1, 0) {}
+        key_(words_ + 1, 0),
+        key2_(words_ + 1, 0) {}
 
   bool Add(const FlowRecord& r, const RecordBatch& batch) override {
     if (r.kind == RecordKind::kOptions) return true;
-    // Pack writes every key byte but the padding, which stays zero.
     uint64_t* key = key_.data();
-    if (has_bins_) {
-      int64_t t;
-      if (options_.bin_by_arrival) {
-        t = r.timestamp_arrival;
-      } else if (r.has(FlowField::kTimestampStart) && r.timestamp_start != 0) {
-        t = r.timestamp_start;
-      } else if (r.has(FlowField::kTimestampEnd) && r.timestamp_end != 0) {
-        t = r.timestamp_end;
-      } else {
-        t = r.timestamp_arrival;
+    MakeKey(r, batch, key);
+    return Count(r, key, internal::HashKey<kWords>(key, words_));
+  }
+
+  size_t AddAll(const RecordBatch& batch, size_t begin) override {
+    std::span<const FlowRecord> recs = batch.records();
+    // Two key buffers: the next record's key is packed, hashed and its slot
+    // prefetched before the current one is looked up.
+    uint64_t* cur = key_.data();
+    uint64_t* next = key2_.data();
+    size_t i = begin;
+    while (i < recs.size() && recs[i].kind == RecordKind::kOptions) ++i;
+    if (i >= recs.size()) return recs.size();
+    MakeKey(recs[i], batch, cur);
+    uint64_t cur_hash = internal::HashKey<kWords>(cur, words_);
+    while (true) {
+      size_t j = i + 1;
+      while (j < recs.size() && recs[j].kind == RecordKind::kOptions) ++j;
+      uint64_t next_hash = 0;
+      if (j < recs.size()) {
+        MakeKey(recs[j], batch, next);
+        next_hash = internal::HashKey<kWords>(next, words_);
+        table_.Prefetch(next_hash);
       }
-      key[0] = static_cast<uint64_t>(BinStart(t));
+      if (!Count(recs[i], cur, cur_hash)) return i;
+      if (j >= recs.size()) return recs.size();
+      std::swap(cur, next);
+      cur_hash = next_hash;
+      i = j;
     }
-    layout_->Pack(r, batch, &pool_, key);
-    uint64_t* c = table_.template FindOrInsert<kWords>(
-        key, internal::HashKey<kWords>(key, words_), options_.max_entries);
-    if (c == nullptr) return false;
-    c[0] += r.packets;
-    c[1] += r.bytes;
-    c[2] += r.has(FlowField::kFlows) ? r.flows : 1;
-    return true;
   }
 
   std::unique_ptr<Snapshot> Flush(int64_t now, FlushReason reason) override {
@@ -106,6 +116,36 @@ class AggregatorImpl final : public Aggregator {
   }
 
  private:
+  // Writes the key (bin word and primitives) of `r` into key[0..words_].
+  void MakeKey(const FlowRecord& r, const RecordBatch& batch, uint64_t* key) {
+    if (has_bins_) {
+      int64_t t;
+      if (options_.bin_by_arrival) {
+        t = r.timestamp_arrival;
+      } else if (r.has(FlowField::kTimestampStart) && r.timestamp_start != 0) {
+        t = r.timestamp_start;
+      } else if (r.has(FlowField::kTimestampEnd) && r.timestamp_end != 0) {
+        t = r.timestamp_end;
+      } else {
+        t = r.timestamp_arrival;
+      }
+      key[0] = static_cast<uint64_t>(BinStart(t));
+    }
+    // Pack writes every key byte but the padding, which stays zero.
+    layout_->Pack(r, batch, &pool_, key);
+  }
+
+  // Adds r's counters to the aggregate of `key`; false when full.
+  bool Count(const FlowRecord& r, const uint64_t* key, uint64_t hash) {
+    uint64_t* c =
+        table_.template FindOrInsert<kWords>(key, hash, options_.max_entries);
+    if (c == nullptr) return false;
+    c[0] += r.packets;
+    c[1] += r.bytes;
+    c[2] += r.has(FlowField::kFlows) ? r.flows : 1;
+    return true;
+  }
+
   AggregatorOptions options_;
   std::shared_ptr<const internal::KeyLayout> layout_;
   size_t words_;
@@ -114,6 +154,7 @@ class AggregatorImpl final : public Aggregator {
   internal::AggTable table_;
   internal::InternPool pool_;
   std::vector<uint64_t> key_;
+  std::vector<uint64_t> key2_;
 };
 
 }  // namespace

@@ -542,6 +542,13 @@ void KeyLayout::Pack(const FlowRecord& r, const RecordBatch& batch,
     v &= c.value_mask & keep;
     std::memcpy(key + c.key_offset, &v, 8);
   }
+  if (!special_ops_.empty()) PackSpecial(r, batch, pool, bits, key_words);
+}
+
+void KeyLayout::PackSpecial(const FlowRecord& r, const RecordBatch& batch,
+                            InternPool* pool, const uint64_t* bits,
+                            uint64_t* key_words) const {
+  uint8_t* key = reinterpret_cast<uint8_t*>(key_words);
   for (const KeyOp& op : special_ops_) {
     const bool present =
         op.presence_mask == 0 || (bits[op.presence_word] & op.presence_mask);

@@ -135,6 +135,9 @@ class KeyLayout {
   bool SameAs(const KeyLayout& other) const;
 
  private:
+  void PackSpecial(const FlowRecord& record, const RecordBatch& batch,
+                   InternPool* pool, const uint64_t* bits, uint64_t* key) const;
+
   size_t words_ = 1;
   bool has_bins_ = false;
   bool has_customs_ = false;
@@ -166,6 +169,7 @@ inline uint64_t HashKey(const uint64_t* key, size_t n) {
   constexpr uint64_t kMul2 = 0xD6E8FEB86659FD93ull;
   const size_t words = kWords != 0 ? kWords : n;
   uint64_t h = 0x243F6A8885A308D3ull ^ words;
+#pragma GCC unroll 8
   for (size_t i = 0; i < words; ++i) {
     h = (h ^ key[i]) * kMul1;
     h ^= h >> 29;

@@ -19,9 +19,9 @@ SnapshotImpl::SnapshotImpl(std::shared_ptr<const KeyLayout> layout,
       flush_time_(flush_time),
       stride_(table.stride()),
       count_(table.size()),
-      rows_(table.rows(), table.rows() + table.size() * table.stride()),
       refs_(pool.refs().begin(), pool.refs().end()),
       arena_(0) {
+  table.CopyRows(&rows_);
   // The interned values go first, so refs_ (offsets into the pool's byte
   // buffer) are valid in the arena as they are.
   if (!pool.bytes().empty()) arena_.StoreBytes(pool.bytes());

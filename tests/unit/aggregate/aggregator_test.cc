@@ -696,6 +696,60 @@ TEST_CASE("merge of partial snapshots equals one aggregator", "[aggregate]") {
   }
 }
 
+TEST_CASE("AddAll equals Add record by record, also when full", "[aggregate]") {
+  auto reg = PrimitiveRegistry::CreateWithBuiltins();
+  auto custom = reg->AddCustom(*PrimitiveRegistry::ParseCustomLine(
+      "name=vl field_type=PEN:9:1 len=vlen semantics=str"));
+  REQUIRE(custom.ok());
+  AggregatorOptions o;
+  o.view = "a";
+  o.primitives = {Id(*reg, "src_host"), Id(*reg, "dst_port"),
+                  Id(*reg, "as_path"), *custom};
+  o.history = *HistorySpec::Parse("5m");
+  for (size_t max_entries : {size_t{0}, size_t{7}}) {
+    INFO("max_entries " << max_entries);
+    o.max_entries = max_entries;
+    std::mt19937_64 rng(99);
+    RecordBatch batch(512);
+    RandomRecords(&rng, &batch, 400, *custom);
+    batch.records()[17].kind = RecordKind::kOptions;  // skipped by both
+    batch.records()[399].kind = RecordKind::kOptions;
+    auto one = std::move(Aggregator::Create(reg.get(), o)).value();
+    auto all = std::move(Aggregator::Create(reg.get(), o)).value();
+    std::vector<std::unique_ptr<Snapshot>> a, b;
+    for (const FlowRecord& r : batch.records()) {
+      if (!one->Add(r, batch)) {
+        a.push_back(one->Flush(kT0, FlushReason::kCacheFull));
+        REQUIRE(one->Add(r, batch));
+      }
+    }
+    a.push_back(one->Flush(kT0, FlushReason::kRefresh));
+    size_t next = 0;
+    for (int guard = 0; guard < 1000; ++guard) {
+      next = all->AddAll(batch, next);
+      if (next == batch.size()) break;
+      REQUIRE(next < batch.size());
+      CHECK(all->size() == 7);
+      b.push_back(all->Flush(kT0, FlushReason::kCacheFull));
+    }
+    REQUIRE(next == batch.size());
+    b.push_back(all->Flush(kT0, FlushReason::kRefresh));
+    REQUIRE(a.size() == b.size());
+    CHECK((max_entries == 0 ? a.size() == 1 : a.size() > 3));
+    for (size_t k = 0; k < a.size(); ++k) {
+      CHECK(Rows(*reg, *a[k]) == Rows(*reg, *b[k]));
+    }
+  }
+  // Empty batch and a batch of options only.
+  auto agg = std::move(Aggregator::Create(reg.get(), o)).value();
+  RecordBatch empty(4);
+  CHECK(agg->AddAll(empty, 0) == 0);
+  FlowRecord* opt = NewFlow(&empty);
+  opt->kind = RecordKind::kOptions;
+  CHECK(agg->AddAll(empty, 0) == 1);
+  CHECK(agg->size() == 0);
+}
+
 TEST_CASE("merge rejects mismatched snapshots", "[aggregate]") {
   auto reg = PrimitiveRegistry::CreateWithBuiltins();
   auto a = Make(*reg, {"src_port"});
@@ -745,6 +799,7 @@ TEST_CASE("steady state: Add allocates nothing after warm-up", "[aggregate]") {
   const uint64_t before = g_allocations.load();
   for (int round = 0; round < 3; ++round) {
     for (const FlowRecord& r : batch.records()) REQUIRE(agg->Add(r, batch));
+    REQUIRE(agg->AddAll(batch, 0) == batch.size());
   }
   const uint64_t after = g_allocations.load();
   CHECK(after - before == 0);
