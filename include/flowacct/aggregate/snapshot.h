@@ -74,7 +74,8 @@ class Snapshot {
   // replaying a capture, wall clock when live).
   virtual int64_t flush_time() const = 0;
 
-  // Number of aggregates.
+  // Number of aggregates. Rows come in no particular order (sinks that
+  // need one sort).
   virtual size_t size() const = 0;
   // Fills *row with aggregate i (overwriting all of it). Cheap and
   // allocation-free. REQUIRES: i < size().
