@@ -243,7 +243,7 @@ uint64_t HashBytes(std::span<const uint8_t> bytes) {
     h = HashKey(words, 4) ^ (h * 0x9E3779B97F4A7C15ull);
   }
   words[0] = words[1] = words[2] = words[3] = 0;
-  std::memcpy(words, bytes.data() + i, bytes.size() - i);
+  if (bytes.size() > i) std::memcpy(words, bytes.data() + i, bytes.size() - i);
   words[3] ^= h;
   return HashKey(words, 4);
 }
