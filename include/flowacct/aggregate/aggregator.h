@@ -20,6 +20,13 @@
 //   }
 //   sink_queue.push(agg->Flush(now, FlushReason::kRefresh));
 //
+// or, faster for whole batches (same result):
+//
+//   for (size_t i = agg->AddAll(batch); i < batch.size();
+//        i = agg->AddAll(batch, i)) {
+//     sink_queue.push(agg->Flush(now, FlushReason::kCacheFull));
+//   }
+//
 // Keys are packed into fixed-width bytes (variable-length values such as
 // as_path, label or vlen custom primitives are interned once per aggregator
 // and referenced by number); the table is open addressing with counters
