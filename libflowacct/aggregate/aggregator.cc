@@ -103,6 +103,9 @@ class AggregatorImpl final : public Aggregator {
 
   int64_t BinStart(int64_t t) const override {
     if (!has_bins_) return t;
+    // pmacct 1.7.7 bins by whole seconds minus one (docs/pmacct-parity.md
+    // §4): bins are (start, end] in whole seconds.
+    t = FloorDiv(t, kNsPerSecond) * kNsPerSecond - kNsPerSecond;
     switch (options_.history.unit) {
       case HistorySpec::Unit::kMonth:
         return MonthBinStart(t, options_.history.count);

@@ -35,8 +35,13 @@
 //
 // Time bins follow pmacct (pmacct.md §1(h)): a record is binned by its flow
 // start time (timestamp_start, else timestamp_end, else arrival) unless
-// bin_by_arrival (`nfacctd_time_new`), in which case by arrival time. Bins
-// are `history` long. Second/minute/hour/day bins are multiples of their
+// bin_by_arrival (`nfacctd_time_new`), in which case by arrival time. As in
+// pmacct 1.7.7 (docs/pmacct-parity.md §4: bin = floor((S - 1) / step) *
+// step, S the whole seconds of the time), a time t belongs to the bin that
+// contains floor_to_second(t) - 1 s: bins are (start, start + length] in
+// whole seconds, so a flow starting at 12:05:00.320 counts in the 12:00 bin
+// of a 5m view, one starting at 12:05:01 in the 12:05 bin. Bins are
+// `history` long. Second/minute/hour/day bins are multiples of their
 // length from `history_origin` (default: the Unix epoch, UTC); week bins
 // start on Mondays 00:00 UTC (multi-week bins count from Monday 1970-01-05);
 // month bins on the 1st 00:00 UTC (multi-month bins count from 1970-01).
@@ -163,8 +168,9 @@ class Aggregator {
   virtual size_t size() const = 0;
   virtual const AggregatorOptions& options() const = 0;
 
-  // Start of the bin `t` (ns since the epoch) falls in; `t` itself when the
-  // view has no bins.
+  // Start of the bin `t` (ns since the epoch) falls in, per the rule above
+  // (BinStart(12:05:00.5) is 12:00 with 5m bins); `t` itself when the view
+  // has no bins.
   virtual int64_t BinStart(int64_t t) const = 0;
 };
 

@@ -476,20 +476,27 @@ TEST_CASE("bins: BinStart for s/m/h/d/w/M", "[aggregate]") {
   } cases[] = {
       {"30s", t, At(2024, 5, 15, 12, 34, 30)},
       {"5m", t, At(2024, 5, 15, 12, 30)},
-      {"5m", At(2024, 5, 15, 12, 35), At(2024, 5, 15, 12, 35)},
+      // pmacct: (start, end] in whole seconds.
+      {"5m", At(2024, 5, 15, 12, 35), At(2024, 5, 15, 12, 30)},
+      {"5m", At(2024, 5, 15, 12, 35) + kSec - 1, At(2024, 5, 15, 12, 30)},
+      {"5m", At(2024, 5, 15, 12, 35, 1), At(2024, 5, 15, 12, 35)},
       {"5m", At(2024, 5, 15, 12, 35) - 1, At(2024, 5, 15, 12, 30)},
       {"1h", t, At(2024, 5, 15, 12)},
       {"1h", At(2024, 5, 15, 13) - 1, At(2024, 5, 15, 12)},
       {"1d", t, At(2024, 5, 15)},
       {"1d", At(2024, 5, 16) - 1, At(2024, 5, 15)},
       {"1w", t, At(2024, 5, 13)},  // Monday
-      {"1w", At(2024, 5, 13), At(2024, 5, 13)},
+      {"1w", At(2024, 5, 13), At(2024, 5, 6)},
+      {"1w", At(2024, 5, 13, 0, 0, 1), At(2024, 5, 13)},
       {"1w", At(2024, 5, 13) - 1, At(2024, 5, 6)},
       {"1w", At(2024, 5, 19, 23, 59, 59), At(2024, 5, 13)},
       {"1M", t, At(2024, 5, 1)},
       {"1M", At(2024, 3, 1) - 1, At(2024, 2, 1)},  // leap year February
       {"1M", At(2024, 12, 31, 23, 59, 59), At(2024, 12, 1)},
-      {"1M", At(2025, 1, 1), At(2025, 1, 1)},
+      {"1M", At(2025, 1, 1), At(2024, 12, 1)},
+      {"1M", At(2025, 1, 1, 0, 0, 1), At(2025, 1, 1)},
+      {"1d", At(2024, 5, 16), At(2024, 5, 15)},
+      {"1d", At(2024, 5, 16, 0, 0, 1), At(2024, 5, 16)},
       {"3M", t, At(2024, 4, 1)},
       {"1M", At(1969, 12, 31, 23), At(1969, 12, 1)},  // before the epoch
       {"5m", -1, -300 * kSec},
@@ -525,7 +532,7 @@ TEST_CASE("bins: rows are binned by start time, else end, else arrival",
     a->fields.set(FlowField::kTimestampStart);
     a->timestamp_end = At(2024, 5, 15, 12, 33);
     a->fields.set(FlowField::kTimestampEnd);
-    FlowRecord* b = NewFlow(&batch);  // end only: 12:25:00
+    FlowRecord* b = NewFlow(&batch);  // end only: 12:25:00 (-> 12:20 bin)
     b->timestamp_end = At(2024, 5, 15, 12, 25);
     b->fields.set(FlowField::kTimestampEnd);
     NewFlow(&batch);  // arrival only: 12:34:56
@@ -544,7 +551,8 @@ TEST_CASE("bins: rows are binned by start time, else end, else arrival",
             std::map<int64_t, uint64_t>{{At(2024, 5, 15, 12, 30), 3}});
     } else {
       CHECK(flows_per_bin ==
-            std::map<int64_t, uint64_t>{{At(2024, 5, 15, 12, 25), 2},
+            std::map<int64_t, uint64_t>{{At(2024, 5, 15, 12, 20), 1},
+                                        {At(2024, 5, 15, 12, 25), 1},
                                         {At(2024, 5, 15, 12, 30), 1}});
     }
   }
