@@ -100,7 +100,10 @@ Status Daemon::Impl::Setup() {
   const bool capture = !config.pcap_savefile.empty();
   size_t workers = config.workers;
   if (workers == 0) {
-    workers = std::max(1u, std::thread::hardware_concurrency());
+    // One core is left to the receivers (or the capture reader): on two
+    // cores one worker decodes faster than two competing with the reader.
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    workers = std::max(1u, cores - 1);
   }
   options.workers = workers;
   options.lossless = capture;

@@ -94,6 +94,14 @@ Result<EnrichFunction> BuildEnrichment(const DaemonConfig& config) {
     o.ports = std::move(m).value();
   }
   o.renormalize = config.renormalize;
+  o.fill_nets = false;
+  for (const PluginConfig& plugin : config.plugins) {
+    for (const std::string& name : plugin.aggregate) {
+      if (name == "src_net" || name == "dst_net" || name == "sum_net") {
+        o.fill_nets = true;
+      }
+    }
+  }
   Result<NetSource> net = ParseNetSource(config.net_source);
   if (!net.ok()) return net.status();
   o.net_source = *net;

@@ -48,7 +48,7 @@ void Enricher::Process(RecordBatch* batch) const {
     if (r->kind != RecordKind::kOptions) {
       if (options_.networks != nullptr) {
         options_.networks->Apply(r, options_.net_source, options_.as_source);
-      } else {
+      } else if (options_.fill_nets) {
         FillNetsFromMasks(r);
       }
     }

@@ -177,7 +177,7 @@ struct DaemonConfig {
   bool debug = false;
 
   // flowacct extensions (not in pmacct).
-  uint32_t workers = 0;  // flowacct_workers; 0 = one per core
+  uint32_t workers = 0;  // flowacct_workers; 0 = cores - 1 (at least 1)
   std::string metrics_listen = "127.0.0.1:9469";  // flowacct_metrics_listen;
                                                   // "" disables /metrics
 };

@@ -47,6 +47,10 @@ struct EnrichOptions {
   bool renormalize = false;  // nfacctd_renormalize / sfacctd_renormalize
   NetSource net_source = NetSource::kNetflow;  // nfacctd_net
   AsSource as_source = AsSource::kNetflow;     // nfacctd_as
+  // Without a networks file: fill src_net/dst_net from the exported masks.
+  // Costs about 10% of the pipeline's CPU; the daemon turns it off when no
+  // view aggregates on src_net or dst_net.
+  bool fill_nets = true;
 };
 
 class Enricher {
