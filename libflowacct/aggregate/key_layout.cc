@@ -348,8 +348,10 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
     }
     if (b.field == FlowField::kBytes || b.field == FlowField::kPackets ||
         b.field == FlowField::kFlows) {
-      return InvalidArgumentError("aggregate: \"" + name +
-                                  "\" is a counter, not a key primitive");
+      // pmacct accepts `flows` (and the always-printed counters) in
+      // `aggregate`: not a key, it asks the outputs for the FLOWS column.
+      // It stays in primitives() so sinks see it.
+      continue;
     }
     if (b.field == FlowField::kReverseBytes ||
         b.field == FlowField::kReversePackets) {
