@@ -111,7 +111,9 @@ logfile: {tmp}/live.log
     d = subprocess.Popen([args.flowacctd, "-f", conf])
     try:
         deadline = time.monotonic() + 10
-        while "msg=listening" not in open(f"{tmp}/live.log").read():
+        log = f"{tmp}/live.log"
+        while not (os.path.exists(log) and
+                   "msg=listening" in open(log).read()):
             if time.monotonic() > deadline:
                 sys.exit("flowacctd did not start")
             time.sleep(0.05)
@@ -127,7 +129,8 @@ logfile: {tmp}/live.log
         t0 = time.monotonic()
         sender = subprocess.run(
             [args.flowacct, "replay", capture, "--to", f"127.0.0.1:{port}",
-             "--loop", str(args.loops)], stdout=subprocess.PIPE, text=True,
+             "--loop", str(args.loops), "--sequence-rewrite",
+             "--rate", str(args.rate)], stdout=subprocess.PIPE, text=True,
             timeout=600)
         send_wall = time.monotonic() - t0
         print(sender.stdout.strip())
@@ -177,6 +180,8 @@ def main():
                     default="src_host, dst_host, src_port, dst_port, proto")
     ap.add_argument("--live", action="store_true")
     ap.add_argument("--loops", type=int, default=3)
+    ap.add_argument("--rate", type=int, default=0,
+                    help="datagrams/s for the live sender (0: flat out)")
     ap.add_argument("--capture", help="use this capture instead")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="flowacct-e2e-") as tmp:

@@ -71,7 +71,7 @@ struct PipelineOptions {
   DecoderOptions decoder;
   // Datagrams per batch handed to a worker, and batches a worker queue holds.
   size_t batch_datagrams = 256;
-  size_t worker_queue_batches = 64;
+  size_t worker_queue_batches = 128;
   // Snapshots a view's sink queue holds before dropping.
   size_t sink_queue_snapshots = 16;
   // Producers wait on full queues instead of dropping (capture replay).
