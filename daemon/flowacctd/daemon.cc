@@ -76,6 +76,7 @@ struct Daemon::Impl {
   Status OpenListeners();
   int RunCapture();
   int RunLive();
+  void StopPipeline();
   void ReceiveLoop(Listener* listener);
   // Returns true when the signal asks to stop.
   bool HandleSignal(int sig);
@@ -110,6 +111,7 @@ Status Daemon::Impl::Setup() {
   }
   options.workers = workers;
   options.lossless = capture;
+  options.templates_file = config.templates_file;
   options.decoder.use_exporter_address_element =
       !config.ignore_exporter_address;
   Result<std::unique_ptr<Pipeline>> p =
@@ -289,9 +291,17 @@ int Daemon::Impl::RunCapture() {
     Log(LogLevel::kWarning, "core", "capture ended with an error",
         {{"error", (*reader)->status().message()}});
   }
-  (void)pipeline->Stop(WallNow());
-  LogStats();
+  StopPipeline();
   return 0;
+}
+
+void Daemon::Impl::StopPipeline() {
+  Status s = pipeline->Stop(WallNow());
+  if (!s.ok()) {
+    Log(LogLevel::kError, "core", "templates file not written",
+        {{"file", config.templates_file}, {"error", s.message()}});
+  }
+  LogStats();
 }
 
 int Daemon::Impl::RunLive() {
@@ -317,8 +327,7 @@ int Daemon::Impl::RunLive() {
   stopping = true;
   for (Listener& l : listeners) l.receiver->Stop();
   for (Listener& l : listeners) l.thread.join();
-  (void)pipeline->Stop(WallNow());
-  LogStats();
+  StopPipeline();
   return 0;
 }
 

@@ -134,8 +134,10 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   // "host:port" or "[v6]:port".
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon + 1 == listen.size()) {
-    return InvalidArgumentError("flowacct_metrics_listen: expected host:port, "
-                                "got '" + listen + "'");
+    return InvalidArgumentError(
+        "flowacct_metrics_listen: expected host:port, "
+        "got '" +
+        listen + "'");
   }
   std::string host = listen.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -169,8 +171,8 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     text += t.Take();
     return text;
   });
-  handlers["/healthz"] =
-      HealthHandler([]() -> std::optional<std::string> { return std::nullopt; });
+  handlers["/healthz"] = HealthHandler(
+      []() -> std::optional<std::string> { return std::nullopt; });
   Result<std::unique_ptr<HttpServer>> server =
       HttpServer::Start(o, std::move(handlers));
   if (!server.ok()) return server.status();
@@ -182,8 +184,7 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
 std::string MetricsEndpoint::address() const {
   const std::string& h = impl_->host;
   const bool v6 = h.find(':') != std::string::npos;
-  return (v6 ? "[" + h + "]" : h) + ":" +
-         std::to_string(impl_->server->port());
+  return (v6 ? "[" + h + "]" : h) + ":" + std::to_string(impl_->server->port());
 }
 
 void MetricsEndpoint::SetReloadResult(bool ok, int64_t when_ns) {

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <utility>
+
+#include "flowacct/io/template_file.h"
 
 #include "libflowacct/pipeline/bounded_queue.h"
 
@@ -64,6 +67,12 @@ uint32_t PeekDomain(std::span<const uint8_t> p) {
   if (version == 10 && p.size() >= 16) return be32(12);  // RFC 7011 §3.1
   if (version == 5 && p.size() >= 22) return p[20] << 8 | p[21];  // engine
   return 0;
+}
+
+int64_t WallClock() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 int64_t AlignUp(int64_t now, int64_t period) {
@@ -440,6 +449,13 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(
         Decoder::Create(options.decoder, registry);
     if (!d.ok()) return d.status();
     w->decoder = std::move(d).value();
+    if (!options.templates_file.empty()) {
+      Status loaded = LoadTemplateFile(options.templates_file,
+                                       &w->decoder->templates(), WallClock());
+      if (!loaded.ok() && loaded.code() != StatusCode::kNotFound) {
+        return loaded;
+      }
+    }
     for (const auto& v : impl->views) {
       Result<std::unique_ptr<Aggregator>> a =
           Aggregator::Create(registry, v->options.aggregator);
@@ -532,11 +548,7 @@ Status Pipeline::Stop(int64_t now) {
     return Status::Ok();
   }
   impl_->stopped = true;
-  if (now == 0) {
-    now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count();
-  }
+  if (now == 0) now = WallClock();
   // Every worker drains its queue, flushes every view with one shared epoch
   // per view, then stops.
   std::vector<uint64_t> epochs;
@@ -562,7 +574,14 @@ Status Pipeline::Stop(int64_t now) {
     v->queue.ForcePush(std::move(end));
   }
   for (auto& v : impl_->views) v->thread.join();
-  return Status::Ok();
+  if (impl_->options.templates_file.empty()) return Status::Ok();
+  // Every worker's templates in one file (workers own disjoint exporters).
+  TemplateCache merged(impl_->options.decoder.templates, impl_->registry);
+  for (auto& w : impl_->workers) {
+    Status s = merged.Restore(w->decoder->templates().Serialize(), now);
+    if (!s.ok()) return s;
+  }
+  return SaveTemplateFile(merged, impl_->options.templates_file);
 }
 
 PipelineStats Pipeline::stats() const {

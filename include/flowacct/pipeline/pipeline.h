@@ -76,6 +76,12 @@ struct PipelineOptions {
   size_t sink_queue_snapshots = 16;
   // Producers wait on full queues instead of dropping (capture replay).
   bool lossless = false;
+  // nfacctd_templates_file: v9/IPFIX templates read into every worker's
+  // decoder at Create (a missing file is fine), and every worker's
+  // templates written back at Stop (io/template_file.h format), so a
+  // restart decodes data that arrives before the exporters resend their
+  // templates.
+  std::string templates_file;
 };
 
 struct ViewStats {
@@ -145,8 +151,9 @@ class Pipeline {
   void ReloadEnrichment(EnrichFunction enrich);
 
   // Drains the queues, flushes every view (FlushReason::kShutdown) at
-  // `now` (0: the latest datagram time seen), waits for the sinks to write
-  // and closes them. Idempotent.
+  // `now` (0: the wall clock), waits for the sinks to write and closes
+  // them, then writes the templates file if one is configured (its error,
+  // if any, is returned). Idempotent.
   Status Stop(int64_t now = 0);
 
   PipelineStats stats() const;

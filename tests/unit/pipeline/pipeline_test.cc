@@ -1,5 +1,7 @@
 #include "flowacct/pipeline/pipeline.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <string>
@@ -8,7 +10,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/flowset_builder.h"
 #include "tests/support/netflow_v5_builder.h"
+#include <unistd.h>
 
 namespace flowacct {
 namespace {
@@ -291,6 +295,54 @@ TEST_CASE("pipeline: Create rejects bad options") {
   CHECK_FALSE(
       Pipeline::Create(registry.get(), options, std::move(views), nullptr)
           .ok());
+}
+
+}  // namespace
+}  // namespace flowacct
+
+namespace flowacct {
+namespace {
+
+TEST_CASE("pipeline: the templates file carries templates across restarts") {
+  using testing::BytesBuilder;
+  using testing::FlowSetBuilder;
+  auto registry = PrimitiveRegistry::CreateWithBuiltins();
+  const std::string path =
+      std::string(std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR")
+                                                   : "/tmp") +
+      "/flowacct-pipeline-templates-" + std::to_string(::getpid()) + ".pb";
+  std::remove(path.c_str());
+  auto run = [&](bool with_template, CollectingSink::Totals* totals) {
+    std::vector<ViewOptions> views;
+    views.push_back(SrcHostView(*registry, totals));
+    PipelineOptions options;
+    options.workers = 2;
+    options.lossless = true;
+    options.templates_file = path;
+    auto p =
+        Pipeline::Create(registry.get(), options, std::move(views), nullptr);
+    REQUIRE(p.ok());
+    REQUIRE((*p)->Start().ok());
+    {
+      FlowSetBuilder m = FlowSetBuilder::Ipfix(/*domain=*/3, /*seq=*/0);
+      if (with_template) m.Template(300, {{8, 4}, {1, 8}});
+      BytesBuilder rec;
+      rec.Ip4(10, 1, 2, 3).U64(1500);
+      m.DataSet(300, rec);
+      const std::vector<uint8_t> bytes = m.Build();
+      std::unique_ptr<InputPort> port = (*p)->NewInputPort();
+      port->Submit(MakeDatagram(bytes, 9, 1'700'000'000 * kSecond));
+    }
+    REQUIRE((*p)->Stop(1'700'000'100 * kSecond).ok());
+  };
+  CollectingSink::Totals first;
+  run(/*with_template=*/true, &first);
+  CHECK(first.bytes["10.1.2.3"] == 1500);
+  // A new pipeline, data without its template: decoded thanks to the file.
+  CollectingSink::Totals second;
+  run(/*with_template=*/false, &second);
+  CHECK(second.bytes["10.1.2.3"] == 1500);
+  std::remove(path.c_str());
 }
 
 }  // namespace
