@@ -24,40 +24,7 @@
 #include "flowacct/model/primitive_registry.h"
 #include "flowacct/model/record_batch.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define FLOWACCT_COUNT_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FLOWACCT_COUNT_ALLOCATIONS 0
-#endif
-#endif
-#ifndef FLOWACCT_COUNT_ALLOCATIONS
-#define FLOWACCT_COUNT_ALLOCATIONS 1
-#endif
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-#if FLOWACCT_COUNT_ALLOCATIONS
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#endif  // FLOWACCT_COUNT_ALLOCATIONS
+#include "tests/support/allocation_counter.h"
 
 namespace flowacct {
 namespace {
@@ -784,7 +751,7 @@ TEST_CASE("merge rejects mismatched snapshots", "[aggregate]") {
 }
 
 TEST_CASE("steady state: Add allocates nothing after warm-up", "[aggregate]") {
-  if (!FLOWACCT_COUNT_ALLOCATIONS) {
+  if (!testing::kCountingAllocations) {
     WARN("allocation counting is off under AddressSanitizer; skipped");
     return;
   }
@@ -806,20 +773,20 @@ TEST_CASE("steady state: Add allocates nothing after warm-up", "[aggregate]") {
   auto s = agg->Flush(kT0, FlushReason::kRefresh);
   for (const FlowRecord& r : batch.records()) REQUIRE(agg->Add(r, batch));
   s = agg->Flush(kT0, FlushReason::kRefresh);
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = testing::AllocationCount();
   for (int round = 0; round < 3; ++round) {
     for (const FlowRecord& r : batch.records()) REQUIRE(agg->Add(r, batch));
     REQUIRE(agg->AddAll(batch, 0) == batch.size());
   }
-  const uint64_t after = g_allocations.load();
+  const uint64_t after = testing::AllocationCount();
   CHECK(after - before == 0);
   CHECK(agg->size() == distinct);
   // Get is allocation-free too.
   s = agg->Flush(kT0, FlushReason::kRefresh);
   AggregateRow row;
-  const uint64_t before_get = g_allocations.load();
+  const uint64_t before_get = testing::AllocationCount();
   for (size_t i = 0; i < s->size(); ++i) s->Get(i, &row);
-  CHECK(g_allocations.load() - before_get == 0);
+  CHECK(testing::AllocationCount() - before_get == 0);
 }
 
 }  // namespace

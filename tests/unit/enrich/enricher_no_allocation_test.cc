@@ -1,7 +1,7 @@
 // Enricher::Process allocates nothing per record in steady state: once a
 // batch has grown, enriching it again with every map configured (labels go
-// to the batch arena) makes no heap allocation. This file replaces the
-// global operator new for the enrich_test binary to count allocations.
+// to the batch arena) makes no heap allocation. Allocations are
+// counted by tests/support/allocation_counter.h.
 
 #include <atomic>
 #include <cstdlib>
@@ -11,47 +11,14 @@
 
 #include "flowacct/enrich/enricher.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define FLOWACCT_COUNT_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FLOWACCT_COUNT_ALLOCATIONS 0
-#endif
-#endif
-#ifndef FLOWACCT_COUNT_ALLOCATIONS
-#define FLOWACCT_COUNT_ALLOCATIONS 1
-#endif
-
-namespace {
-std::atomic<uint64_t> g_enrich_allocations{0};
-}  // namespace
-
-#if FLOWACCT_COUNT_ALLOCATIONS
-void* operator new(std::size_t n) {
-  g_enrich_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  g_enrich_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#endif  // FLOWACCT_COUNT_ALLOCATIONS
+#include "tests/support/allocation_counter.h"
 
 namespace flowacct {
 namespace {
 
 TEST_CASE("Enricher::Process allocates nothing in steady state",
           "[enricher][allocation]") {
-  if (!FLOWACCT_COUNT_ALLOCATIONS) {
+  if (!testing::kCountingAllocations) {
     WARN("allocation counting is off under AddressSanitizer; skipped");
   }
   auto nets = NetworksFile::Load(
@@ -100,12 +67,12 @@ TEST_CASE("Enricher::Process allocates nothing in steady state",
     fill();
     enricher.Process(&batch);
   }
-  const uint64_t before = g_enrich_allocations.load();
+  const uint64_t before = testing::AllocationCount();
   for (int round = 0; round < 20; ++round) {
     fill();
     enricher.Process(&batch);
   }
-  const uint64_t allocations = g_enrich_allocations.load() - before;
+  const uint64_t allocations = testing::AllocationCount() - before;
   CHECK(allocations == 0);
   // The work was done.
   CHECK(batch.records()[3].tag == 1);

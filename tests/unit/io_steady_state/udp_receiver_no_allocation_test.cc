@@ -14,51 +14,17 @@
 
 #include "flowacct/io/udp_receiver.h"
 
+#include "tests/support/allocation_counter.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FLOWACCT_COUNT_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define FLOWACCT_COUNT_ALLOCATIONS 0
-#endif
-#endif
-#ifndef FLOWACCT_COUNT_ALLOCATIONS
-#define FLOWACCT_COUNT_ALLOCATIONS 1
-#endif
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-#if FLOWACCT_COUNT_ALLOCATIONS
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#endif  // FLOWACCT_COUNT_ALLOCATIONS
-
 namespace flowacct {
 namespace {
 
 TEST_CASE("UdpReceiver::Receive does not allocate") {
-  if (!FLOWACCT_COUNT_ALLOCATIONS) {
+  if (!testing::kCountingAllocations) {
     WARN("allocation counting disabled under sanitizers");
     return;
   }
@@ -100,7 +66,7 @@ TEST_CASE("UdpReceiver::Receive does not allocate") {
 
   uint64_t received = 0, bytes = 0;
   bool ok = true;
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = testing::AllocationCount();
   for (int i = 0; i < 1000 && received < kDatagrams; ++i) {
     auto batch = r.Receive(std::chrono::milliseconds(20));
     ok &= batch.ok();
@@ -111,7 +77,7 @@ TEST_CASE("UdpReceiver::Receive does not allocate") {
     }
   }
   (void)r.Receive(std::chrono::milliseconds(0));  // empty queue path
-  const uint64_t allocations = g_allocations.load() - before;
+  const uint64_t allocations = testing::AllocationCount() - before;
   ::close(fd);
 
   REQUIRE(ok);

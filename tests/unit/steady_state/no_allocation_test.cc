@@ -13,48 +13,11 @@
 #include <catch2/catch.hpp>
 
 #include "flowacct/decode/decoder.h"
+
+#include "tests/support/allocation_counter.h"
 #include "tests/support/flowset_builder.h"
 #include "tests/support/netflow_v5_builder.h"
 #include "tests/support/sflow_builder.h"
-
-// Sanitizers bring their own operator new; counting is only done without
-// them (the release and clang builds run this test, the ASan build skips it).
-#if defined(__SANITIZE_ADDRESS__)
-#define FLOWACCT_COUNT_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FLOWACCT_COUNT_ALLOCATIONS 0
-#endif
-#endif
-#ifndef FLOWACCT_COUNT_ALLOCATIONS
-#define FLOWACCT_COUNT_ALLOCATIONS 1
-#endif
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-#if FLOWACCT_COUNT_ALLOCATIONS
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-// The replacement new above allocates with malloc, so free is the matching
-// release; GCC cannot see through the replacement.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#endif  // FLOWACCT_COUNT_ALLOCATIONS
 
 namespace flowacct::testing {
 namespace {
@@ -65,7 +28,7 @@ namespace {
 uint64_t SteadyStateAllocations(const std::vector<std::vector<uint8_t>>& setup,
                                 const std::vector<std::vector<uint8_t>>& dgs,
                                 size_t* records) {
-  if (!FLOWACCT_COUNT_ALLOCATIONS) {
+  if (!testing::kCountingAllocations) {
     WARN("allocation counting is off under AddressSanitizer; skipped");
   }
   auto registry = PrimitiveRegistry::CreateWithBuiltins();
@@ -80,7 +43,7 @@ uint64_t SteadyStateAllocations(const std::vector<std::vector<uint8_t>>& setup,
     (*decoder)->Decode(Datagram{d, exporter, now}, &batch);
   }
   for (int round = 0; round < 50; ++round) {
-    if (round == 2) before = g_allocations.load();
+    if (round == 2) before = testing::AllocationCount();
     for (const auto& d : dgs) {
       batch.Clear();
       now += 1'000'000;
@@ -88,7 +51,7 @@ uint64_t SteadyStateAllocations(const std::vector<std::vector<uint8_t>>& setup,
       if (round == 49) *records += batch.size() + batch.counter_size();
     }
   }
-  return g_allocations.load() - before;
+  return testing::AllocationCount() - before;
 }
 
 BytesBuilder Flows(int n) {
@@ -172,7 +135,9 @@ TEST_CASE("steady state: sFlow flow and counter samples allocate nothing") {
     }
     CounterSampleFields c;
     c.sequence = seq;
-    s.BeginCounterSample(c).GenericCounters(3, 10'000'000'000, 1, 2).EndSample();
+    s.BeginCounterSample(c)
+        .GenericCounters(3, 10'000'000'000, 1, 2)
+        .EndSample();
     dgs.push_back(s.Build());
   }
   size_t records = 0;
@@ -186,8 +151,9 @@ TEST_CASE("steady state: sFlow flow and counter samples allocate nothing") {
 namespace flowacct::testing {
 namespace {
 
-TEST_CASE("steady state: template refreshes allocate nothing (v9 and IPFIX "
-          "options + data templates in every datagram)") {
+TEST_CASE(
+    "steady state: template refreshes allocate nothing (v9 and IPFIX "
+    "options + data templates in every datagram)") {
   for (bool ipfix : {false, true}) {
     INFO((ipfix ? "IPFIX" : "NetFlow v9"));
     std::vector<std::vector<uint8_t>> dgs;
