@@ -16,6 +16,7 @@
 #include "libflowacct/model/value_format.h"
 #include "libflowacct/sink/file_util.h"
 #include "libflowacct/sink/row_format.h"
+#include "libflowacct/sink/sink_counters.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,8 +185,7 @@ class MemorySink : public Sink {
     std::lock_guard<std::mutex> lock(mu_);
     if (!formatter_ || primitives_ != snapshot.primitives()) {
       if (formatter_ && !entries_.empty()) {
-        failed_snapshots_.fetch_add(1, std::memory_order_relaxed);
-        failed_rows_.fetch_add(snapshot.size(), std::memory_order_relaxed);
+        counters_.Failed(snapshot.size());
         return InvalidArgumentError(
             "memory table \"" + options_.name +
             "\": snapshot primitives differ from the table's");
@@ -228,16 +228,14 @@ class MemorySink : public Sink {
     }
     if (dropped != 0) {
       dropped_rows_ += dropped;
-      failed_snapshots_.fetch_add(1, std::memory_order_relaxed);
-      failed_rows_.fetch_add(snapshot.size(), std::memory_order_relaxed);
+      counters_.Failed(snapshot.size());
       return ResourceExhaustedError("memory table \"" + options_.name +
                                     "\" is full (" +
                                     std::to_string(options_.max_entries) +
                                     " entries): " + std::to_string(dropped) +
                                     " rows with new keys dropped");
     }
-    snapshots_.fetch_add(1, std::memory_order_relaxed);
-    rows_.fetch_add(snapshot.size(), std::memory_order_relaxed);
+    counters_.Written(snapshot.size());
     return Status::Ok();
   }
 
@@ -257,14 +255,7 @@ class MemorySink : public Sink {
     return Status::Ok();
   }
 
-  SinkStats stats() const override {
-    SinkStats s;
-    s.snapshots = snapshots_.load(std::memory_order_relaxed);
-    s.rows = rows_.load(std::memory_order_relaxed);
-    s.failed_snapshots = failed_snapshots_.load(std::memory_order_relaxed);
-    s.failed_rows = failed_rows_.load(std::memory_order_relaxed);
-    return s;
-  }
+  SinkStats stats() const override { return counters_.Get(); }
 
  private:
   std::unique_ptr<RowFormatter> MakeFormatter(OutputFormat format) const {
@@ -526,10 +517,7 @@ class MemorySink : public Sink {
   int wake_write_ = -1;
   bool bound_ = false;
   std::thread server_;
-  std::atomic<uint64_t> snapshots_{0};
-  std::atomic<uint64_t> rows_{0};
-  std::atomic<uint64_t> failed_snapshots_{0};
-  std::atomic<uint64_t> failed_rows_{0};
+  internal::SinkCounters counters_;
 };
 
 const char* OpName(MemoryQuery::Op op) {

@@ -10,6 +10,7 @@
 #include "libflowacct/model/value_format.h"
 #include "libflowacct/sink/file_util.h"
 #include "libflowacct/sink/row_format.h"
+#include "libflowacct/sink/sink_counters.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -34,11 +35,9 @@ class PrintSink : public Sink {
   Status Write(const Snapshot& snapshot) override {
     Status s = WriteSnapshot(snapshot);
     if (s.ok()) {
-      snapshots_.fetch_add(1, std::memory_order_relaxed);
-      rows_.fetch_add(snapshot.size(), std::memory_order_relaxed);
+      counters_.Written(snapshot.size());
     } else {
-      failed_snapshots_.fetch_add(1, std::memory_order_relaxed);
-      failed_rows_.fetch_add(snapshot.size(), std::memory_order_relaxed);
+      counters_.Failed(snapshot.size());
     }
     return s;
   }
@@ -48,14 +47,7 @@ class PrintSink : public Sink {
     return Status::Ok();
   }
 
-  SinkStats stats() const override {
-    SinkStats s;
-    s.snapshots = snapshots_.load(std::memory_order_relaxed);
-    s.rows = rows_.load(std::memory_order_relaxed);
-    s.failed_snapshots = failed_snapshots_.load(std::memory_order_relaxed);
-    s.failed_rows = failed_rows_.load(std::memory_order_relaxed);
-    return s;
-  }
+  SinkStats stats() const override { return counters_.Get(); }
 
  private:
   const RowFormatter& FormatterFor(const Snapshot& snapshot) {
@@ -290,10 +282,7 @@ class PrintSink : public Sink {
   // The last strftime result (rows of one bin share it).
   int64_t cached_time_ = 0;
   std::string cached_timed_;
-  std::atomic<uint64_t> snapshots_{0};
-  std::atomic<uint64_t> rows_{0};
-  std::atomic<uint64_t> failed_snapshots_{0};
-  std::atomic<uint64_t> failed_rows_{0};
+  internal::SinkCounters counters_;
 };
 
 }  // namespace
