@@ -1,5 +1,6 @@
 #include "daemon/flowacctd/views.h"
 
+#include <cctype>
 #include <utility>
 
 #include "flowacct/enrich/enricher.h"
@@ -121,7 +122,10 @@ Result<std::vector<ViewOptions>> BuildViews(const DaemonConfig& config,
     AggregatorOptions& a = v.aggregator;
     a.view = plugin.name;
     for (const std::string& name : plugin.aggregate) {
-      const PrimitiveInfo* info = registry.Find(name);
+      std::string lower = name;  // custom names are lower-cased, as pmacct
+      for (char& c : lower)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const PrimitiveInfo* info = registry.Find(lower);
       if (info == nullptr) {
         return InvalidArgumentError(plugin.aggregate_source.ToString() +
                                     ": aggregate[" + plugin.name +

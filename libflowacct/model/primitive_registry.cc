@@ -497,12 +497,14 @@ Result<CustomPrimitiveSpec> PrimitiveRegistry::ParseCustomLine(
 
 Result<PrimitiveId> PrimitiveRegistry::AddCustom(
     const CustomPrimitiveSpec& spec) {
-  if (!ValidName(spec.name)) {
+  // pmacct lower-cases custom names (`Flow_End_Reason` -> flow_end_reason).
+  const std::string name = Lower(spec.name);
+  if (!ValidName(name)) {
     return InvalidArgumentError("invalid custom primitive name \"" + spec.name +
                                 "\"");
   }
-  if (Find(spec.name) != nullptr || FindByJsonKey(spec.name) != nullptr) {
-    return InvalidArgumentError("custom primitive \"" + spec.name +
+  if (Find(name) != nullptr || FindByJsonKey(name) != nullptr) {
+    return InvalidArgumentError("custom primitive \"" + name +
                                 "\" clashes with an existing primitive");
   }
   if (customs_.size() >= kMaxCustomPrimitives) {
@@ -513,10 +515,10 @@ Result<PrimitiveId> PrimitiveRegistry::AddCustom(
   }
   auto info = std::make_unique<PrimitiveInfo>();
   info->id = static_cast<PrimitiveId>(storage_.size());
-  info->name = spec.name;
-  info->json_key = spec.name;
-  info->csv_header = spec.name;  // pmacct: the header is the name
-  info->sql_column = spec.name;
+  info->name = name;
+  info->json_key = name;
+  info->csv_header = name;  // pmacct: the header is the (lower-cased) name
+  info->sql_column = name;
   info->type = spec.type;
   info->field = FlowField::kCount;
   info->is_custom = true;

@@ -54,19 +54,19 @@ struct ElementId {
 // How a value is typed and printed. Mirrors pmacct's custom primitive
 // semantics (u_int, hex, ip, mac, str, raw) plus the built-in shapes.
 enum class PrimitiveType : uint8_t {
-  kUint,       // unsigned integer, printed in decimal (JSON number)
-  kHex,        // unsigned integer printed in hex (JSON string), e.g. etype
-  kIp,         // IPv4/IPv6 address
-  kMac,        // 48-bit MAC address
-  kString,     // text; non-printable bytes are escaped when printed
-  kRaw,        // opaque bytes printed as hex
-  kTimestamp,  // ns since epoch, printed "YYYY-MM-DD HH:MM:SS.ffffff"
-  kAsPath,     // list of ASNs printed "_"-separated
+  kUint,         // unsigned integer, printed in decimal (JSON number)
+  kHex,          // unsigned integer printed in hex (JSON string), e.g. etype
+  kIp,           // IPv4/IPv6 address
+  kMac,          // 48-bit MAC address
+  kString,       // text; non-printable bytes are escaped when printed
+  kRaw,          // opaque bytes printed as hex
+  kTimestamp,    // ns since epoch, printed "YYYY-MM-DD HH:MM:SS.ffffff"
+  kAsPath,       // list of ASNs printed "_"-separated
   kCommunities,  // list of communities printed "_"-separated "asn:value"
-  kMplsStack,  // label stack printed "label-exp,label-exp"
-  kRd,         // route distinguisher printed "type:admin:value"
-  kProto,      // IP protocol: name ("tcp") unless numeric output is asked
-  kDirection,  // "i"/"e"/"u"
+  kMplsStack,    // label stack printed "label-exp,label-exp"
+  kRd,           // route distinguisher printed "type:admin:value"
+  kProto,        // IP protocol: name ("tcp") unless numeric output is asked
+  kDirection,    // "i"/"e"/"u"
 };
 
 // The description of one primitive.
@@ -87,8 +87,8 @@ struct PrimitiveInfo {
 
   // Custom primitives only.
   bool is_custom = false;
-  ElementId element;      // the element decoded into it
-  uint16_t length = 0;    // bytes, or kVariableLength
+  ElementId element;    // the element decoded into it
+  uint16_t length = 0;  // bytes, or kVariableLength
 };
 
 inline constexpr uint16_t kVariableLength = 0xFFFF;
@@ -99,7 +99,7 @@ inline constexpr uint16_t kVariableLength = 0xFFFF;
 struct CustomPrimitiveSpec {
   std::string name;
   ElementId element;
-  uint16_t length = 0;  // or kVariableLength for "vlen"
+  uint16_t length = 0;                        // or kVariableLength for "vlen"
   PrimitiveType type = PrimitiveType::kUint;  // u_int, hex, ip, mac, str, raw
 };
 
@@ -107,7 +107,7 @@ struct CustomPrimitiveSpec {
 enum class ValueKind : uint8_t { kAbsent, kNumber, kString };
 
 struct FormatOptions {
-  bool numeric_protocols = false;  // print_num_protos: 6 instead of "tcp"
+  bool numeric_protocols = false;       // print_num_protos: 6 instead of "tcp"
   bool timestamps_since_epoch = false;  // "1683632885.000000"
   bool timestamps_utc = true;           // pmacct defaults to local time
 };
@@ -125,9 +125,11 @@ class PrimitiveRegistry {
   // lines are kNotFound; malformed lines kInvalidArgument with the reason.
   static Result<CustomPrimitiveSpec> ParseCustomLine(std::string_view line);
 
-  // Adds a custom primitive. kAlreadyExists-style conflicts (name taken by a
-  // built-in or custom primitive) are kInvalidArgument; more than 64 custom
-  // primitives is kResourceExhausted.
+  // Adds a custom primitive under its name lower-cased, as pmacct
+  // (`Flow_End_Reason` is found, printed and keyed as `flow_end_reason`;
+  // ParseCustomLine lower-cases too). kAlreadyExists-style conflicts (name
+  // taken by a built-in or custom primitive) are kInvalidArgument; more than 64
+  // custom primitives is kResourceExhausted.
   Result<PrimitiveId> AddCustom(const CustomPrimitiveSpec& spec);
 
   // Lookup by aggregate name ("src_host") or JSON key ("ip_src"); nullptr if

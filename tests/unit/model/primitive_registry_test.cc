@@ -300,6 +300,32 @@ TEST_CASE("AddCustom: ids, name clashes, the 64 limit") {
   CHECK(reg->customs().size() == 64);
 }
 
+TEST_CASE("Custom primitive names are lower-cased, as pmacct") {
+  auto spec = PrimitiveRegistry::ParseCustomLine(
+      "name=Flow_End_Reason field_type=136 len=1 semantics=u_int");
+  REQUIRE(spec.ok());
+  CHECK(spec->name == "flow_end_reason");
+  auto reg = PrimitiveRegistry::CreateWithBuiltins();
+  // AddCustom lower-cases a mixed-case spec built by hand too.
+  CustomPrimitiveSpec by_hand{"Dir_X", ElementId{0, 61}, 1,
+                              PrimitiveType::kUint};
+  Result<PrimitiveId> id = reg->AddCustom(by_hand);
+  REQUIRE(id.ok());
+  const PrimitiveInfo& p = reg->Get(*id);
+  CHECK(p.name == "dir_x");
+  CHECK(p.json_key == "dir_x");
+  CHECK(p.csv_header == "dir_x");
+  CHECK(reg->Find("dir_x") == &p);
+  CHECK(reg->Find("Dir_X") == nullptr);  // lookups take the lower-case name
+  // A name differing only in case clashes.
+  by_hand.name = "DIR_X";
+  CHECK(reg->AddCustom(by_hand).status().code() ==
+        StatusCode::kInvalidArgument);
+  by_hand.name = "SRC_HOST";
+  CHECK(reg->AddCustom(by_hand).status().code() ==
+        StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("FormatValue: pmacct value formats") {
   Fixture f;
   FlowRecord r;
