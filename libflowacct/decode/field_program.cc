@@ -378,15 +378,18 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
   }
   if (flags & FieldProgram::kResolvePacketSampling) {
     // Systematic count-based sampling (RFC 5476 §6.5.2.1): `interval`
-    // packets selected out of every interval + space (peers Q28).
-    if (sc.packet_interval != 0) {
-      const uint64_t rate =
-          (sc.packet_space + sc.packet_interval) / sc.packet_interval;
-      r->sampling_rate =
-          rate > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(rate);
-    } else {
-      r->sampling_rate = 0;  // unknown
-    }
+    // packets selected out of every interval + space (peers Q28). Without a
+    // space (IE 306 absent or 0, e.g. pmacct-104's samplingSize /
+    // samplingPopulation selector, logstash-ipfix-two-messages' "interval
+    // 1, space 0") the record gives no usable rate: unknown (0), as pmacct
+    // prints it, rather than a made-up 1.
+    const uint64_t rate =
+        sc.packet_interval != 0 && sc.packet_space != 0
+            ? (sc.packet_space + sc.packet_interval) / sc.packet_interval
+            : 0;
+    r->sampling_rate =
+        rate > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(rate);
+    if (rate == 0) r->fields.clear(FlowField::kSamplingRate);
   }
   if ((flags & FieldProgram::kDeriveIpVersion) &&
       !r->fields.has(FlowField::kIpVersion)) {

@@ -563,6 +563,17 @@ TEST_CASE("Sampling rate from 34/50 or 305/306 (peers Q28)",
   BytesBuilder bz;
   bz.U32(0).U32(999).Ip4(1, 1, 1, 1);
   CHECK(Decode(*nokia, bz.bytes(), &batch).record.sampling_rate == 0);
+  // Space 0 (every packet selected, logstash-ipfix-two-messages) or no
+  // space at all (pmacct-104): no rate is known, not 1 (pmacct prints 0).
+  BytesBuilder bs;
+  bs.U32(1).U32(0).Ip4(1, 1, 1, 1);
+  Decoded ds = Decode(*nokia, bs.bytes(), &batch);
+  CHECK(ds.record.sampling_rate == 0);
+  CHECK_FALSE(ds.record.has(FlowField::kSamplingRate));
+  auto interval_only = Make({F(305, 4), F(8, 4)});
+  BytesBuilder bi;
+  bi.U32(1).Ip4(1, 1, 1, 1);
+  CHECK(Decode(*interval_only, bi.bytes(), &batch).record.sampling_rate == 0);
   // 34 beats 50 beats 305/306.
   auto mixed = Make({F(305, 4), F(306, 4), F(50, 4), F(34, 4)});
   BytesBuilder bm;
