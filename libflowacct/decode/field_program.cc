@@ -376,6 +376,10 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
     r->timestamp_end = ResolveSysUpTime(sc.sysup_end, prog, time, sc,
                                         sc.sysup_start, true, issues);
   }
+  if (flags & FieldProgram::kNatEventFromFwEvent) {
+    // NSEL: no natEvent (230); pmacct's nat_event is the firewall event.
+    r->nat_event = r->fw_event;
+  }
   if (flags & FieldProgram::kResolvePacketSampling) {
     // Systematic count-based sampling (RFC 5476 §6.5.2.1): `interval`
     // packets selected out of every interval + space (peers Q28). Without a
@@ -716,6 +720,14 @@ void CompileFieldProgram(uint16_t template_id, bool options,
     prog.kind = RecordKind::kEvent;
   } else {
     prog.kind = RecordKind::kFlow;
+  }
+  // Cisco ASA NSEL sends NF_F_FW_EVENT (40005) and no natEvent (230):
+  // pmacct's nat_event primitive then carries the firewall event
+  // (docs/decoding.md, "NAT and firewall events").
+  if (!has(FlowField::kNatEvent) && has(FlowField::kFwEvent) &&
+      ies[winner[static_cast<int>(FlowField::kFwEvent)].index]->id == 40005) {
+    prog.flags |= FieldProgram::kNatEventFromFwEvent;
+    prog.fields.set(FlowField::kNatEvent);
   }
   if (prog.kind == RecordKind::kFlow && !has(FlowField::kFlows)) {
     prog.flags |= FieldProgram::kDefaultFlows;

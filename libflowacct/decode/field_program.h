@@ -138,6 +138,7 @@ struct FieldProgram {
     kCheckTimes = 1u << 6,
     kPacketSection = 1u << 7,
     kExporterAddress = 1u << 8,
+    kNatEventFromFwEvent = 1u << 10,
   };
 
   // Every field of a template with variable-length fields (kSkip included,
