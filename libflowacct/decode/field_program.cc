@@ -92,6 +92,8 @@ FieldOp OpFor(const InformationElement& ie) {
       return FieldOp::kPacketSection;
     case Converter::kExporterAddress:
       return FieldOp::kExporterAddress;
+    case Converter::kMplsTopLabelAddress:
+      return FieldOp::kMplsTopLabelAddress;
     case Converter::kNone:
     case Converter::kOpaqueList:
       return FieldOp::kSkip;
@@ -107,8 +109,9 @@ struct Scratch {
   uint64_t sys_init_ms = 0;
   uint64_t packet_interval = 0;
   uint64_t packet_space = 0;
-  std::span<const uint8_t> packet_section;    // IE 315 / v9 104
-  const uint8_t* exporter_address = nullptr;  // IE 130/131, non-zero
+  std::span<const uint8_t> packet_section;          // IE 315 / v9 104
+  const uint8_t* exporter_address = nullptr;        // IE 130/131, non-zero
+  const uint8_t* mpls_top_label_address = nullptr;  // IE 47, non-zero
   uint8_t exporter_address_len = 0;
 };
 
@@ -192,6 +195,9 @@ template <bool kCustoms>
         sc->exporter_address = p;
         sc->exporter_address_len = static_cast<uint8_t>(len);
       }
+      break;
+    case FieldOp::kMplsTopLabelAddress:
+      if (LoadBe32(p) != 0) sc->mpls_top_label_address = p;
       break;
     case FieldOp::kMac:
       r->*s.member.mac = MacAddress::FromBytes(p);
@@ -375,6 +381,17 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
   if (flags & FieldProgram::kResolveSysUpEnd) {
     r->timestamp_end = ResolveSysUpTime(sc.sysup_end, prog, time, sc,
                                         sc.sysup_start, true, issues);
+  }
+  if ((flags & FieldProgram::kMplsTopLabelAddress) &&
+      sc.mpls_top_label_address != nullptr) {
+    // pmacct's peer_dst_ip for MPLS-switched traffic: the top label's
+    // address when the record has no BGP next hop, or 0.0.0.0 in IE 18.
+    const IpAddress& nh = r->bgp_next_hop;
+    const bool zero = !nh.is_set() || (nh.is_v4() && nh.v4_host_order() == 0);
+    if (zero) {
+      r->bgp_next_hop.AssignV4Bytes(sc.mpls_top_label_address);
+      r->fields.set(FlowField::kBgpNextHop);
+    }
   }
   if (flags & FieldProgram::kNatEventFromFwEvent) {
     // NSEL: no natEvent (230); pmacct's nat_event is the firewall event.
@@ -660,6 +677,9 @@ void CompileFieldProgram(uint16_t template_id, bool options,
         break;
       case FieldOp::kExporterAddress:
         prog.flags |= FieldProgram::kExporterAddress;
+        break;
+      case FieldOp::kMplsTopLabelAddress:
+        prog.flags |= FieldProgram::kMplsTopLabelAddress;
         break;
       case FieldOp::kMplsLabel:
         if (step.aux + 1 > prog.mpls_label_count) {

@@ -72,14 +72,15 @@ enum class FieldOp : uint8_t {
   kTimeSeconds,
   kTimeMilliseconds,
   kTimeNtp,
-  kSysUpStart,       // IE 22, resolved after the record
-  kSysUpEnd,         // IE 21, resolved after the record
-  kSysInitTime,      // IE 160
-  kObservationTime,  // IE 323 into start and end
-  kPacketInterval,   // IE 305
-  kPacketSpace,      // IE 306
-  kPacketSection,    // IE 315 / v9 104
-  kExporterAddress,  // IE 130 / 131, resolved in Finish
+  kSysUpStart,           // IE 22, resolved after the record
+  kSysUpEnd,             // IE 21, resolved after the record
+  kSysInitTime,          // IE 160
+  kObservationTime,      // IE 323 into the start
+  kPacketInterval,       // IE 305
+  kPacketSpace,          // IE 306
+  kPacketSection,        // IE 315 / v9 104
+  kExporterAddress,      // IE 130 / 131, resolved in Finish
+  kMplsTopLabelAddress,  // IE 47, peer_dst_ip fallback resolved in Finish
 };
 
 inline constexpr uint16_t kNoCustom = 0xFFFF;
@@ -138,6 +139,7 @@ struct FieldProgram {
     kCheckTimes = 1u << 6,
     kPacketSection = 1u << 7,
     kExporterAddress = 1u << 8,
+    kMplsTopLabelAddress = 1u << 9,
     kNatEventFromFwEvent = 1u << 10,
   };
 

@@ -111,6 +111,10 @@ constexpr InformationElement kTable[] = {
     U(39, "engineId", T::kUnsigned8, &R::engine_id, F::kEngineId),
     // samplerId is unsigned8 in RFC 3954/IANA, but exporters send 2 and 4
     // bytes (v9 FLOW_SAMPLER_ID); accept up to 4.
+    // The BGP next hop of MPLS-switched flows (Cisco): pmacct's peer_dst_ip
+    // when bgpNextHopIPv4Address (18) is absent or 0.0.0.0.
+    E(47, "mplsTopLabelIPv4Address", T::kIpv4Address, C::kMplsTopLabelAddress,
+      MemberRef(), F::kCount),
     U(48, "samplerId", T::kUnsigned32, &R::sampler_id, F::kSamplerId, 0),
     K(49, "samplerMode", T::kUnsigned8),
     U(50, "samplerRandomInterval", T::kUnsigned32, &R::sampling_rate,

@@ -72,7 +72,8 @@ enum class Converter : uint8_t {
   kPacketSpace,         // IE 306 samplingPacketSpace
   kPacketSection,       // IE 315 / v9 104: raw frame bytes, parsed as Ethernet
   kExporterAddress,     // IE 130/131: replaces FlowRecord::exporter if non-zero
-  kOpaqueList,          // IE 291..293 (RFC 6313): skipped, never recursed into
+  kMplsTopLabelAddress,  // IE 47: bgp_next_hop when IE 18 is absent or zero
+  kOpaqueList,           // IE 291..293 (RFC 6313): skipped, never recursed into
 };
 
 // A FlowRecord member, as a typed member pointer.
