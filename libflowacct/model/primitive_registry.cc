@@ -320,8 +320,11 @@ ValueKind FormatCustom(const PrimitiveInfo& info, const FlowRecord& record,
       case PrimitiveType::kHex:
         internal::AppendHexTrimmed(v, out);
         break;
-      default:  // kRaw
-        internal::AppendHex(v, out);
+      default:  // kRaw: upper-case hex per byte, as pmacct ("B8")
+        for (uint8_t b : v) {
+          out->push_back("0123456789ABCDEF"[b >> 4]);
+          out->push_back("0123456789ABCDEF"[b & 0xf]);
+        }
         break;
     }
     // pmacct prints custom primitives as JSON strings, whatever their type.

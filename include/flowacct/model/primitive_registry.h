@@ -155,7 +155,8 @@ class PrimitiveRegistry {
   // and invalid UTF-8 byte is written as "\xNN", so the result is printable
   // UTF-8 (hostile-inputs.md NF-25); callers still escape for their format
   // (JSON quotes, CSV separators). Custom primitives are printed by their
-  // semantics and are always kString, as in pmacct's JSON.
+  // semantics (raw as upper-case hex per byte, "B8") and are always
+  // kString, as in pmacct's JSON.
   ValueKind FormatValue(PrimitiveId id, const FlowRecord& record,
                         const RecordBatch& batch, const FormatOptions& options,
                         std::string* out) const;
