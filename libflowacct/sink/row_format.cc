@@ -110,13 +110,26 @@ void ColumnWidth(const PrimitiveInfo& p, size_t* width, size_t* gap) {
 // Output position of a primitive: its registry position, except where
 // pmacct's CSV (and formatted) or JSON order differs from the registry's
 // (docs/pmacct-parity.md §1).
-double Rank(const PrimitiveRegistry& registry, PrimitiveId id,
+double Rank(const PrimitiveRegistry& registry,
+            const std::vector<PrimitiveId>& primitives, PrimitiveId id,
             OutputFormat format) {
   const std::string& name = registry.Get(id).name;
   auto at = [&](const char* anchor, double offset) {
     const PrimitiveInfo* a = registry.Find(anchor);
     return a == nullptr ? static_cast<double>(id) : a->id + offset;
   };
+  const PrimitiveInfo& info = registry.Get(id);
+  if (info.is_custom) {
+    // After every built-in, in the order the view lists them (pmacct prints
+    // custom primitives in `aggregate` order, not aggregate_primitives order).
+    auto pos = std::find(primitives.begin(), primitives.end(), id);
+    return static_cast<double>(registry.all().size()) +
+           static_cast<double>(pos - primitives.begin());
+  }
+  // TCP_FLAGS, PROTOCOL, TOS follow DST_PORT in both CSV and JSON.
+  if (name == "tcpflags") return at("dst_port", 0.1);
+  if (name == "proto") return at("dst_port", 0.2);
+  if (name == "tos") return at("dst_port", 0.3);
   if (format == OutputFormat::kJson) {
     if (name == "timestamp_export") return at("export_proto_sysid", 0.5);
     return id;
@@ -131,14 +144,34 @@ double Rank(const PrimitiveRegistry& registry, PrimitiveId id,
   return id;
 }
 
-// What a key the record lacks prints as.
-KeyValue ZeroValue(const PrimitiveInfo& p) {
-  if (p.is_custom) return {"", false};
+// What a key the record lacks prints as (docs/pmacct-parity.md §2, §8).
+KeyValue ZeroValue(const PrimitiveInfo& p, OutputFormat format) {
+  if (p.is_custom) {  // always JSON strings
+    switch (p.type) {
+      case PrimitiveType::kUint:
+      case PrimitiveType::kHex:
+        return {"0", false};
+      case PrimitiveType::kIp:
+        return {p.length == 16 ? "::" : "0.0.0.0", false};
+      case PrimitiveType::kMac:
+        return {"00:00:00:00:00:00", false};
+      case PrimitiveType::kRaw: {
+        KeyValue v;
+        if (p.length != kVariableLength) {
+          for (uint16_t i = 0; i < p.length; ++i) v.text.append("00");
+        }
+        return v;
+      }
+      default:
+        return {"", false};
+    }
+  }
   switch (p.type) {
     case PrimitiveType::kUint:
       return {"0", true};
     case PrimitiveType::kIp:
-      return {"", false};  // pmacct: empty (formatted prints "::")
+      // pmacct: empty in CSV / JSON, "::" in formatted output.
+      return {format == OutputFormat::kFormatted ? "::" : "", false};
     case PrimitiveType::kMac:
       return {"00:00:00:00:00:00", false};
     case PrimitiveType::kHex:
@@ -171,10 +204,11 @@ RowFormatter::RowFormatter(const PrimitiveRegistry* registry,
   const PrimitiveInfo* flows = registry->Find("flows");
   const PrimitiveInfo* bytes = registry->Find("bytes");
   std::vector<PrimitiveId> ordered = primitives;
-  std::stable_sort(
-      ordered.begin(), ordered.end(), [&](PrimitiveId a, PrimitiveId b) {
-        return Rank(*registry, a, format) < Rank(*registry, b, format);
-      });
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [&](PrimitiveId a, PrimitiveId b) {
+                     return Rank(*registry, primitives, a, format) <
+                            Rank(*registry, primitives, b, format);
+                   });
   for (PrimitiveId id : ordered) {
     const PrimitiveInfo& p = registry->Get(id);
     if (IsCounter(p)) {
@@ -216,13 +250,15 @@ void RowFormatter::FormatKeys(const FlowRecord& record,
     v.text.clear();
     ValueKind kind =
         registry_->FormatValue(keys_[i], record, batch, values_, &v.text);
+    const PrimitiveInfo& p = registry_->Get(keys_[i]);
     if (kind == ValueKind::kAbsent) {
-      v = ZeroValue(registry_->Get(keys_[i]));
+      v = ZeroValue(p, format_);
     } else {
       // pmacct prints ip_proto as a string even when numeric ("0", "6").
-      v.number = kind == ValueKind::kNumber &&
-                 registry_->Get(keys_[i]).type != PrimitiveType::kProto;
+      v.number = kind == ValueKind::kNumber && p.type != PrimitiveType::kProto;
     }
+    // ... and tcp_flags always as a string ("24").
+    if (p.field == FlowField::kTcpFlags) v.number = false;
   }
 }
 

@@ -63,7 +63,11 @@ class RowFormatter {
   bool has_flows() const { return has_flows_; }
 
   // The values of the key primitives of `record`, in keys() order. A key the
-  // record does not carry prints as its type's zero ("0", "0.0.0.0", "").
+  // record does not carry prints as pmacct prints it: "0" for numbers, ""
+  // for addresses ("::" in formatted output), custom primitives "0",
+  // "0.0.0.0", "00:00:00:00:00:00", "00" per raw byte, "" for str. Custom
+  // primitives follow the built-ins in `primitives` order; tcp_flags and
+  // custom values are JSON strings.
   void FormatKeys(const FlowRecord& record, const RecordBatch& batch,
                   std::vector<KeyValue>* out) const;
 
