@@ -296,13 +296,20 @@ FieldOp Specialize(FieldOp op, uint16_t length) {
   }
 }
 
-// A relative (IE 21/22) time in ns since the epoch.
-int64_t ResolveSysUpTime(uint32_t value, const FieldProgram& prog,
-                         const RecordTimeBase& time, const Scratch& sc,
-                         uint32_t other, bool is_end, RecordIssues* issues) {
+// A relative (IE 21/22) time in ns since the epoch; nullopt when the
+// record and its message give no base to resolve it against exactly.
+std::optional<int64_t> ResolveSysUpTime(uint32_t value,
+                                        const FieldProgram& prog,
+                                        const RecordTimeBase& time,
+                                        const Scratch& sc, bool is_end,
+                                        RecordIssues* issues) {
   if (prog.flags & FieldProgram::kHasSysInit) {
     // IPFIX: systemInitTimeMilliseconds + offset (RFC 7012 IE 21/22/160).
     return ScaleToNs(sc.sys_init_ms + value, kNsPerMs);
+  }
+  if (time.has_sys_init) {
+    // IPFIX: IE 160 learnt from the domain's options data (Cisco IOS-XE).
+    return ScaleToNs(time.sys_init_ms + value, kNsPerMs);
   }
   if (time.has_sys_uptime) {
     // RFC 3954 §5.1: sysUptime (ms) at export time unix_secs. The 32-bit
@@ -312,13 +319,11 @@ int64_t ResolveSysUpTime(uint32_t value, const FieldProgram& prog,
     if (ago < -1000) issues->time_anomaly = true;
     return time.export_time_ns - int64_t{ago} * kNsPerMs;
   }
-  // No base at all (IPFIX without IE 160): estimate with the flow ending at
-  // the export time and the exported duration.
-  if (is_end) return time.export_time_ns;
-  if (prog.flags & FieldProgram::kResolveSysUpEnd) {
-    const uint32_t duration = other - value;
-    return time.export_time_ns - int64_t{duration} * kNsPerMs;
-  }
+  // No base at all (IPFIX without IE 160, MikroTik): nothing is invented
+  // for the end, which stays absent; the start is the export time, the one
+  // instant known to be at or after the flow's start (pmacct does the
+  // same, docs/pmacct-parity.md §2).
+  if (is_end) return std::nullopt;
   return time.export_time_ns;
 }
 
@@ -374,13 +379,26 @@ void Finish(const FieldProgram& prog, const RecordTimeBase& time,
     ParsePacketHeader(sc.packet_section, HeaderProtocol::kEthernet,
                       kPacketSectionMaxDepth, r);
   }
+  if ((flags & FieldProgram::kHasSysInit) && sc.sys_init_ms != 0) {
+    issues->sys_init_ms = sc.sys_init_ms;
+  }
   if (flags & FieldProgram::kResolveSysUpStart) {
-    r->timestamp_start = ResolveSysUpTime(sc.sysup_start, prog, time, sc,
-                                          sc.sysup_end, false, issues);
+    const std::optional<int64_t> t =
+        ResolveSysUpTime(sc.sysup_start, prog, time, sc, false, issues);
+    if (t) {
+      r->timestamp_start = *t;
+    } else {
+      r->fields.clear(FlowField::kTimestampStart);
+    }
   }
   if (flags & FieldProgram::kResolveSysUpEnd) {
-    r->timestamp_end = ResolveSysUpTime(sc.sysup_end, prog, time, sc,
-                                        sc.sysup_start, true, issues);
+    const std::optional<int64_t> t =
+        ResolveSysUpTime(sc.sysup_end, prog, time, sc, true, issues);
+    if (t) {
+      r->timestamp_end = *t;
+    } else {
+      r->fields.clear(FlowField::kTimestampEnd);
+    }
   }
   if ((flags & FieldProgram::kMplsTopLabelAddress) &&
       sc.mpls_top_label_address != nullptr) {

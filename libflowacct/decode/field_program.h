@@ -36,6 +36,11 @@ struct RecordTimeBase {
   // (IE 21/22) are relative to it (RFC 3954 §5.1).
   uint32_t sys_uptime_ms = 0;
   bool has_sys_uptime = false;
+  // IPFIX only: systemInitTimeMilliseconds (IE 160) the exporter announced
+  // for this observation domain in options data (Cisco IOS-XE). IE 21/22 of
+  // templates without their own IE 160 are relative to it.
+  uint64_t sys_init_ms = 0;
+  bool has_sys_init = false;
   // Let a non-zero exporterIPv4/IPv6Address (IE 130/131) in a record replace
   // FlowRecord::exporter (DecoderOptions::use_exporter_address_element).
   bool use_exporter_address_element = true;
@@ -45,6 +50,9 @@ struct RecordTimeBase {
 struct RecordIssues {
   bool field_length = false;  // kFieldLength (NF-11)
   bool time_anomaly = false;  // kTimeAnomaly (NF-26)
+  // Not an issue: a non-zero systemInitTimeMilliseconds (IE 160) the record
+  // carried, for the caller to learn from options data; 0 when none.
+  uint64_t sys_init_ms = 0;
 };
 
 // What one step does. A switch over this small enum runs each field; no

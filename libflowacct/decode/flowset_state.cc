@@ -1,6 +1,7 @@
 #include "libflowacct/decode/flowset_state.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "libflowacct/decode/decoder_state.h"
 
@@ -143,6 +144,33 @@ void FlowSetState::ForgetExporter(const IpAddress& exporter) {
     }
   }
   DropStale();
+  for (auto it = sys_init_.begin(); it != sys_init_.end();) {
+    if (it->first.first == exporter) {
+      sys_init_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void FlowSetState::LearnSysInit(const IpAddress& exporter, uint32_t domain,
+                                uint64_t ms) {
+  if (ms == 0) return;
+  const auto key = std::make_pair(exporter, domain);
+  auto it = sys_init_.find(key);
+  if (it != sys_init_.end()) {
+    it->second = ms;
+  } else if (sys_init_.size() < kMaxSysInitEntries) {
+    sys_init_.emplace(key, ms);
+  }
+}
+
+std::optional<uint64_t> FlowSetState::SysInit(const IpAddress& exporter,
+                                              uint32_t domain) const {
+  if (sys_init_.empty()) return std::nullopt;
+  auto it = sys_init_.find(std::make_pair(exporter, domain));
+  if (it == sys_init_.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace flowacct::internal

@@ -11,7 +11,11 @@
 //     evicted to make room) and pending_max_age_ns (older sets are dropped by
 //     Expire and before every insertion / lookup). Every set refused, evicted
 //     or expired is counted as DecodeError::kNoTemplate on its exporter.
-//   - the sampling table (sampling_table.h).
+//   - the sampling table (sampling_table.h);
+//   - IPFIX systemInitTimeMilliseconds (IE 160) announced in options data
+//     (Cisco IOS-XE), per exporter address (without port, like sampling) and
+//     observation domain: the base of later records' IE 21/22. At most
+//     kMaxSysInitEntries pairs; announcements beyond that are ignored.
 //
 // Memory: bytes held are bounded by pending_max_bytes plus a small per-set
 // overhead; allocation happens only when a set is buffered (never on the
@@ -25,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -94,6 +99,16 @@ class FlowSetState {
   SamplingTable& sampling() { return sampling_; }
   const SamplingTable& sampling() const { return sampling_; }
 
+  static constexpr size_t kMaxSysInitEntries = 65536;
+
+  // Records the systemInitTimeMilliseconds an options data record of
+  // `exporter` announced for `domain` (a later announcement replaces it:
+  // the exporter restarted). ms 0 is ignored.
+  void LearnSysInit(const IpAddress& exporter, uint32_t domain, uint64_t ms);
+  // The last announced init time of `exporter` / `domain`, if any.
+  std::optional<uint64_t> SysInit(const IpAddress& exporter,
+                                  uint32_t domain) const;
+
   // Reused storage for the field specifiers of the template record being
   // parsed, so that template refreshes allocate nothing.
   std::vector<TemplateField>& template_fields() { return template_fields_; }
@@ -128,6 +143,7 @@ class FlowSetState {
   uint64_t next_serial_ = 1;
 
   SamplingTable sampling_;
+  absl::flat_hash_map<std::pair<IpAddress, uint32_t>, uint64_t> sys_init_;
   std::vector<TemplateField> template_fields_;
 };
 

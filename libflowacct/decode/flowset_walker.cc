@@ -1,6 +1,7 @@
 #include "libflowacct/decode/flowset_walker.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,20 @@ size_t DecodeRecords(DecodeContext& ctx, const Template& tmpl, uint32_t domain,
   const IpAddress& exporter = ctx.datagram.exporter.address;
   const bool options = tmpl.kind() == Template::Kind::kOptions ||
                        prog.kind == RecordKind::kOptions;
+  // IPFIX IE 21/22 without an IE 160 of their own are relative to the init
+  // time the domain's options data announced, when there was one.
+  RecordTimeBase time = meta.time;
+  if (!options && ctx.state.options.ipfix_options_system_init_time &&
+      tmpl.protocol() == ExportProtocol::kIpfix &&
+      (prog.flags & (FieldProgram::kResolveSysUpStart |
+                     FieldProgram::kResolveSysUpEnd)) != 0 &&
+      (prog.flags & FieldProgram::kHasSysInit) == 0) {
+    if (std::optional<uint64_t> init =
+            ctx.state.flowsets->SysInit(exporter, domain)) {
+      time.sys_init_ms = *init;
+      time.has_sys_init = true;
+    }
+  }
 
   FlowRecord proto;
   ctx.SetDatagramFields(tmpl.protocol(), &proto);
@@ -66,7 +81,7 @@ size_t DecodeRecords(DecodeContext& ctx, const Template& tmpl, uint32_t domain,
   proto.fields.set(FlowField::kExportSeqno);
   proto.timestamp_export = meta.time.export_time_ns;
   proto.fields.set(FlowField::kTimestampExport);
-  PrepareRecordPrototype(tmpl, meta.time, &proto);
+  PrepareRecordPrototype(tmpl, time, &proto);
   // Flow records that carry neither a sampler id nor a rate of their own
   // all get the same rate from the table (which flow data does not change):
   // look it up once for the set.
@@ -82,7 +97,7 @@ size_t DecodeRecords(DecodeContext& ctx, const Template& tmpl, uint32_t domain,
     FlowRecord* r = ctx.out.AppendRecord(proto);
     RecordIssues issues;
     const bool ok =
-        DecodeDataRecordFields(tmpl, meta.time, &body, &ctx.out, r, &issues);
+        DecodeDataRecordFields(tmpl, time, &body, &ctx.out, r, &issues);
     if (!ok || body.remaining() >= before) {
       ctx.out.PopRecord();
       // Padding after variable-length records (peers.md Q9): zero bytes,
@@ -99,6 +114,9 @@ size_t DecodeRecords(DecodeContext& ctx, const Template& tmpl, uint32_t domain,
     if (options) {
       r->kind = RecordKind::kOptions;
       sampling.LearnFromOptions(exporter, domain, *r);
+      if (issues.sys_init_ms != 0) {
+        ctx.state.flowsets->LearnSysInit(exporter, domain, issues.sys_init_ms);
+      }
     } else if (per_record_sampling) {
       sampling.Apply(exporter, domain, r);
     }

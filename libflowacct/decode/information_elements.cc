@@ -237,11 +237,11 @@ constexpr InformationElement kTable[] = {
       F::kCount),
     E(315, "dataLinkFrameSection", T::kOctetArray, C::kPacketSection,
       MemberRef(), F::kCount),
-    // NSEL event time (NF_F_EVENT_TIME_MSEC): start and end when nothing
-    // better is in the record.
+    // NSEL / NEL event time (NF_F_EVENT_TIME_MSEC): the start when nothing
+    // better is in the record. An event has no end: timestamp_end stays
+    // absent, as in pmacct.
     E(323, "observationTimeMilliseconds", T::kDateTimeMilliseconds,
-      C::kObservationTime, MemberRef(), F::kTimestampStart, 2,
-      F::kTimestampEnd),
+      C::kObservationTime, MemberRef(), F::kTimestampStart, 2),
     // Cisco ASA NSEL v9 types (peers Q1).
     K(33000, "NF_F_INGRESS_ACL_ID", T::kOctetArray),
     K(33001, "NF_F_EGRESS_ACL_ID", T::kOctetArray),

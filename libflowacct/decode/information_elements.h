@@ -67,7 +67,7 @@ enum class Converter : uint8_t {
   kTimeNtp,             // dateTimeMicro/Nanoseconds (NTP format) into ns
   kSysUpTime,           // IE 21/22: ms since exporter init (relative)
   kSysInitTime,         // IE 160: absolute ms of exporter init
-  kObservationTime,     // IE 323: ms; fills start and end (NSEL event time)
+  kObservationTime,     // IE 323: ms; fills the start (NSEL event time)
   kPacketInterval,      // IE 305 samplingPacketInterval
   kPacketSpace,         // IE 306 samplingPacketSpace
   kPacketSection,       // IE 315 / v9 104: raw frame bytes, parsed as Ethernet

@@ -69,6 +69,14 @@ struct DecoderOptions {
   // source (pmacct's default; *_ignore_exporter_address turns it off).
   bool use_exporter_address_element = true;
 
+  // IPFIX: resolve flowStart/EndSysUpTime (IE 21/22) of templates without
+  // their own systemInitTimeMilliseconds (IE 160) against the IE 160 the
+  // exporter announced for the domain in options data (Cisco IOS-XE), per
+  // exporter address and domain. false = pmacct 1.7.7's behaviour, which
+  // ignores it: such records get the export time as start and no end
+  // (docs/decoding.md, Time).
+  bool ipfix_options_system_init_time = true;
+
   // NetFlow v5: Juniper MX encodes intervals above 16383 using the two mode
   // bits too (peers.md Q15); read the sampling field as a 16-bit interval.
   bool v5_sampling_16bit_interval = false;

@@ -470,7 +470,7 @@ TEST_CASE("Record kind: options, events, flows", "[field_program]") {
   CHECK(de.record.fw_event == 1);
   CHECK(de.record.post_nat_src_host.ToString() == "198.51.100.5");
   CHECK(de.record.timestamp_start == 1700000000123ll * 1'000'000);
-  CHECK(de.record.timestamp_end == 1700000000123ll * 1'000'000);
+  CHECK_FALSE(de.record.has(FlowField::kTimestampEnd));  // an event, no end
 
   // NAT event with 231/298 counters: a flow.
   auto nat = Make({F(230, 1), F(231, 4), F(298, 4), F(232, 4), F(299, 4)});
@@ -660,13 +660,26 @@ TEST_CASE("IPFIX 21/22 with systemInitTimeMilliseconds after them (Q24)",
   CHECK(d.record.timestamp_end == int64_t(init_ms + 7'000) * kMs);
   CHECK_FALSE(d.issues.time_anomaly);
 
-  // Without 160: end at export time, start by the exported duration.
+  // Without 160: no end is invented; the start is the export time (pmacct).
   auto t2 = Make({F(22, 4), F(21, 4)});
   BytesBuilder b2;
   b2.U32(5'000).U32(7'000);
   Decoded d2 = Decode(*t2, b2.bytes(), &batch, base);
-  CHECK(d2.record.timestamp_end == base.export_time_ns);
-  CHECK(d2.record.timestamp_start == base.export_time_ns - 2'000 * kMs);
+  CHECK_FALSE(d2.record.has(FlowField::kTimestampEnd));
+  CHECK(d2.record.has(FlowField::kTimestampStart));
+  CHECK(d2.record.timestamp_start == base.export_time_ns);
+
+  // With an init time learnt from options data (RecordTimeBase): exact.
+  RecordTimeBase learnt = base;
+  learnt.sys_init_ms = init_ms;
+  learnt.has_sys_init = true;
+  Decoded d3 = Decode(*t2, b2.bytes(), &batch, learnt);
+  CHECK(d3.record.timestamp_start == int64_t(init_ms + 5'000) * kMs);
+  CHECK(d3.record.timestamp_end == int64_t(init_ms + 7'000) * kMs);
+  // The record's own IE 160 beats the learnt one and is reported.
+  Decoded d4 = Decode(*t, b.bytes(), &batch, learnt);
+  CHECK(d4.record.timestamp_start == int64_t(init_ms + 5'000) * kMs);
+  CHECK(d4.issues.sys_init_ms == init_ms);
 }
 
 TEST_CASE("Absolute timestamps 150..157 (RFC 7011 §6.1.7-10)",
@@ -734,8 +747,8 @@ TEST_CASE("Absolute timestamps 150..157 (RFC 7011 §6.1.7-10)",
     b.U64(1'700'000'000'999ull).U32(5).U64(1'700'000'000'111ull);
     Decoded d = Decode(*t, b.bytes(), &batch, base);
     CHECK(d.record.timestamp_start == 1'700'000'000'111 * kMs);
-    // end: only 323 can fill it.
-    CHECK(d.record.timestamp_end == 1'700'000'000'999 * kMs);
+    // end: 323 is an event time, not an end; nothing else can fill it.
+    CHECK_FALSE(d.record.has(FlowField::kTimestampEnd));
   }
 }
 
