@@ -508,7 +508,15 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
     }
   }
   layout.words_ = std::max<size_t>(1, (offset + 7) / 8);
-  layout.primitives_ = std::move(ids);
+  // primitives() keeps the configured order (duplicates dropped): pmacct
+  // prints custom primitives in `aggregate` order.
+  layout.primitives_.clear();
+  for (PrimitiveId id : options.primitives) {
+    if (std::find(layout.primitives_.begin(), layout.primitives_.end(), id) ==
+        layout.primitives_.end()) {
+      layout.primitives_.push_back(id);
+    }
+  }
   layout.ops_ = std::move(ops);
   return layout;
 }

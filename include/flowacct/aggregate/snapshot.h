@@ -65,7 +65,8 @@ class Snapshot {
 
   // The view (plugin) name, e.g. "forensics".
   virtual const std::string& view() const = 0;
-  // The view's aggregation primitives (registry ids), in registry order.
+  // The view's aggregation primitives (registry ids), in the order the view
+  // was configured with (AggregatorOptions::primitives, duplicates dropped).
   virtual const std::vector<PrimitiveId>& primitives() const = 0;
   // True when the view bins by time (*_history set).
   virtual bool has_time_bins() const = 0;

@@ -7,6 +7,7 @@
 
 #include "flowacct/aggregate/aggregator.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -89,7 +90,10 @@ RowMap Rows(const PrimitiveRegistry& reg, const Snapshot& s) {
   for (size_t i = 0; i < s.size(); ++i) {
     s.Get(i, &row);
     std::string k;
-    for (PrimitiveId id : s.primitives()) {
+    // Keys spelled in registry order (primitives() keeps the config order).
+    std::vector<PrimitiveId> ids = s.primitives();
+    std::sort(ids.begin(), ids.end());
+    for (PrimitiveId id : ids) {
       k += Fmt(reg, id, row.record, s.arena()) + "|";
     }
     k += std::to_string(row.stamp_inserted);
@@ -338,6 +342,24 @@ TEST_CASE("keys: a multi-primitive key and absent values", "[aggregate]") {
   CHECK(rows.count("30|0|0.0.0.1|0.0.0.2|1|0|6|0") == 1);
 }
 
+TEST_CASE("snapshot primitives keep the configured order", "[aggregate]") {
+  auto reg = PrimitiveRegistry::CreateWithBuiltins();
+  auto custom = reg->AddCustom(*PrimitiveRegistry::ParseCustomLine(
+      "name=cust_a field_type=400 len=4 semantics=u_int"));
+  REQUIRE(custom.ok());
+  AggregatorOptions o;
+  o.view = "order";
+  // pmacct prints custom primitives in `aggregate` order: the sinks need it.
+  o.primitives = {Id(*reg, "dst_port"), *custom, Id(*reg, "src_host"),
+                  Id(*reg, "dst_port"), Id(*reg, "flows")};
+  auto agg = std::move(Aggregator::Create(reg.get(), o)).value();
+  auto snap = agg->Flush(kT0, FlushReason::kRefresh);
+  REQUIRE(snap != nullptr);
+  CHECK(snap->primitives() ==
+        std::vector<PrimitiveId>{Id(*reg, "dst_port"), *custom,
+                                 Id(*reg, "src_host"), Id(*reg, "flows")});
+}
+
 TEST_CASE("custom primitives survive into the snapshot", "[aggregate]") {
   auto reg = PrimitiveRegistry::CreateWithBuiltins();
   auto vlen = reg->AddCustom(*PrimitiveRegistry::ParseCustomLine(
@@ -445,9 +467,12 @@ TEST_CASE("bins: BinStart for s/m/h/d/w/M", "[aggregate]") {
   } cases[] = {
       {"30s", t, At(2024, 5, 15, 12, 34, 30)},
       {"5m", t, At(2024, 5, 15, 12, 30)},
-      // pmacct: (start, end] in whole seconds.
+      // Bins are (start, end]: the boundary instant belongs to the bin
+      // before, any later instant to the next (pmacct's uptime-relative
+      // times, docs/pmacct-parity.md §4 and E9).
       {"5m", At(2024, 5, 15, 12, 35), At(2024, 5, 15, 12, 30)},
-      {"5m", At(2024, 5, 15, 12, 35) + kSec - 1, At(2024, 5, 15, 12, 30)},
+      {"5m", At(2024, 5, 15, 12, 35) + 1, At(2024, 5, 15, 12, 35)},
+      {"5m", At(2024, 5, 15, 12, 35) + kSec - 1, At(2024, 5, 15, 12, 35)},
       {"5m", At(2024, 5, 15, 12, 35, 1), At(2024, 5, 15, 12, 35)},
       {"5m", At(2024, 5, 15, 12, 35) - 1, At(2024, 5, 15, 12, 30)},
       {"1h", t, At(2024, 5, 15, 12)},
