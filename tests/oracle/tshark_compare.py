@@ -495,7 +495,7 @@ def run_tshark(path, decode_as):
 
 
 CFLOW_WANTED = ({t for t, *_ in CFLOW_MAP} | set(CFLOW_EXPORTER_FIELDS) |
-                {"cflow.mpls_exp"})
+                {"cflow.mpls_exp", "cflow.toplabeladdr"})
 CFLOW_HDR_WANTED = {t for t, *_ in CFLOW_HEADER_MAP} | {
     "cflow.unix_secs", "cflow.unix_nsecs", "cflow.sysuptime",
     "cflow.exporttime", "cflow.timestamp"}
@@ -612,6 +612,14 @@ def tshark_cflow_records(xml_bytes):
                 else:
                     rec.pop("sampling_rate", None)
                 apply_map(found, CFLOW_MAP, rec, ctx)
+                # mplsTopLabelIPv4Address (47) is the BGP next hop (pmacct's
+                # peer_ip_dst) when bgpNextHop (18) is absent or 0.0.0.0
+                # (docs/decoding.md, pmacct-102).
+                tops = [norm_addr(el.get("show"))
+                        for el in found.get("cflow.toplabeladdr", [])]
+                tops = [a for a in tops if a and a != "0.0.0.0"]
+                if tops and rec.get("peer_ip_dst", ["0.0.0.0"]) == ["0.0.0.0"]:
+                    rec["peer_ip_dst"] = [tops[0]]
                 exporters = []
                 for name in CFLOW_EXPORTER_FIELDS:
                     for el in found.get(name, []):
