@@ -103,9 +103,9 @@ class AggregatorImpl final : public Aggregator {
 
   int64_t BinStart(int64_t t) const override {
     if (!has_bins_) return t;
-    // pmacct 1.7.7 bins by whole seconds minus one (docs/pmacct-parity.md
-    // §4): bins are (start, end] in whole seconds.
-    t = FloorDiv(t, kNsPerSecond) * kNsPerSecond - kNsPerSecond;
+    // Bins are (start, start + length]: the boundary instant itself belongs
+    // to the bin before, as in pmacct 1.7.7 (docs/pmacct-parity.md §4, E9).
+    t -= 1;
     switch (options_.history.unit) {
       case HistorySpec::Unit::kMonth:
         return MonthBinStart(t, options_.history.count);

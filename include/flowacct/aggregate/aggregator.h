@@ -35,12 +35,13 @@
 //
 // Time bins follow pmacct (pmacct.md §1(h)): a record is binned by its flow
 // start time (timestamp_start, else timestamp_end, else arrival) unless
-// bin_by_arrival (`nfacctd_time_new`), in which case by arrival time. As in
-// pmacct 1.7.7 (docs/pmacct-parity.md §4: bin = floor((S - 1) / step) *
-// step, S the whole seconds of the time), a time t belongs to the bin that
-// contains floor_to_second(t) - 1 s: bins are (start, start + length] in
-// whole seconds, so a flow starting at 12:05:00.320 counts in the 12:00 bin
-// of a 5m view, one starting at 12:05:01 in the 12:05 bin. Bins are
+// bin_by_arrival (`nfacctd_time_new`), in which case by arrival time. Bins
+// are (start, start + length]: a flow starting exactly at 12:05:00 counts
+// in the 12:00 bin of a 5m view, as in pmacct 1.7.7, and one starting at
+// 12:05:00.320 in the 12:05 bin (pmacct agrees for NetFlow v5/v9 times,
+// which it rounds up to the second; it drops the milliseconds of absolute
+// IPFIX times first and puts that flow in 12:00: docs/pmacct-parity.md §4,
+// exception E9). Bins are
 // `history` long. Second/minute/hour/day bins are multiples of their
 // length from `history_origin` (default: the Unix epoch, UTC); week bins
 // start on Mondays 00:00 UTC (multi-week bins count from Monday 1970-01-05);
