@@ -253,6 +253,13 @@ void RowFormatter::FormatKeys(const FlowRecord& record,
     const PrimitiveInfo& p = registry_->Get(keys_[i]);
     if (kind == ValueKind::kAbsent) {
       v = ZeroValue(p, format_);
+      // nfacctd 1.7.7 prints an absent raw custom value on NetFlow v5 as
+      // empty (parity custom-primitives, akvorado-nf5), elsewhere as "00" per
+      // byte (docs/pmacct-parity.md §8).
+      if (p.is_custom && p.type == PrimitiveType::kRaw &&
+          record.protocol == ExportProtocol::kNetflowV5) {
+        v.text.clear();
+      }
     } else {
       // pmacct prints ip_proto as a string even when numeric ("0", "6").
       v.number = kind == ValueKind::kNumber && p.type != PrimitiveType::kProto;
@@ -372,7 +379,11 @@ void RowFormatter::AppendRow(const std::vector<KeyValue>& keys, bool stamps,
       key("flows");
       AppendUint(counters.flows, out);
     }
-    if (counters.event) {  // pmacct: no packets/bytes for event records
+    // pmacct: no packets/bytes for event records, nor for any row whose
+    // packet counter is 0 (NSEL flows with bytes but no packets too:
+    // logstash-nf9-cisco-asa-nsel-1/-2). Snapshot rows do not carry the
+    // record kind, so the zero packet count is what identifies them.
+    if (counters.event || counters.packets == 0) {
       out->append("}\n");
       return;
     }

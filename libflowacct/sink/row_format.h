@@ -39,7 +39,8 @@ struct RowCounters {
   uint64_t bytes = 0;
   uint64_t flows = 0;
   // An event record (NEL/NSEL without counters): print JSON leaves out
-  // packets and bytes, as pmacct.
+  // packets and bytes, as pmacct; it does so too for any row with 0 packets
+  // (observed on NSEL flows that carry bytes but no packets).
   bool event = false;
 };
 
