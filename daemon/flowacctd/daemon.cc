@@ -112,6 +112,7 @@ Status Daemon::Impl::Setup() {
   options.workers = workers;
   options.lossless = capture;
   options.templates_file = config.templates_file;
+  options.decoder.templates.ignore_exporter_port = !config.templates_by_port;
   options.decoder.use_exporter_address_element =
       !config.ignore_exporter_address;
   Result<std::unique_ptr<Pipeline>> p =

@@ -358,6 +358,8 @@ const std::vector<std::pair<std::string_view, GlobalSetter>>& GlobalKeys() {
           {"sfacctd_port", ListenerPort(&GlobalState::sflow)},
           {"sfacctd_allow_file", ListenerAllow(&GlobalState::sflow)},
           {"sfacctd_pipe_size", ListenerPipe(&GlobalState::sflow)},
+          {"flowacct_templates_by_port",
+           BoolMember(&DaemonConfig::templates_by_port)},
           {"flowacct_workers",
            [](std::string_view, std::string_view value, const ConfigSource&,
               GlobalState* st) -> Status {

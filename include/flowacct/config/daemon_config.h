@@ -177,6 +177,11 @@ struct DaemonConfig {
   bool debug = false;
 
   // flowacct extensions (not in pmacct).
+  // flowacct_templates_by_port: key v9/IPFIX templates by exporter address
+  // and UDP source port (RFC 7011 §8 transport session). Default false:
+  // by address only, as pmacct does, so exporters that send templates and
+  // data from different source ports (line cards, pmacct-112) decode.
+  bool templates_by_port = false;
   uint32_t workers = 0;  // flowacct_workers; 0 = cores - 1 (at least 1)
   std::string metrics_listen = "127.0.0.1:9469";  // flowacct_metrics_listen;
                                                   // "" disables /metrics

@@ -441,6 +441,7 @@ TEST_CASE("global maps and knobs") {
       "daemonize: true\n"
       "debug: true\n"
       "flowacct_workers: 4\n"
+      "flowacct_templates_by_port: true\n"
       "flowacct_metrics_listen: [::1]:9000\n",
       {}, &warnings);
   CHECK(c.aggregate_primitives == "/etc/pmacct/primitives.lst");
@@ -464,6 +465,7 @@ TEST_CASE("global maps and knobs") {
   CHECK(c.daemonize);
   CHECK(c.debug);
   CHECK(c.workers == 4);
+  CHECK(c.templates_by_port);
   CHECK(c.metrics_listen == "[::1]:9000");
   REQUIRE(warnings.size() == 1);
   CHECK(warnings[0].source.line == 10);
