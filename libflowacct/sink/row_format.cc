@@ -155,13 +155,9 @@ KeyValue ZeroValue(const PrimitiveInfo& p, OutputFormat format) {
         return {p.length == 16 ? "::" : "0.0.0.0", false};
       case PrimitiveType::kMac:
         return {"00:00:00:00:00:00", false};
-      case PrimitiveType::kRaw: {
-        KeyValue v;
-        if (p.length != kVariableLength) {
-          for (uint16_t i = 0; i < p.length; ++i) v.text.append("00");
-        }
-        return v;
-      }
+      // kRaw: empty, as nfacctd 1.7.7 printed for akvorado-nf5 (parity
+      // custom-primitives; docs/pmacct-parity.md §8 says "00" per byte, not
+      // seen in the suite).
       default:
         return {"", false};
     }
@@ -253,13 +249,6 @@ void RowFormatter::FormatKeys(const FlowRecord& record,
     const PrimitiveInfo& p = registry_->Get(keys_[i]);
     if (kind == ValueKind::kAbsent) {
       v = ZeroValue(p, format_);
-      // nfacctd 1.7.7 prints an absent raw custom value on NetFlow v5 as
-      // empty (parity custom-primitives, akvorado-nf5), elsewhere as "00" per
-      // byte (docs/pmacct-parity.md §8).
-      if (p.is_custom && p.type == PrimitiveType::kRaw &&
-          record.protocol == ExportProtocol::kNetflowV5) {
-        v.text.clear();
-      }
     } else {
       // pmacct prints ip_proto as a string even when numeric ("0", "6").
       v.number = kind == ValueKind::kNumber && p.type != PrimitiveType::kProto;
@@ -379,11 +368,11 @@ void RowFormatter::AppendRow(const std::vector<KeyValue>& keys, bool stamps,
       key("flows");
       AppendUint(counters.flows, out);
     }
-    // pmacct: no packets/bytes for event records, nor for any row whose
-    // packet counter is 0 (NSEL flows with bytes but no packets too:
-    // logstash-nf9-cisco-asa-nsel-1/-2). Snapshot rows do not carry the
-    // record kind, so the zero packet count is what identifies them.
-    if (counters.event || counters.packets == 0) {
+    // pmacct: no packets/bytes for event records (NEL / NSEL events). Snapshot
+    // rows do not carry the record kind yet, so a row with 0 packets and 0
+    // bytes is taken as one too (stopgap; NSEL flows with bytes but no
+    // packets keep both keys, as in nfacctd 1.7.7).
+    if (counters.event || (counters.packets == 0 && counters.bytes == 0)) {
       out->append("}\n");
       return;
     }

@@ -39,8 +39,8 @@ struct RowCounters {
   uint64_t bytes = 0;
   uint64_t flows = 0;
   // An event record (NEL/NSEL without counters): print JSON leaves out
-  // packets and bytes, as pmacct; it does so too for any row with 0 packets
-  // (observed on NSEL flows that carry bytes but no packets).
+  // packets and bytes, as pmacct; so does a row with 0 packets and 0 bytes
+  // (snapshot rows do not carry the record kind).
   bool event = false;
 };
 
@@ -66,7 +66,7 @@ class RowFormatter {
   // The values of the key primitives of `record`, in keys() order. A key the
   // record does not carry prints as pmacct prints it: "0" for numbers, ""
   // for addresses ("::" in formatted output), custom primitives "0",
-  // "0.0.0.0", "00:00:00:00:00:00", "00" per raw byte, "" for str. Custom
+  // "0.0.0.0", "00:00:00:00:00:00", "" for raw and str. Custom
   // primitives follow the built-ins in `primitives` order; tcp_flags and
   // custom values are JSON strings.
   void FormatKeys(const FlowRecord& record, const RecordBatch& batch,

@@ -144,15 +144,11 @@ TEST_CASE("RowFormatter: absent custom values print as pmacct's zeros") {
                                         "cmac", "craw", "cstr"};
   FlowRecord* r = f.batch.AppendRecord();
   CHECK(f.Row(agg, OutputFormat::kCsv, *r) ==
-        "0,0,0.0.0.0,00:00:00:00:00:00,0000,,1,40\n");
+        "0,0,0.0.0.0,00:00:00:00:00:00,,,1,40\n");
   CHECK(f.Row(agg, OutputFormat::kJson, *r) ==
         "{\"event_type\": \"purge\", \"cu\": \"0\", \"ch\": \"0\", \"cip\": "
-        "\"0.0.0.0\", \"cmac\": \"00:00:00:00:00:00\", \"craw\": \"0000\", "
+        "\"0.0.0.0\", \"cmac\": \"00:00:00:00:00:00\", \"craw\": \"\", "
         "\"cstr\": \"\", \"packets\": 1, \"bytes\": 40}\n");
-  // NetFlow v5 (no custom fields at all): raw is empty, the rest as above.
-  r->protocol = ExportProtocol::kNetflowV5;
-  CHECK(f.Row(agg, OutputFormat::kCsv, *r) ==
-        "0,0,0.0.0.0,00:00:00:00:00:00,,,1,40\n");
   // Present values: raw in upper-case hex.
   const uint8_t raw[] = {0xb8, 0x00};
   f.batch.AddCustom(r, f.Id("craw"), raw);
@@ -166,20 +162,23 @@ TEST_CASE("RowFormatter: event records have no JSON packets/bytes") {
   CHECK(f.Row({"tag"}, OutputFormat::kJson, *r, c) ==
         "{\"event_type\": \"purge\", \"tag\": 0}\n");
   CHECK(f.Row({"tag"}, OutputFormat::kCsv, *r, c) == "0,0,0\n");
-  // Snapshot rows lose the record kind: 0 packets is enough (NSEL flow
-  // rows with bytes but no packets are printed so by nfacctd 1.7.7).
-  RowCounters nsel{0, 1500, 1, false};
-  CHECK(f.Row({"tag", "flows"}, OutputFormat::kJson, *r, nsel) ==
+  // Snapshot rows lose the record kind: 0 packets and 0 bytes is taken as
+  // an event; an NSEL flow row with bytes but no packets keeps both keys.
+  RowCounters zero{0, 0, 1, false};
+  CHECK(f.Row({"tag", "flows"}, OutputFormat::kJson, *r, zero) ==
         "{\"event_type\": \"purge\", \"tag\": 0, \"flows\": 1}\n");
-  CHECK(f.Row({"tag"}, OutputFormat::kCsv, *r, nsel) == "0,0,1500\n");
+  RowCounters nsel{0, 112, 1, false};
+  CHECK(f.Row({"tag"}, OutputFormat::kJson, *r, nsel) ==
+        "{\"event_type\": \"purge\", \"tag\": 0, \"packets\": 0, "
+        "\"bytes\": 112}\n");
   // The memory client's JSON keeps them.
   RowFormatter imt(f.reg.get(), f.Ids({"tag"}), OutputFormat::kJson,
                    RowLayout::kImt, ',', FormatOptions{}, false, true);
   std::vector<KeyValue> keys;
   imt.FormatKeys(*r, f.batch, &keys);
   std::string out;
-  imt.AppendRow(keys, false, 0, 0, nsel, &out);
-  CHECK(out == "{\"tag\": 0, \"packets\": 0, \"bytes\": 1500}\n");
+  imt.AppendRow(keys, false, 0, 0, zero, &out);
+  CHECK(out == "{\"tag\": 0, \"packets\": 0, \"bytes\": 0}\n");
 }
 
 }  // namespace
