@@ -95,6 +95,18 @@ TEST_CASE("RowFormatter: tcp_flags absent is the JSON string \"0\"") {
         "\"bytes\": 40}\n");
 }
 
+TEST_CASE("RowFormatter: a time of 0 in a row prints as pmacct's zero time") {
+  // Snapshot rows set every key field; records without an end time give 0.
+  Fixture f;
+  FlowRecord* r = f.batch.AppendRecord();
+  r->fields.set(FlowField::kTimestampStart);
+  r->fields.set(FlowField::kTimestampEnd);
+  r->timestamp_start = int64_t{1'685'435'862} * 1'000'000'000;
+  r->timestamp_end = 0;
+  CHECK(f.Row({"timestamp_start", "timestamp_end"}, OutputFormat::kCsv, *r) ==
+        "2023-05-30 08:37:42.000000,0000-00-00 00:00:00.000000,1,40\n");
+}
+
 TEST_CASE("RowFormatter: absent addresses are empty, '::' in formatted") {
   Fixture f;
   FlowRecord* r = f.batch.AppendRecord();
