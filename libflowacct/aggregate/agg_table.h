@@ -18,7 +18,8 @@
 
 namespace flowacct::internal {
 
-inline constexpr size_t kCounterWords = 3;  // packets, bytes, flows
+// packets, bytes, flows, and the OR of the TCP flags.
+inline constexpr size_t kCounterWords = 4;
 
 class AggTable {
  public:
@@ -100,6 +101,7 @@ class AggTable {
     uint64_t* row = slots_.data() + pos * stride_;
     std::memcpy(row, key, key_words_ * 8);
     row[key_words_] = row[key_words_ + 1] = row[key_words_ + 2] = 0;
+    row[key_words_ + 3] = 0;
     ++count_;
     return row + key_words_;
   }

@@ -146,6 +146,7 @@ class AggregatorImpl final : public Aggregator {
     c[0] += r.packets;
     c[1] += r.bytes;
     c[2] += r.has(FlowField::kFlows) ? r.flows : 1;
+    c[3] |= r.tcp_flags;
     return true;
   }
 

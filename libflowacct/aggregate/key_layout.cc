@@ -353,6 +353,12 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
       // It stays in primitives() so sinks see it.
       continue;
     }
+    if (b.field == FlowField::kTcpFlags) {
+      // Not a key: pmacct (nfacctd included) ORs the TCP flags of the
+      // records of an aggregate, kept in the row's flags word.
+      layout.or_tcp_flags_ = true;
+      continue;
+    }
     if (b.field == FlowField::kReverseBytes ||
         b.field == FlowField::kReversePackets) {
       return UnimplementedError("aggregate: \"" + name +
@@ -781,6 +787,7 @@ void KeyLayout::Unpack(const uint64_t* key_words, std::span<const ByteRef> refs,
 
 bool KeyLayout::SameAs(const KeyLayout& o) const {
   return primitives_ == o.primitives_ && has_bins_ == o.has_bins_ &&
+         or_tcp_flags_ == o.or_tcp_flags_ &&
          history_.unit == o.history_.unit &&
          history_.count == o.history_.count &&
          history_origin_ == o.history_origin_ &&

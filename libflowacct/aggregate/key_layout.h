@@ -106,6 +106,9 @@ class KeyLayout {
   // words() + 1 words (the last is slack for CopyOp spills).
   size_t words() const { return words_; }
   bool has_bins() const { return has_bins_; }
+  // The view aggregates `tcpflags`: OR-ed into the row's flags word, not
+  // part of the key (pmacct semantics).
+  bool or_tcp_flags() const { return or_tcp_flags_; }
   bool has_customs() const { return has_customs_; }
   // The view's primitives, sorted (registry order), without duplicates.
   const std::vector<PrimitiveId>& primitives() const { return primitives_; }
@@ -140,6 +143,7 @@ class KeyLayout {
 
   size_t words_ = 1;
   bool has_bins_ = false;
+  bool or_tcp_flags_ = false;
   bool has_customs_ = false;
   bool view_has_in_vlan_ = false;
   bool view_has_out_vlan_ = false;

@@ -55,6 +55,10 @@ void SnapshotImpl::Get(size_t i, AggregateRow* out) const {
   rec.fields.set(FlowField::kPackets);
   rec.fields.set(FlowField::kBytes);
   rec.fields.set(FlowField::kFlows);
+  if (layout_->or_tcp_flags()) {
+    rec.tcp_flags = static_cast<uint16_t>(counters[3]);
+    rec.fields.set(FlowField::kTcpFlags);
+  }
   if (!custom_begin_.empty()) {
     rec.custom_begin = custom_begin_[i];
     rec.custom_count = custom_count_[i];
@@ -125,6 +129,7 @@ Result<std::unique_ptr<Snapshot>> Snapshot::Merge(
       c[0] += add[0];
       c[1] += add[1];
       c[2] += add[2];
+      c[3] |= add[3];
     }
   }
   std::unique_ptr<Snapshot> merged = std::make_unique<SnapshotImpl>(

@@ -416,6 +416,34 @@ TEST_CASE("custom primitives survive into the snapshot", "[aggregate]") {
   CHECK(found);
 }
 
+TEST_CASE("tcpflags are OR-ed per aggregate, not keyed (as nfacctd)",
+          "[aggregate]") {
+  auto reg = PrimitiveRegistry::CreateWithBuiltins();
+  auto agg = Make(*reg, {"src_host", "tcpflags"});
+  auto partial = Make(*reg, {"src_host", "tcpflags"});
+  RecordBatch batch(8);
+  FlowRecord* a = NewFlow(&batch, 100, 1);
+  a->tcp_flags = 0x10;  // ACK
+  a->fields.set(FlowField::kTcpFlags);
+  FlowRecord* b = NewFlow(&batch, 200, 2);
+  b->tcp_flags = 0x1b;  // FIN SYN PSH ACK
+  b->fields.set(FlowField::kTcpFlags);
+  REQUIRE(agg->Add(*a, batch));
+  REQUIRE(partial->Add(*b, batch));
+  CHECK(agg->size() == 1);
+  std::vector<std::unique_ptr<Snapshot>> parts;
+  parts.push_back(agg->Flush(kT0, FlushReason::kRefresh));
+  parts.push_back(partial->Flush(kT0, FlushReason::kRefresh));
+  auto merged = Snapshot::Merge(std::move(parts));
+  REQUIRE(merged.ok());
+  REQUIRE((*merged)->size() == 1);
+  AggregateRow row;
+  (*merged)->Get(0, &row);
+  CHECK(row.record.has(FlowField::kTcpFlags));
+  CHECK(row.record.tcp_flags == 0x1b);
+  CHECK(row.record.bytes == 300);
+}
+
 TEST_CASE("counters: bytes, packets, flows; events; options ignored",
           "[aggregate]") {
   auto reg = PrimitiveRegistry::CreateWithBuiltins();
