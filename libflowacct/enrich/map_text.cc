@@ -22,6 +22,29 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
+Status ForEachKeyValueRow(
+    std::string_view text, std::string_view filename, uint32_t max_length,
+    uint32_t max_rows,
+    const std::function<Status(size_t, const std::vector<KeyValue>&)>& fn) {
+  std::vector<KeyValue> kvs;
+  uint32_t rows = 0;
+  return ForEachLine(
+      text, filename, max_length,
+      [&](size_t line, std::string_view text_row) -> Status {
+        std::string split_error = SplitKeyValues(text_row, &kvs);
+        if (!split_error.empty()) {
+          return LineError(StatusCode::kInvalidArgument, filename, line,
+                           split_error);
+        }
+        if (rows >= max_rows) {
+          return LineError(StatusCode::kResourceExhausted, filename, line,
+                           Cat("more than ", max_rows, " rows (maps_entries)"));
+        }
+        ++rows;
+        return fn(line, kvs);
+      });
+}
+
 Status ForEachLine(std::string_view text, std::string_view filename,
                    uint32_t max_length,
                    const std::function<Status(size_t, std::string_view)>& fn) {

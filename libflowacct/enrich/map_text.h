@@ -66,6 +66,16 @@ struct KeyValue {
 // and unterminated quotes.
 std::string SplitKeyValues(std::string_view line, std::vector<KeyValue>* out);
 
+// ForEachLine for key=value maps (pre_tag_map, sampling_map): splits each
+// line with SplitKeyValues (a malformed line is kInvalidArgument naming it)
+// and refuses the line after `max_rows` rows with kResourceExhausted
+// ("more than N rows (maps_entries)"); then calls `fn(line_number, pairs)`,
+// which adds one row.
+Status ForEachKeyValueRow(
+    std::string_view text, std::string_view filename, uint32_t max_length,
+    uint32_t max_rows,
+    const std::function<Status(size_t, const std::vector<KeyValue>&)>& fn);
+
 // Unsigned decimal (or 0x hex when allow_hex) fitting T; whole text.
 template <typename T>
 bool ParseUnsigned(std::string_view text, T* out, bool allow_hex = false) {

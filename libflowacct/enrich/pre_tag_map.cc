@@ -299,22 +299,13 @@ Result<std::shared_ptr<const PreTagMap>> PreTagMap::Load(
     const PreTagMapOptions& options) {
   auto impl = std::make_unique<Impl>();
   std::vector<uint64_t> counter_bases;
-  std::vector<enrich_internal::KeyValue> kvs;
-  Status s = enrich_internal::ForEachLine(
-      text, filename, options.max_row_length,
-      [&](size_t line, std::string_view text_row) -> Status {
+  Status s = enrich_internal::ForEachKeyValueRow(
+      text, filename, options.max_row_length, options.max_entries,
+      [&](size_t line,
+          const std::vector<enrich_internal::KeyValue>& kvs) -> Status {
         auto error = [&](std::string_view msg) {
           return LineError(StatusCode::kInvalidArgument, filename, line, msg);
         };
-        std::string split_error =
-            enrich_internal::SplitKeyValues(text_row, &kvs);
-        if (!split_error.empty()) return error(split_error);
-        if (impl->rows.size() >= options.max_entries) {
-          return LineError(
-              StatusCode::kResourceExhausted, filename, line,
-              enrich_internal::Cat("more than ", options.max_entries,
-                                   " rows (maps_entries)"));
-        }
         Row row;
         row.line = line;
         std::vector<std::string_view> seen;
