@@ -266,19 +266,6 @@ const ByteRef* FieldBytes(const FlowRecord& r, FlowField f) {
   }
 }
 
-int64_t TimestampField(const FlowRecord& r, FlowField f) {
-  switch (f) {
-    case FlowField::kTimestampStart:
-      return r.timestamp_start;
-    case FlowField::kTimestampEnd:
-      return r.timestamp_end;
-    case FlowField::kTimestampExport:
-      return r.timestamp_export;
-    default:
-      return 0;
-  }
-}
-
 std::span<const uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
@@ -673,7 +660,7 @@ ValueKind PrimitiveRegistry::FormatValue(PrimitiveId id,
       return ValueKind::kString;
     }
     case PrimitiveType::kTimestamp: {
-      int64_t t = TimestampField(record, b.field);
+      int64_t t = internal::TimestampField(record, b.field);
       internal::AppendTimestamp(t, options, out);
       return ValueKind::kString;
     }

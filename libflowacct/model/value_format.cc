@@ -304,4 +304,17 @@ void AppendJsonEscaped(std::string_view text, std::string* out) {
   }
 }
 
+int64_t TimestampField(const FlowRecord& r, FlowField f) {
+  switch (f) {
+    case FlowField::kTimestampStart:
+      return r.timestamp_start;
+    case FlowField::kTimestampEnd:
+      return r.timestamp_end;
+    case FlowField::kTimestampExport:
+      return r.timestamp_export;
+    default:
+      return 0;
+  }
+}
+
 }  // namespace flowacct::internal

@@ -43,6 +43,10 @@ void AppendRd(const std::array<uint8_t, 8>& rd, std::string* out);
 // Appends `text` escaped for a JSON string body (RFC 8259 §7).
 void AppendJsonEscaped(std::string_view text, std::string* out);
 
+// The value of a time field (kTimestampStart/End/Export) of `r`, ns since
+// the epoch; 0 for any other field.
+int64_t TimestampField(const FlowRecord& r, FlowField f);
+
 }  // namespace flowacct::internal
 
 #endif  // FLOWACCT_LIBFLOWACCT_MODEL_VALUE_FORMAT_H_

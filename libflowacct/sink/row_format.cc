@@ -80,20 +80,6 @@ constexpr WidthRule kWidths[] = {
     {"export_proto_sysid", 20},
 };
 
-// The value of a time field of `r`; -1 for fields that are not times.
-int64_t RecordTime(const FlowRecord& r, FlowField field) {
-  switch (field) {
-    case FlowField::kTimestampStart:
-      return r.timestamp_start;
-    case FlowField::kTimestampEnd:
-      return r.timestamp_end;
-    case FlowField::kTimestampExport:
-      return r.timestamp_export;
-    default:
-      return -1;
-  }
-}
-
 // Width (value padded to it) and gap (spaces after) of a formatted column.
 void ColumnWidth(const PrimitiveInfo& p, size_t* width, size_t* gap) {
   *gap = 2;
@@ -265,7 +251,8 @@ void RowFormatter::FormatKeys(const FlowRecord& record,
     const PrimitiveInfo& p = registry_->Get(keys_[i]);
     // Snapshot rows carry every key field; a time of 0 is a time the
     // records did not have (pmacct prints 0000-00-00 00:00:00.000000).
-    if (p.type == PrimitiveType::kTimestamp && RecordTime(record, p.field) == 0) {
+    if (p.type == PrimitiveType::kTimestamp && p.field != FlowField::kCount &&
+        internal::TimestampField(record, p.field) == 0) {
       kind = ValueKind::kAbsent;
     }
     if (kind == ValueKind::kAbsent) {
