@@ -2,11 +2,6 @@
 // what nfacctd 1.7.7 printed for the same capture and aggregate (rows sorted:
 // neither pmacct nor flowacct promise a row order).
 
-#include <dirent.h>
-#include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -22,6 +17,11 @@
 #include "flowacct/model/primitive_registry.h"
 #include "flowacct/sink/print_sink.h"
 
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace flowacct {
 namespace {
 
@@ -34,20 +34,17 @@ std::vector<std::string> SortedLines(const std::string& text) {
   return lines;
 }
 
-std::string Run(OutputFormat format) {
-  auto registry = PrimitiveRegistry::CreateWithBuiltins();
-  AggregatorOptions aopts;
-  aopts.view = "a";
-  for (const char* p : {"src_host", "dst_host", "proto"}) {
-    aopts.primitives.push_back(registry->Find(p)->id);
-  }
-  auto aggregator = Aggregator::Create(registry.get(), aopts);
+// Decodes a corpus capture and aggregates it with `aopts`; the snapshot is
+// flushed at the latest arrival time.
+std::unique_ptr<Snapshot> AggregateCapture(const PrimitiveRegistry* registry,
+                                           const AggregatorOptions& aopts,
+                                           const std::string& capture) {
+  auto aggregator = Aggregator::Create(registry, aopts);
   REQUIRE(aggregator.ok());
-  auto reader = PcapReader::Open(
-      std::string(FLOWACCT_CORPUS_DIR) + "/netflow9/graylog-nf9-pmacctd.pcap",
-      {});
+  auto reader =
+      PcapReader::Open(std::string(FLOWACCT_CORPUS_DIR) + "/" + capture, {});
   REQUIRE(reader.ok());
-  auto decoder = Decoder::Create(DecoderOptions{}, registry.get());
+  auto decoder = Decoder::Create(DecoderOptions{}, registry);
   REQUIRE(decoder.ok());
   RecordBatch batch(256);
   PcapReader::Packet p;
@@ -62,6 +59,18 @@ std::string Run(OutputFormat format) {
   }
   auto snapshot = (*aggregator)->Flush(last, FlushReason::kShutdown);
   REQUIRE(snapshot != nullptr);
+  return snapshot;
+}
+
+std::string Run(OutputFormat format) {
+  auto registry = PrimitiveRegistry::CreateWithBuiltins();
+  AggregatorOptions aopts;
+  aopts.view = "a";
+  for (const char* p : {"src_host", "dst_host", "proto"}) {
+    aopts.primitives.push_back(registry->Find(p)->id);
+  }
+  auto snapshot = AggregateCapture(registry.get(), aopts,
+                                   "netflow9/graylog-nf9-pmacctd.pcap");
 
   char path[] = "/tmp/flowacct-print-pipeline-XXXXXX";
   int fd = mkstemp(path);
@@ -168,27 +177,8 @@ TEST_CASE("print pipeline: one file per 1m bin as nfacctd 1.7.7 writes") {
     aopts.primitives.push_back(registry->Find(p)->id);
   }
   aopts.history = *HistorySpec::Parse("1m");
-  auto aggregator = Aggregator::Create(registry.get(), aopts);
-  REQUIRE(aggregator.ok());
-  auto reader = PcapReader::Open(
-      std::string(FLOWACCT_CORPUS_DIR) + "/netflow9/graylog-nf9-nprobe-3.pcap",
-      {});
-  REQUIRE(reader.ok());
-  auto decoder = Decoder::Create(DecoderOptions{}, registry.get());
-  REQUIRE(decoder.ok());
-  RecordBatch batch(256);
-  PcapReader::Packet p;
-  int64_t last = 0;
-  for (int i = 0; i < 100000 && (*reader)->Next(&p); ++i) {
-    batch.Clear();
-    (*decoder)->Decode(p.datagram, &batch);
-    for (const FlowRecord& r : batch.records()) {
-      (*aggregator)->Add(r, batch);
-      last = std::max(last, r.timestamp_arrival);
-    }
-  }
-  auto snapshot = (*aggregator)->Flush(last, FlushReason::kShutdown);
-  REQUIRE(snapshot != nullptr);
+  auto snapshot = AggregateCapture(registry.get(), aopts,
+                                   "netflow9/graylog-nf9-nprobe-3.pcap");
 
   char tmpl[] = "/tmp/flowacct-print-bins-XXXXXX";
   REQUIRE(mkdtemp(tmpl) != nullptr);
