@@ -28,6 +28,11 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/flowacctConfig.cmake
 # shared libpcap is what gets linked.
 set(FLOWACCT_PC_REQUIRES_PRIVATE
     "protobuf fmt absl_flat_hash_map absl_hash absl_strings absl_str_format")
+# Plus the client libraries of the sink backends that were built
+# (libflowacct/CMakeLists.txt).
+foreach(module IN LISTS FLOWACCT_BACKEND_PC_MODULES)
+  string(APPEND FLOWACCT_PC_REQUIRES_PRIVATE " ${module}")
+endforeach()
 # The .pc file locates the prefix relative to itself (${pcfiledir}), so the
 # install tree can be moved or installed with `cmake --install --prefix`.
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")

@@ -12,16 +12,24 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   # library dependencies
   libabsl-dev libprotobuf-dev protobuf-compiler libfmt-dev libpcap-dev
+  # sink backends' client libraries (each sink is built only when its
+  # library is found)
+  libsqlite3-dev libmariadb-dev libpq-dev librabbitmq-dev librdkafka-dev
   # tests, benchmarks, oracles
   catch2 libbenchmark-dev tshark python3
   # pmacct parity suite (tests/parity: nfacctd is the reference) and the live
   # exporter for daemon tests (softflowd); their services are kept stopped
   pmacct softflowd
+  # real servers for the sink tests (started on loopback in a temp dir by the
+  # tests themselves, kept stopped otherwise) and their command-line clients;
+  # python3-protobuf reads the flowacct.v1 protobuf output in tests
+  sqlite3 mariadb-server mariadb-client postgresql postgresql-client
+  rabbitmq-server amqp-tools python3-protobuf
 )
 
 # Services shipped by those packages; never left running or enabled (they
 # would take the NetFlow/sFlow ports the tests use).
-SERVICES=(nfacctd pmacctd sfacctd softflowd)
+SERVICES=(nfacctd pmacctd sfacctd softflowd mariadb postgresql rabbitmq-server)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

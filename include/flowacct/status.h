@@ -18,6 +18,8 @@
 //   kResourceExhausted  a configured cap was hit
 //   kNotFound           a looked-up entity does not exist
 //   kIoError            a file or socket operation failed (io/ and daemon only)
+//   kUnavailable        a server (database, broker) cannot be reached or
+//                       dropped the connection: transient, retry later
 //   kInternal           a bug in libflowacct
 //
 // Thread-safety: value types; distinct objects may be used concurrently.
@@ -43,6 +45,7 @@ enum class StatusCode : int {
   kNotFound,
   kIoError,
   kInternal,
+  kUnavailable,
 };
 
 // Returns "OK", "INVALID_ARGUMENT", ...
@@ -93,6 +96,9 @@ inline Status IoError(std::string msg) {
 }
 inline Status InternalError(std::string msg) {
   return Status(StatusCode::kInternal, std::move(msg));
+}
+inline Status UnavailableError(std::string msg) {
+  return Status(StatusCode::kUnavailable, std::move(msg));
 }
 
 // Either a T or a non-OK Status.

@@ -29,6 +29,21 @@ struct SinkStats {
   uint64_t rows = 0;            // rows written successfully
   uint64_t failed_snapshots = 0;  // Write() returned an error
   uint64_t failed_rows = 0;       // rows of those snapshots
+
+  // Sinks that deliver to a server (SQL, brokers) through a delivery queue
+  // (docs/sinks.md "Nothing lost"). For them `rows` counts rows accepted
+  // into the queue; what happened next is below. Every accepted row ends
+  // as exactly one of delivered, dropped or rejected, or is still pending
+  // (queued in memory or in the spool). Zero for print and memory.
+  uint64_t delivered_rows = 0;  // acknowledged by the server
+  uint64_t spooled_rows = 0;    // written to the on-disk spool (cumulative)
+  uint64_t retries = 0;         // failed delivery attempts later retried
+  uint64_t dropped_rows = 0;    // lost: queue full without spool, spool full
+  uint64_t rejected_rows = 0;   // the server refused them for good (bad SQL,
+                                // message too large): never retried
+  uint64_t pending_rows = 0;    // gauge: queued in memory or spooled now
+  uint64_t spool_bytes = 0;     // gauge: bytes in the spool now
+  bool backend_up = true;       // gauge: the last delivery attempt succeeded
 };
 
 class Sink {
