@@ -11,6 +11,7 @@
 #include "flowacct/enrich/tag_filter.h"
 #include "flowacct/sink/memory_sink.h"
 #include "flowacct/sink/print_sink.h"
+#include "flowacct/sink/sql_sink.h"
 
 namespace flowacct::daemon {
 namespace {
@@ -18,6 +19,7 @@ namespace {
 // pmacct's default cache sizes (buckets); the aggregator holds up to ten
 // entries per bucket before it purges early (pmacct.md §1(h)).
 constexpr uint32_t kPrintCacheEntries = 16411;
+constexpr uint32_t kSqlCacheEntries = 32771;
 constexpr size_t kEntriesPerBucket = 10;
 
 Result<std::unique_ptr<Sink>> CreateSink(const PluginConfig& plugin,
@@ -31,6 +33,12 @@ Result<std::unique_ptr<Sink>> CreateSink(const PluginConfig& plugin,
   if (plugin.type == "memory") {
     return CreateMemorySink(MemorySinkOptions::FromConfig(plugin, config),
                             &registry);
+  }
+  if (plugin.type == "sqlite3" || plugin.type == "mysql" ||
+      plugin.type == "pgsql") {
+    Result<SqlSinkOptions> o = SqlSinkOptions::FromConfig(plugin, config);
+    if (!o.ok()) return o.status();
+    return CreateSqlSink(*o, &registry);
   }
   return UnimplementedError("plugin type '" + plugin.type +
                             "' is not implemented");
@@ -136,8 +144,12 @@ Result<std::vector<ViewOptions>> BuildViews(const DaemonConfig& config,
     a.history = plugin.history;
     a.history_roundoff = plugin.history_roundoff;
     a.bin_by_arrival = config.time_new;
+    const bool sql = plugin.type == "sqlite3" || plugin.type == "mysql" ||
+                     plugin.type == "pgsql";
     const uint32_t buckets =
-        plugin.cache_entries != 0 ? plugin.cache_entries : kPrintCacheEntries;
+        plugin.cache_entries != 0
+            ? plugin.cache_entries
+            : (sql ? kSqlCacheEntries : kPrintCacheEntries);
     a.max_entries = size_t{buckets} * kEntriesPerBucket;
     Result<ViewFilter> filter = BuildFilter(plugin);
     if (!filter.ok()) return filter.status();

@@ -520,7 +520,18 @@ bool IsUnsupportedPmacctKey(std::string_view key) {
                             key);
 }
 
+// flowacct's own per-plugin keys that sinks read from PluginConfig::raw
+// (flowacct/sink/delivery.h, sql_sink.h).
+constexpr std::string_view kFlowacctPluginKeys[] = {
+    "flowacct_close_timeout",      "flowacct_queue_entries",
+    "flowacct_spool_dir",          "flowacct_spool_max_mb",
+    "flowacct_sql_create_tables",  "flowacct_sql_delivery_table",
+};
+
 bool IsRawOnlyPluginKey(std::string_view key) {
+  for (std::string_view k : kFlowacctPluginKeys) {
+    if (k == key) return true;
+  }
   if (!(StartsWith(key, "sql_") || StartsWith(key, "amqp_") ||
         StartsWith(key, "kafka_") || StartsWith(key, "avro_"))) {
     return false;

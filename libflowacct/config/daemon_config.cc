@@ -36,9 +36,9 @@ std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 // runs; lift a type from kNotYet when its sink lands.
 
 Status CheckPluginType(std::string_view type) {
-  static constexpr std::string_view kImplemented[] = {"print", "memory"};
-  static constexpr std::string_view kNotYet[] = {"mysql", "pgsql", "sqlite3",
-                                                 "amqp",  "kafka", "tee"};
+  static constexpr std::string_view kImplemented[] = {
+      "print", "memory", "sqlite3", "mysql", "pgsql", "amqp", "kafka"};
+  static constexpr std::string_view kNotYet[] = {"tee"};
   for (std::string_view t : kImplemented) {
     if (t == type) return Status::Ok();
   }
@@ -480,9 +480,10 @@ const std::vector<std::pair<std::string, PluginKey>>& PluginKeys() {
                       return InvalidArgumentError(
                           Quote(v) +
                           " is not supported by flowacctd (formatted, csv, "
-                          "json)");
+                          "json, protobuf)");
                     }
-                    if (Status s = CheckOneOf(v, {"formatted", "csv", "json"});
+                    if (Status s = CheckOneOf(
+                            v, {"formatted", "csv", "json", "protobuf"});
                         !s.ok()) {
                       return s;
                     }

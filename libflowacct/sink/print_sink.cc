@@ -9,10 +9,11 @@
 
 #include "libflowacct/model/value_format.h"
 #include "libflowacct/sink/file_util.h"
+#include "libflowacct/sink/name_template.h"
+#include "libflowacct/sink/proto_encoding.h"
 #include "libflowacct/sink/row_format.h"
 #include "libflowacct/sink/sink_counters.h"
 
-#include <time.h>
 #include <unistd.h>
 
 namespace flowacct {
@@ -25,7 +26,12 @@ using internal::RowFormatter;
 class PrintSink : public Sink {
  public:
   PrintSink(const PrintSinkOptions& options, const PrimitiveRegistry* registry)
-      : options_(options), registry_(registry), type_("print") {}
+      : options_(options),
+        registry_(registry),
+        type_("print"),
+        path_template_(options.output_file, "print_output_file",
+                       options.timestamps_utc, options.post_tag,
+                       options.post_tag2) {}
 
   ~PrintSink() override { internal::ReapChildren(&children_); }
 
@@ -68,77 +74,18 @@ class PrintSink : public Sink {
   // The file name template rendered for one row (or for the flush when
   // `row` is null).
   Result<std::string> RenderPath(int64_t time_ns, const FlowRecord* row) {
-    const std::string& tmpl = options_.output_file;
-    std::string timed;
-    if (tmpl.find('%') != std::string::npos && time_ns == cached_time_ &&
-        !cached_timed_.empty()) {
-      timed = cached_timed_;
-    } else if (tmpl.find('%') != std::string::npos) {
-      int64_t secs = time_ns / 1000000000;
-      if (time_ns < 0 && time_ns % 1000000000 != 0) --secs;
-      time_t t = static_cast<time_t>(secs);
-      struct tm tm {};
-      if (options_.timestamps_utc) {
-        gmtime_r(&t, &tm);
-      } else {
-        localtime_r(&t, &tm);
-      }
-      std::vector<char> buf(tmpl.size() * 4 + 256);
-      size_t n = strftime(buf.data(), buf.size(), tmpl.c_str(), &tm);
-      if (n == 0) {
-        return InvalidArgumentError("print_output_file \"" + tmpl +
-                                    "\" renders to an empty or too long name");
-      }
-      timed.assign(buf.data(), n);
-      cached_time_ = time_ns;
-      cached_timed_ = timed;
-    } else {
-      timed = tmpl;
-    }
-    std::string out;
-    out.reserve(timed.size());
-    for (size_t i = 0; i < timed.size();) {
-      if (timed[i] != '$') {
-        out.push_back(timed[i++]);
-        continue;
-      }
-      std::string_view rest = std::string_view(timed).substr(i + 1);
-      std::string value;
-      size_t len = 0;
-      if (rest.starts_with("peer_src_ip")) {
-        len = 11;
-        if (row != nullptr && row->exporter.is_set()) {
-          value = row->exporter.ToString();
-        }
-      } else if (rest.starts_with("post_tag2")) {
-        len = 9;
-        value = std::to_string(options_.post_tag2);
-      } else if (rest.starts_with("post_tag")) {
-        len = 8;
-        value = std::to_string(options_.post_tag);
-      } else if (rest.starts_with("tag2")) {
-        len = 4;
-        value = std::to_string(row != nullptr ? row->tag2 : 0);
-      } else if (rest.starts_with("tag")) {
-        len = 3;
-        value = std::to_string(row != nullptr ? row->tag : 0);
-      } else {
-        out.push_back(timed[i++]);  // not a variable: literal '$'
-        continue;
-      }
-      out.append(internal::SanitizePathValue(value));
-      i += 1 + len;
-    }
-    if (out.empty() || out.back() == '/') {
-      return InvalidArgumentError("print_output_file \"" + tmpl +
-                                  "\" renders to a directory name \"" + out +
-                                  "\"");
+    Result<std::string> out = path_template_.Render(time_ns, row);
+    if (!out.ok()) return out;
+    if (out->empty() || out->back() == '/') {
+      return InvalidArgumentError(
+          "print_output_file \"" + options_.output_file +
+          "\" renders to a directory name \"" + *out + "\"");
     }
     return out;
   }
 
   void AppendMarkerStart(std::string* out) const {
-    if (!options_.markers) return;
+    if (!options_.markers || options_.protobuf) return;
     if (options_.format == OutputFormat::kJson) {
       out->append("{\"event_type\": \"purge_init\", \"writer_id\": \"");
       out->append(WriterId());
@@ -149,7 +96,7 @@ class PrintSink : public Sink {
   }
 
   void AppendMarkerEnd(size_t purged, size_t total, std::string* out) const {
-    if (!options_.markers) return;
+    if (!options_.markers || options_.protobuf) return;
     if (options_.format == OutputFormat::kJson) {
       out->append("{\"event_type\": \"purge_close\", \"writer_id\": \"");
       out->append(WriterId());
@@ -170,6 +117,13 @@ class PrintSink : public Sink {
 
   void AppendRows(const Snapshot& snapshot, const RowFormatter& f,
                   const std::vector<size_t>& rows, std::string* out) {
+    if (options_.protobuf) {
+      // One length-delimited flowacct.v1.Snapshot holding these rows.
+      message_.clear();
+      internal::EncodeSnapshotProto(snapshot, *registry_, rows, &message_);
+      internal::AppendLengthDelimited(message_, out);
+      return;
+    }
     AggregateRow row;
     for (size_t i : rows) {
       snapshot.Get(i, &row);
@@ -189,7 +143,7 @@ class PrintSink : public Sink {
     if (total == 0 && !options_.write_empty_file) return Status::Ok();
 
     std::string header;
-    f.AppendHeader(&header);
+    if (!options_.protobuf) f.AppendHeader(&header);
 
     if (options_.output_file.empty()) {
       std::vector<size_t> all(total);
@@ -278,10 +232,9 @@ class PrintSink : public Sink {
   std::vector<PrimitiveId> primitives_;
   std::unique_ptr<RowFormatter> formatter_;
   std::vector<KeyValue> keys_;
+  std::string message_;  // protobuf: one encoded Snapshot
   std::vector<pid_t> children_;
-  // The last strftime result (rows of one bin share it).
-  int64_t cached_time_ = 0;
-  std::string cached_timed_;
+  internal::NameTemplate path_template_;
   internal::SinkCounters counters_;
 };
 
@@ -297,9 +250,13 @@ Result<PrintSinkOptions> PrintSinkOptions::FromConfig(
     o.format = OutputFormat::kCsv;
   } else if (plugin.output == "json") {
     o.format = OutputFormat::kJson;
+  } else if (plugin.output == "protobuf") {
+    o.format = OutputFormat::kCsv;  // not used for the rows
+    o.protobuf = true;
   } else {
-    return InvalidArgumentError("print_output \"" + plugin.output +
-                                "\" is not supported (formatted, csv, json)");
+    return InvalidArgumentError(
+        "print_output \"" + plugin.output +
+        "\" is not supported (formatted, csv, json, protobuf)");
   }
   o.output_file = plugin.output_file;
   o.output_file_append = plugin.output_file_append;

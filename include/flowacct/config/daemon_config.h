@@ -28,9 +28,12 @@
 // - flowacct: keys that are global here (networks_file, ports_file,
 //   timestamps_*, every DaemonConfig member) cannot take a [name]; the
 //   pre_tag_filter family must take one (pmacct: NO_GLOBAL).
-// - `plugins:` types print and memory run; mysql, pgsql, sqlite3, amqp,
-//   kafka and tee are rejected as "not implemented yet". sql_*, amqp_* and
-//   kafka_* keys pmacct knows land in PluginConfig::raw only.
+// - `plugins:` types print, memory, sqlite3, mysql, pgsql, amqp and kafka
+//   run; tee is rejected as "not implemented yet". sql_*, amqp_* and
+//   kafka_* keys pmacct knows, and flowacct's per-plugin flowacct_spool_*,
+//   flowacct_queue_entries, flowacct_close_timeout and flowacct_sql_* keys,
+//   land in PluginConfig::raw; each sink reads and validates its own
+//   (flowacct/sink/sql_sink.h, delivery.h, amqp_sink.h, kafka_sink.h).
 // - An unknown key, a key flowacct does not implement, a bad value, or a
 //   [name] that no plugin has is an error naming file:line (flowacct: pmacct
 //   silently ignores some of these). Keys flowacct deliberately ignores

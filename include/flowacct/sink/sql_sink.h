@@ -68,6 +68,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "flowacct/config/daemon_config.h"
 #include "flowacct/model/primitive_registry.h"
@@ -113,6 +114,11 @@ struct SqlSinkOptions {
   uint64_t post_tag2 = 0;
 
   DeliveryOptions delivery;
+
+  // The view's aggregate primitive names (plugin aggregate), checked against
+  // the table layout at CreateSqlSink so a primitive the table version
+  // cannot hold fails at startup. Empty: checked at the first Write().
+  std::vector<std::string> aggregate;
 
   // From a plugin's config (sql_* and flowacct_* keys; plugin.type picks the
   // backend) and the daemon-wide keys. A bad value, or a sql_* key flowacct

@@ -1,0 +1,87 @@
+#include "libflowacct/sink/name_template.h"
+
+#include <time.h>
+
+#include <utility>
+#include <vector>
+
+#include "libflowacct/sink/file_util.h"
+
+namespace flowacct::internal {
+
+NameTemplate::NameTemplate(std::string text, std::string what, bool utc,
+                           uint64_t post_tag, uint64_t post_tag2)
+    : text_(std::move(text)),
+      what_(std::move(what)),
+      utc_(utc),
+      post_tag_(post_tag),
+      post_tag2_(post_tag2),
+      has_time_(text_.find('%') != std::string::npos),
+      has_variables_(text_.find('$') != std::string::npos) {}
+
+Result<std::string> NameTemplate::Render(int64_t time_ns,
+                                         const FlowRecord* row) {
+  std::string timed;
+  if (has_time_ && time_ns == cached_time_ && !cached_timed_.empty()) {
+    timed = cached_timed_;
+  } else if (has_time_) {
+    int64_t secs = time_ns / 1000000000;
+    if (time_ns < 0 && time_ns % 1000000000 != 0) --secs;
+    time_t t = static_cast<time_t>(secs);
+    struct tm tm {};
+    if (utc_) {
+      gmtime_r(&t, &tm);
+    } else {
+      localtime_r(&t, &tm);
+    }
+    std::vector<char> buf(text_.size() * 4 + 256);
+    size_t n = strftime(buf.data(), buf.size(), text_.c_str(), &tm);
+    if (n == 0 || n > 4096) {
+      return InvalidArgumentError(what_ + " \"" + text_ +
+                                  "\" renders to an empty or too long name");
+    }
+    timed.assign(buf.data(), n);
+    cached_time_ = time_ns;
+    cached_timed_ = timed;
+  } else {
+    timed = text_;
+  }
+  if (!has_variables_) return timed;
+  std::string out;
+  out.reserve(timed.size());
+  for (size_t i = 0; i < timed.size();) {
+    if (timed[i] != '$') {
+      out.push_back(timed[i++]);
+      continue;
+    }
+    std::string_view rest = std::string_view(timed).substr(i + 1);
+    std::string value;
+    size_t len = 0;
+    if (rest.starts_with("peer_src_ip")) {
+      len = 11;
+      if (row != nullptr && row->exporter.is_set()) {
+        value = row->exporter.ToString();
+      }
+    } else if (rest.starts_with("post_tag2")) {
+      len = 9;
+      value = std::to_string(post_tag2_);
+    } else if (rest.starts_with("post_tag")) {
+      len = 8;
+      value = std::to_string(post_tag_);
+    } else if (rest.starts_with("tag2")) {
+      len = 4;
+      value = std::to_string(row != nullptr ? row->tag2 : 0);
+    } else if (rest.starts_with("tag")) {
+      len = 3;
+      value = std::to_string(row != nullptr ? row->tag : 0);
+    } else {
+      out.push_back(timed[i++]);  // not a variable: literal '$'
+      continue;
+    }
+    out.append(SanitizePathValue(value));
+    i += 1 + len;
+  }
+  return out;
+}
+
+}  // namespace flowacct::internal
