@@ -97,8 +97,8 @@ class SqlConnection {
                                          std::span<const SqlValue> params) = 0;
 
   // Bulk insert of `rows` (each columns.size() values) into `table`
-  // (already quoted) — pgsql COPY FROM STDIN (sql_use_copy). Others:
-  // kUnimplemented.
+  // (already quoted; `columns` are plain names, quoted by Copy) — pgsql COPY
+  // FROM STDIN (sql_use_copy). Others: kUnimplemented.
   virtual Status Copy(const std::string& table,
                       const std::vector<std::string>& columns,
                       const std::vector<std::vector<SqlValue>>& rows) {

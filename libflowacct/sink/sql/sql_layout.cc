@@ -2,7 +2,9 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <charconv>
+#include <utility>
 #include <string_view>
 
 #include "libflowacct/model/value_format.h"
@@ -291,12 +293,26 @@ std::string SqlLayout::CreateTableSql(const std::string& quoted_table,
   std::string sql = "CREATE TABLE IF NOT EXISTS " + quoted_table + " (";
   std::vector<std::string> key;
   size_t key_bytes = 0;  // InnoDB's limit, utf8mb4: 4 bytes a character
-  std::vector<const SqlColumnSpec*> all;
-  for (const SqlColumnSpec& c : columns_) all.push_back(&c);
-  for (const SqlColumnSpec& c : ddl_only_) all.push_back(&c);
+  // pmacct's column order: keys, packets, bytes, flows, stamps.
+  auto rank = [](const SqlColumnSpec& c) {
+    switch (c.source) {
+      case SqlColumnSpec::Source::kPackets: return 1;
+      case SqlColumnSpec::Source::kBytes: return 2;
+      case SqlColumnSpec::Source::kFlows: return 3;
+      case SqlColumnSpec::Source::kStampInserted: return 4;
+      case SqlColumnSpec::Source::kStampUpdated: return 5;
+      default: return 0;
+    }
+  };
+  std::vector<std::pair<const SqlColumnSpec*, bool>> all;  // spec, written
+  for (const SqlColumnSpec& c : columns_) all.push_back({&c, true});
+  for (const SqlColumnSpec& c : ddl_only_) all.push_back({&c, false});
+  std::stable_sort(all.begin(), all.end(), [&](const auto& a, const auto& b) {
+    return rank(*a.first) < rank(*b.first);
+  });
   for (size_t i = 0; i < all.size(); ++i) {
-    const SqlColumnSpec& c = *all[i];
-    const bool written = i < columns_.size();
+    const SqlColumnSpec& c = *all[i].first;
+    const bool written = all[i].second;
     if (i > 0) sql += ", ";
     sql += quoting.QuoteIdentifier(c.name) + " " + SqlType(c);
     if (c.source == SqlColumnSpec::Source::kStampUpdated) continue;

@@ -174,10 +174,8 @@ Status SqlWriter::WriteRows(const std::string& table, const SqlBatch& batch) {
     return Status::Ok();
   }
   if (options_.use_copy && db_->dialect() == SqlDialect::kPgsql) {
-    std::vector<std::string> names;
-    for (const SqlColumn& c : batch.columns) {
-      names.push_back(db_->QuoteIdentifier(c.name));
-    }
+    std::vector<std::string> names;  // Copy() quotes them itself
+    for (const SqlColumn& c : batch.columns) names.push_back(c.name);
     return db_->Copy(table, names, batch.rows);
   }
   const size_t max_rows = std::max<size_t>(1, kMaxParams / ncols);
