@@ -199,14 +199,28 @@ void Daemon::Impl::LogStats() {
          {"errors", std::to_string(e.total_errors())}});
   }
   for (const ViewStats& v : s.views) {
-    Log(LogLevel::kInfo, "core", "view statistics",
-        {{"view", v.name},
-         {"records", std::to_string(v.records)},
-         {"filtered", std::to_string(v.filtered)},
-         {"snapshots", std::to_string(v.sink.snapshots)},
-         {"rows", std::to_string(v.sink.rows)},
-         {"rows_dropped", std::to_string(v.rows_dropped)},
-         {"failed_snapshots", std::to_string(v.sink.failed_snapshots)}});
+    std::vector<LogField> fields = {
+        {"view", v.name},
+        {"records", std::to_string(v.records)},
+        {"filtered", std::to_string(v.filtered)},
+        {"snapshots", std::to_string(v.sink.snapshots)},
+        {"rows", std::to_string(v.sink.rows)},
+        {"rows_dropped", std::to_string(v.rows_dropped)},
+        {"failed_snapshots", std::to_string(v.sink.failed_snapshots)}};
+    const SinkStats& d = v.sink;
+    if (d.delivered_rows + d.spooled_rows + d.retries + d.pending_rows +
+            d.dropped_rows + d.rejected_rows >
+        0) {
+      // Sinks that deliver to a server (flowacct/sink/delivery.h).
+      fields.insert(fields.end(),
+                    {{"delivered_rows", std::to_string(d.delivered_rows)},
+                     {"spooled_rows", std::to_string(d.spooled_rows)},
+                     {"retries", std::to_string(d.retries)},
+                     {"pending_rows", std::to_string(d.pending_rows)},
+                     {"delivery_dropped_rows", std::to_string(d.dropped_rows)},
+                     {"rejected_rows", std::to_string(d.rejected_rows)}});
+    }
+    Log(LogLevel::kInfo, "core", "view statistics", fields);
   }
 }
 

@@ -74,6 +74,12 @@ bool OpenLog(const std::string& path, bool debug) {
 
 void Log(LogLevel level, std::string_view component, std::string_view message,
          std::initializer_list<LogField> fields) {
+  Log(level, component, message,
+      std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void Log(LogLevel level, std::string_view component, std::string_view message,
+         std::span<const LogField> fields) {
   if (level == LogLevel::kDebug && !g_debug) return;
   char stamp[32];
   const std::time_t now = std::time(nullptr);

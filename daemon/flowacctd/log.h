@@ -13,6 +13,7 @@
 #define FLOWACCT_DAEMON_FLOWACCTD_LOG_H_
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,8 @@ using LogField = std::pair<std::string_view, std::string>;
 
 void Log(LogLevel level, std::string_view component, std::string_view message,
          std::initializer_list<LogField> fields = {});
+void Log(LogLevel level, std::string_view component, std::string_view message,
+         std::span<const LogField> fields);
 
 }  // namespace flowacct::daemon
 

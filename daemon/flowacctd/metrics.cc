@@ -110,10 +110,55 @@ std::string RenderPrometheus(const PipelineStats& s,
              v.sink.failed_snapshots);
   }
   t.Family("flowacct_sink_dropped_records_total", MetricType::kCounter,
-           "rows dropped before a sink (queue full)");
+           "rows lost: sink queue full, delivery spool full (or no spool), "
+           "or rejected by the server");
   for (const ViewStats& v : s.views) {
     t.Sample("flowacct_sink_dropped_records_total",
              {{"sink", v.name}, {"reason", "queue_full"}}, v.rows_dropped);
+    t.Sample("flowacct_sink_dropped_records_total",
+             {{"sink", v.name}, {"reason", "spool_full"}},
+             v.sink.dropped_rows);
+    t.Sample("flowacct_sink_dropped_records_total",
+             {{"sink", v.name}, {"reason", "rejected"}},
+             v.sink.rejected_rows);
+  }
+  // Delivery to servers (sqlite3, mysql, pgsql, amqp, kafka; zero for print
+  // and memory): flowacct/sink/delivery.h.
+  t.Family("flowacct_sink_delivered_records_total", MetricType::kCounter,
+           "rows the server acknowledged");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_sink_delivered_records_total", {{"sink", v.name}},
+             v.sink.delivered_rows);
+  }
+  t.Family("flowacct_sink_spooled_records_total", MetricType::kCounter,
+           "rows written to the on-disk spool while the server was down");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_sink_spooled_records_total", {{"sink", v.name}},
+             v.sink.spooled_rows);
+  }
+  t.Family("flowacct_sink_retries_total", MetricType::kCounter,
+           "failed delivery attempts that were retried");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_sink_retries_total", {{"sink", v.name}},
+             v.sink.retries);
+  }
+  t.Family("flowacct_sink_queue_depth", MetricType::kGauge,
+           "rows waiting for delivery (in memory or in the spool)");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_sink_queue_depth", {{"sink", v.name}},
+             v.sink.pending_rows);
+  }
+  t.Family("flowacct_sink_spool_bytes", MetricType::kGauge,
+           "bytes in the delivery spool");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_sink_spool_bytes", {{"sink", v.name}},
+             v.sink.spool_bytes);
+  }
+  t.Family("flowacct_sink_up", MetricType::kGauge,
+           "1 when the last delivery attempt to the server succeeded");
+  for (const ViewStats& v : s.views) {
+    t.Sample("flowacct_sink_up", {{"sink", v.name}},
+             v.sink.backend_up ? 1 : 0);
   }
   return t.Take();
 }
