@@ -6,6 +6,10 @@ with sqlite3 plugins, read by both daemons unchanged (placeholders and the
 `! parity:` lines as in parity_test.py):
 
   ! parity: pcaps = netflow9/a.pcap ...     corpus-relative captures
+  ! parity: queries = examples/sql/traffic-matrix.sql
+        SQL files (repository-relative) whose queries run on both
+        databases over a temporary view `tm` (every table of the database,
+        UNION ALL); their answers must be equal and not empty.
   ! parity: setup = pmacct-create-table_v9.sqlite3
         pmacct's own schema script (from the pmacct package's
         /usr/share/doc/pmacct/sql), run on both databases before the
@@ -52,7 +56,7 @@ END_RE = re.compile(r"\( (\S+)/sqlite3 \): \*\*\* Purging cache - END "
 
 
 def meta_of(path):
-    meta = {"pcaps": [], "setup": []}
+    meta = {"pcaps": [], "setup": [], "queries": []}
     with open(path, encoding="utf-8") as f:
         for line in f:
             m = re.match(r"^!\s*parity:\s*(\w+)\s*=\s*(.*)$", line)
@@ -99,6 +103,28 @@ def dump(path):
     finally:
         con.close()
     return out
+
+
+def run_queries(path, files):
+    """The answers of every query in `files` over the view tm."""
+    con = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "ORDER BY name") if r[0] not in OWN_TABLES]
+        con.execute("CREATE TEMP VIEW tm AS " + " UNION ALL ".join(
+            'SELECT * FROM "%s"' % t for t in tables))
+        answers = []
+        for name in files:
+            with open(os.path.join(pt.REPO, name), encoding="utf-8") as f:
+                text = "\n".join(l for l in f.read().splitlines()
+                                 if not l.lstrip().startswith("--"))
+            for q in (q.strip() for q in text.split(";")):
+                if q:
+                    answers.append((q.split()[0:6], con.execute(q).fetchall()))
+        return answers
+    finally:
+        con.close()
 
 
 def columns_of(path, table):
@@ -221,6 +247,18 @@ def run_case(conf, pcap_rel, args, check_schema):
         ok = True
         for rdb, cdb in zip(db_paths(ref[2]), db_paths(cand[2])):
             ok &= compare(dump(rdb), dump(cdb), report, args.max_diffs)
+            if meta["queries"]:
+                ra = run_queries(rdb, meta["queries"])
+                ca = run_queries(cdb, meta["queries"])
+                for i, ((_, rrows), (_, crows)) in enumerate(zip(ra, ca)):
+                    if rrows != crows or not rrows:
+                        report.append("    query %d: nfacctd %s, flowacctd %s"
+                                      % (i + 1, rrows[:5], crows[:5]))
+                        ok = False
+                    else:
+                        report.append("    query %d: same %d answer row(s), "
+                                      "first %s" % (i + 1, len(rrows),
+                                                    rrows[0]))
         if check_schema and meta["setup"]:
             # flowacctd on an empty database creates pmacct's table itself.
             auto, msg = run_side(args.flowacctd, template, pcap,
