@@ -6,6 +6,10 @@ include(CMakePackageConfigHelpers)
 install(TARGETS flowacct EXPORT flowacctTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The flowacct.v1 output schema (print_output: protobuf, binary sinks), for
+# readers in any language: protoc --proto_path=<datadir>/flowacct/proto.
+install(FILES ${PROJECT_SOURCE_DIR}/libflowacct/sink/proto/flowacct.proto
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/flowacct/proto/flowacct/v1)
 install(EXPORT flowacctTargets NAMESPACE flowacct::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/flowacct)
 configure_package_config_file(

@@ -15,6 +15,18 @@
 //   formatted  the same columns, space-aligned with pmacct's column widths
 //              (IP 45, counters 20, ...); variable-length primitives (label,
 //              as_path, ...) are rejected like pmacct does
+//   protobuf   (not in pmacct) binary: length-delimited flowacct.v1.Snapshot
+//              messages (schema: share/flowacct/proto/flowacct/v1/
+//              flowacct.proto; docs/protobuf.md). Each Write() appends one
+//              message per output file (holding that file's rows) or, without
+//              output_file, one message to out_fd. Each message is preceded
+//              by its length as a base-128 varint (protobuf's
+//              writeDelimitedTo framing). Typed values: addresses as bytes,
+//              integers as numbers (ip_proto too, whatever num_protos says),
+//              times in ns. No header and no markers (print_markers is
+//              ignored); csv_separator and the timestamps_* options do not
+//              apply. With output_file_append, messages are appended to the
+//              file, so a file holds every flush that went to it.
 //
 //   PrintSinkOptions opts = PrintSinkOptions::FromConfig(plugin, daemon);
 //   Result<std::unique_ptr<Sink>> sink = CreatePrintSink(opts, registry);
@@ -48,7 +60,8 @@
 //   wait for it; finished children are reaped (non-blocking) on every
 //   Write() and Close().
 // - An empty snapshot writes nothing, unless write_empty_file (then a file
-//   with just the header, named after the flush time).
+//   with just the header, named after the flush time; protobuf: a Snapshot
+//   message with no aggregates).
 // Without output_file everything goes to `out_fd` (default 1, stdout).
 //
 // Markers (print_markers): csv/formatted write "--START (<pid>)--" before
@@ -82,7 +95,11 @@ namespace flowacct {
 
 struct PrintSinkOptions {
   std::string name = "default";  // plugin name (writer_id in markers)
+  // The text layout; ignored when `protobuf` is set.
   OutputFormat format = OutputFormat::kFormatted;
+  // print_output: protobuf. Write length-delimited flowacct.v1.Snapshot
+  // messages instead of text (see above).
+  bool protobuf = false;
   std::string output_file;  // template; empty = out_fd
   bool output_file_append = false;
   std::string latest_file;
@@ -106,8 +123,9 @@ struct PrintSinkOptions {
   int out_fd = 1;
 
   // From a plugin's config (print_* keys) and the daemon-wide timestamps_*
-  // keys. An unknown print_output or a print_output_separator that is not
-  // one character is kInvalidArgument.
+  // keys. print_output is formatted, csv, json or protobuf (which sets
+  // `protobuf`); anything else, or a print_output_separator that is not one
+  // character, is kInvalidArgument.
   static Result<PrintSinkOptions> FromConfig(const PluginConfig& plugin,
                                              const DaemonConfig& daemon);
 };

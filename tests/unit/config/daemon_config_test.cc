@@ -273,9 +273,9 @@ TEST_CASE("bad values name file, line and key") {
         "'x'");
   CHECK(ErrorOf("print_output: avro\n") ==
         "t.conf:1: print_output: 'avro' is not supported by flowacctd "
-        "(formatted, csv, json)");
+        "(formatted, csv, json, protobuf)");
   CHECK(ErrorOf("print_output: xml\n") ==
-        "t.conf:1: print_output: expected one of formatted, csv, json, got "
+        "t.conf:1: print_output: expected one of formatted, csv, json, protobuf, got "
         "'xml'");
   CHECK(ErrorOf("print_cache_entries: 0\n") ==
         "t.conf:1: print_cache_entries: expected a positive integer, got '0'");
