@@ -9,6 +9,8 @@
 #include "flowacct/enrich/pre_tag_map.h"
 #include "flowacct/enrich/sampling_map.h"
 #include "flowacct/enrich/tag_filter.h"
+#include "flowacct/sink/amqp_sink.h"
+#include "flowacct/sink/kafka_sink.h"
 #include "flowacct/sink/memory_sink.h"
 #include "flowacct/sink/print_sink.h"
 #include "flowacct/sink/sql_sink.h"
@@ -39,6 +41,16 @@ Result<std::unique_ptr<Sink>> CreateSink(const PluginConfig& plugin,
     Result<SqlSinkOptions> o = SqlSinkOptions::FromConfig(plugin, config);
     if (!o.ok()) return o.status();
     return CreateSqlSink(*o, &registry);
+  }
+  if (plugin.type == "amqp") {
+    Result<AmqpSinkOptions> o = AmqpSinkOptions::FromConfig(plugin, config);
+    if (!o.ok()) return o.status();
+    return CreateAmqpSink(*o, &registry);
+  }
+  if (plugin.type == "kafka") {
+    Result<KafkaSinkOptions> o = KafkaSinkOptions::FromConfig(plugin, config);
+    if (!o.ok()) return o.status();
+    return CreateKafkaSink(*o, &registry);
   }
   return UnimplementedError("plugin type '" + plugin.type +
                             "' is not implemented");

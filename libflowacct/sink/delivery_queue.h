@@ -25,17 +25,32 @@
 //   envelope, named by its sequence number; they are deleted once
 //   delivered. Envelopes found in spool_dir at Create() (left by a crash or
 //   by a Close() that timed out) are delivered first. When the spool would
-//   exceed spool_max_bytes the new envelope is dropped and counted.
+//   exceed spool_max_bytes (or cannot be written) the new envelope is
+//   dropped and counted. With a spool, a full in-memory queue also moves
+//   its envelopes to the spool (the new one after them). Spool writes are
+//   done by the calling thread, so Push() may wait for the disk (fsync),
+//   never for the backend.
+//   Delivery is at-least-once: a crash between the server's acknowledgement
+//   and the deletion of the spool file delivers that envelope again.
+//   The spool file format: delivery_queue.cc.
+// - A spool file that is truncated or fails its CRC-32 is renamed to
+//   <name>.bad, not delivered, and its rows are counted as dropped (the rows
+//   of its header when the header is intact, else 0). Temporary files left
+//   by a crash (<name>.tmp) are deleted at Create().
 // - Without a spool, a full in-memory queue drops the new envelope (counted).
 // Options: flowacct/sink/delivery.h.
 // - Close(): stops accepting, keeps delivering for up to close_timeout_ms,
 //   then spools what is left (or drops it, counted, without a spool).
 //
 // Every row pushed ends up counted exactly once as delivered, dropped or
-// rejected, or is still pending (in memory or in the spool).
+// rejected, or is still pending (in memory or in the spool). Rows loaded
+// from the spool at Create() count as pending (then delivered, dropped or
+// rejected) without having been pushed.
 //
-// Thread-safety: Push, Close and stats may be called from any thread; the
-// backend is only ever called from the delivery thread.
+// Thread-safety: Push, WaitIdle, Close and FillStats may be called from any
+// thread (one mutex guards the state). Backend::Deliver is only ever called
+// from the delivery thread; Backend::Shutdown from Close(), after that
+// thread has ended.
 
 #ifndef FLOWACCT_LIBFLOWACCT_SINK_DELIVERY_QUEUE_H_
 #define FLOWACCT_LIBFLOWACCT_SINK_DELIVERY_QUEUE_H_
@@ -75,12 +90,13 @@ class DeliveryBackend {
   virtual void Shutdown() {}
 };
 
-
 class DeliveryQueue {
  public:
   // Loads the envelopes found in options.spool_dir (kIoError if it cannot
-  // be created or read; a spool file that does not parse is renamed to
-  // <name>.bad and left for the operator) and starts the delivery thread.
+  // be created or read, or is in use by another queue: it is locked with
+  // flock on <spool_dir>/.lock; a spool file that does not parse is renamed
+  // to <name>.bad and left for the operator) and starts the delivery
+  // thread.
   // kInvalidArgument for a null backend or memory_envelopes == 0.
   // `name` ("sqlite3[tm]") prefixes error messages.
   static Result<std::unique_ptr<DeliveryQueue>> Create(
@@ -90,7 +106,8 @@ class DeliveryQueue {
   virtual ~DeliveryQueue() = default;  // Close()s if still open.
 
   // Queues an envelope (its seq is assigned here). Never waits for the
-  // backend. Returns false when it was dropped (counted) or after Close().
+  // backend. Returns false when it was dropped (counted) or after Close()
+  // has begun (not counted).
   virtual bool Push(Envelope envelope) = 0;
 
   // Blocks until nothing is pending (everything pushed so far delivered,
@@ -98,8 +115,11 @@ class DeliveryQueue {
   // For capture replay and tests.
   virtual bool WaitIdle(int64_t timeout_ms) = 0;
 
-  // See above. Idempotent. Returns kUnavailable naming the count when rows
-  // had to be left in the spool, kResourceExhausted when rows were dropped.
+  // See above. Idempotent (later calls return the first result); releases
+  // the spool lock. Returns kResourceExhausted naming the count when rows
+  // were dropped during the queue's life (the message also names what was
+  // left in the spool), else kUnavailable naming the rows left in the spool,
+  // else OK.
   virtual Status Close() = 0;
 
   // Fills the delivery fields of SinkStats (delivered_rows ... backend_up).
