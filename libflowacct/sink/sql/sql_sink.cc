@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -65,9 +66,12 @@ Result<std::unique_ptr<SqlConnection>> NewConnection(
   return InvalidArgumentError("unknown SQL backend");
 }
 
-// A writer id that stays the same across restarts that share a spool
-// (so a batch committed just before a crash is recognised when the spool
-// delivers it again), and differs between writers that share a database.
+// The writer id of the exactly-once delivery table. Sequence numbers restart
+// when a process starts on an empty spool, so the id must change then;
+// when the spool still holds envelopes from an earlier process, it must stay
+// (one of them may have been committed just before that process died, and
+// the same id and sequence number tell the writer so). Kept in the spool
+// directory.
 Result<std::string> WriterId(const SqlSinkOptions& o) {
   std::random_device rd;
   char rnd[17];
@@ -76,9 +80,15 @@ Result<std::string> WriterId(const SqlSinkOptions& o) {
   if (o.delivery.spool_dir.empty()) return fresh;
   if (Status s = internal::MakeDirs(o.delivery.spool_dir); !s.ok()) return s;
   const std::string path = o.delivery.spool_dir + "/writer_id";
+  bool spooled = false;
+  std::error_code ec;
+  for (const auto& e :
+       std::filesystem::directory_iterator(o.delivery.spool_dir, ec)) {
+    spooled |= e.path().extension() == ".env";
+  }
   std::ifstream in(path);
   std::string id;
-  if (in && std::getline(in, id) && !id.empty()) return id;
+  if (spooled && in && std::getline(in, id) && !id.empty()) return id;
   if (Status s = internal::ReplaceFile(path, fresh + "\n"); !s.ok()) return s;
   return fresh;
 }
