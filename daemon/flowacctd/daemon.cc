@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -71,6 +72,8 @@ struct Daemon::Impl {
   };
   std::vector<Listener> listeners;
   std::atomic<bool> stopping{false};
+  // WatchSinks' view of each view's sink at the last check.
+  std::map<std::string, SinkStats> watched;
 
   Status Setup();
   Status OpenListeners();
@@ -81,6 +84,9 @@ struct Daemon::Impl {
   // Returns true when the signal asks to stop.
   bool HandleSignal(int sig);
   void LogStats();
+  // Logs a server sink going down or coming back, and rows the server
+  // rejected, once per change (called every second while live).
+  void WatchSinks();
   void ReloadMaps();
   std::string RenderMetrics() const;
 };
@@ -219,8 +225,36 @@ void Daemon::Impl::LogStats() {
                      {"pending_rows", std::to_string(d.pending_rows)},
                      {"delivery_dropped_rows", std::to_string(d.dropped_rows)},
                      {"rejected_rows", std::to_string(d.rejected_rows)}});
+      if (!d.last_error.empty()) fields.push_back({"last_error", d.last_error});
     }
     Log(LogLevel::kInfo, "core", "view statistics", fields);
+  }
+}
+
+void Daemon::Impl::WatchSinks() {
+  for (const ViewStats& v : pipeline->stats().views) {
+    const SinkStats& now = v.sink;
+    SinkStats& was = watched[v.name];
+    if (was.backend_up && !now.backend_up) {
+      Log(LogLevel::kWarning, "sink", "delivery failing, rows are spooled",
+          {{"view", v.name}, {"error", now.last_error}});
+    } else if (!was.backend_up && now.backend_up) {
+      Log(LogLevel::kInfo, "sink", "delivery recovered",
+          {{"view", v.name},
+           {"pending_rows", std::to_string(now.pending_rows)}});
+    }
+    if (now.rejected_rows > was.rejected_rows) {
+      Log(LogLevel::kError, "sink", "rows rejected by the server",
+          {{"view", v.name},
+           {"rows", std::to_string(now.rejected_rows - was.rejected_rows)},
+           {"error", now.last_error}});
+    }
+    if (now.dropped_rows > was.dropped_rows) {
+      Log(LogLevel::kError, "sink", "rows dropped: delivery spool full",
+          {{"view", v.name},
+           {"rows", std::to_string(now.dropped_rows - was.dropped_rows)}});
+    }
+    was = now;
   }
 }
 
@@ -316,6 +350,7 @@ void Daemon::Impl::StopPipeline() {
     Log(LogLevel::kError, "core", "templates file not written",
         {{"file", config.templates_file}, {"error", s.message()}});
   }
+  WatchSinks();
   LogStats();
 }
 
@@ -338,6 +373,7 @@ int Daemon::Impl::RunLive() {
     const int sig = sigtimedwait(&handled, nullptr, &second);
     if (sig > 0 && HandleSignal(sig)) break;
     pipeline->Tick(WallNow());
+    WatchSinks();
   }
   stopping = true;
   for (Listener& l : listeners) l.receiver->Stop();

@@ -127,7 +127,9 @@ MessageBuilder::MessageBuilder(const BrokerMessageOptions& options,
                                const PrimitiveRegistry* registry)
     : options_(options),
       destination_(std::move(destination), std::move(what),
-                   options.timestamps_utc, options.post_tag, options.post_tag2),
+                   options.timestamps_utc,
+                   {options.post_tag, options.post_tag2,
+                    options.refresh_seconds, options.history_seconds}),
       partition_key_(std::move(partition_key), options.post_tag,
                      options.post_tag2),
       registry_(registry) {
@@ -529,6 +531,8 @@ void ApplyCommon(const PluginConfig& plugin, const DaemonConfig& daemon,
   m->num_protos = plugin.num_protos;
   m->timestamps_utc = daemon.timestamps_utc;
   m->timestamps_since_epoch = daemon.timestamps_since_epoch;
+  m->refresh_seconds = plugin.refresh_time;
+  m->history_seconds = internal::HistoryNameSeconds(plugin.history);
   for (const RawKey& raw : plugin.raw) {
     if (raw.key != "post_tag" && raw.key != "post_tag2") continue;
     uint64_t v = 0;

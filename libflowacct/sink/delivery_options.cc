@@ -54,9 +54,11 @@ Status BadValue(const PluginConfig::RawKey& raw, std::string_view expected) {
 Result<DeliveryOptions> DeliveryOptions::FromConfig(
     const PluginConfig& plugin) {
   DeliveryOptions options;
-  options.spool_dir = std::string(kDefaultSpoolRoot) +
-                      internal::SanitizePathValue(plugin.type) + "-" +
-                      internal::SanitizePathValue(plugin.name);
+  // The spool of each plugin is <root>/<type>-<name>, so one
+  // flowacct_spool_dir for every plugin never makes two share a directory.
+  const std::string leaf = internal::SanitizePathValue(plugin.type) + "-" +
+                           internal::SanitizePathValue(plugin.name);
+  options.spool_dir = std::string(kDefaultSpoolRoot) + leaf;
   // `raw` is in precedence order: a later entry overrides an earlier one.
   for (const PluginConfig::RawKey& raw : plugin.raw) {
     if (raw.key == "flowacct_spool_dir") {
@@ -64,7 +66,9 @@ Result<DeliveryOptions> DeliveryOptions::FromConfig(
       if (value.empty()) {
         return BadValue(raw, "a directory or 'none'");
       }
-      options.spool_dir = value == "none" ? "" : std::string(value);
+      std::string root(value);
+      while (root.size() > 1 && root.back() == '/') root.pop_back();
+      options.spool_dir = value == "none" ? "" : root + "/" + leaf;
     } else if (raw.key == "flowacct_spool_max_mb") {
       uint64_t mb = 0;
       if (!ParseUnsigned(raw.value, 1,

@@ -63,6 +63,10 @@ constexpr size_t kHeaderSize = 44;
 constexpr size_t kCrcOffset = 40;
 constexpr size_t kSeqDigits = 20;
 constexpr std::string_view kEnvSuffix = ".env";
+// Sequence numbers are reserved on disk in blocks: one small file write per
+// kSeqBlock envelopes.
+constexpr const char* kSeqFloorFile = "seq_floor";
+constexpr uint64_t kSeqBlock = uint64_t{1} << 16;
 constexpr std::string_view kTmpSuffix = ".tmp";
 constexpr std::string_view kBadSuffix = ".bad";
 constexpr char kLockFileName[] = ".lock";
@@ -315,6 +319,8 @@ class DeliveryQueueImpl final : public DeliveryQueue {
   // rows to spooled_rows_; the caller inserts the entry into spool_.
   // REQUIRES: mu_ held.
   Result<SpoolEntry> WriteSpoolFileLocked(const Envelope& env, bool sync_dir);
+  uint64_t ReadSeqFloor() const;
+  Status ReserveSeqLocked();
 
   // Moves every envelope in memory_ to the end of the spool, in order; those
   // that cannot be written are dropped (counted). REQUIRES: mu_ held.
@@ -354,6 +360,7 @@ class DeliveryQueueImpl final : public DeliveryQueue {
   std::deque<SpoolEntry> spool_;
   bool in_flight_memory_ = false;  // the delivery thread holds one from memory_
   uint64_t next_seq_ = 1;
+  uint64_t seq_reserved_ = 0;  // numbers below it are reserved on disk
   bool accepting_ = true;
   bool stop_ = false;
   uint64_t delivered_rows_ = 0;
@@ -364,6 +371,7 @@ class DeliveryQueueImpl final : public DeliveryQueue {
   uint64_t pending_rows_ = 0;
   uint64_t spool_bytes_ = 0;
   bool backend_up_ = true;
+  std::string last_error_;
 };
 
 Status DeliveryQueueImpl::OpenSpool() {
@@ -408,6 +416,11 @@ Status DeliveryQueueImpl::OpenSpool() {
   for (const std::string& name : names) {
     const std::string path = dir + "/" + name;
     uint64_t seq = 0;
+    if (name.starts_with(std::string(".") + kSeqFloorFile + ".")) {
+      // A seq_floor rewrite a crash interrupted (file_util's temp name).
+      unlink(path.c_str());
+      continue;
+    }
     if (EndsWith(name, kTmpSuffix)) {
       // Left by a crash before the rename: never acknowledged as spooled.
       if (unlink(path.c_str()) != 0 && errno != ENOENT) {
@@ -449,7 +462,32 @@ Status DeliveryQueueImpl::OpenSpool() {
     pending_rows_ += entry.rows;
     spool_bytes_ += entry.bytes;
   }
-  next_seq_ = max_seq + 1;
+  // Sequence numbers never repeat for a spool directory, also when a
+  // process starts on an empty spool: the last process reserved numbers up
+  // to the floor kept in kSeqFloorFile (consumers deduplicate on them).
+  next_seq_ = std::max(max_seq + 1, ReadSeqFloor());
+  return ReserveSeqLocked();
+}
+
+uint64_t DeliveryQueueImpl::ReadSeqFloor() const {
+  std::string text;
+  uint64_t size = 0;
+  const std::string path = options_.spool_dir + "/" + kSeqFloorFile;
+  if (!ReadFilePrefix(path, 32, &text, &size).ok()) return 1;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') break;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v == 0 ? 1 : v;
+}
+
+Status DeliveryQueueImpl::ReserveSeqLocked() {
+  const uint64_t floor = next_seq_ + kSeqBlock;
+  Status s = ReplaceFile(options_.spool_dir + "/" + kSeqFloorFile,
+                         std::to_string(floor) + "\n");
+  if (!s.ok()) return IoError(Prefix() + "spool: " + s.message());
+  seq_reserved_ = floor;
   return Status::Ok();
 }
 
@@ -516,6 +554,10 @@ void DeliveryQueueImpl::MoveMemoryToSpoolLocked() {
 bool DeliveryQueueImpl::Push(Envelope envelope) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!accepting_) return false;
+  if (spool_enabled() && next_seq_ >= seq_reserved_) {
+    // Best effort: a failure only risks reusing numbers after a crash.
+    (void)ReserveSeqLocked();
+  }
   envelope.seq = next_seq_++;
   const uint64_t rows = envelope.rows;
   if (spool_enabled() &&
@@ -611,6 +653,7 @@ void DeliveryQueueImpl::DeliverOne(std::unique_lock<std::mutex>& lock,
         backend_up_ = true;
       } else {
         rejected_rows_ += env.rows;
+        last_error_ = "rejected: " + s.ToString();
       }
       if (from_spool) {
         spool_.pop_front();
@@ -624,6 +667,7 @@ void DeliveryQueueImpl::DeliverOne(std::unique_lock<std::mutex>& lock,
     }
     ++retries_;
     backend_up_ = false;
+    last_error_ = s.ToString();
     if (!stop_ && spool_enabled()) {
       bool need_sync = false;
       if (!from_spool) {
@@ -734,6 +778,7 @@ void DeliveryQueueImpl::FillStats(SinkStats* stats) const {
   stats->pending_rows = pending_rows_;
   stats->spool_bytes = spool_bytes_;
   stats->backend_up = backend_up_;
+  stats->last_error = last_error_;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "libflowacct/sink/name_template.h"
 
+#include <stdio.h>
 #include <time.h>
 
 #include <utility>
@@ -8,14 +9,40 @@
 #include "libflowacct/sink/file_util.h"
 
 namespace flowacct::internal {
+namespace {
+
+std::string TzoneOf(const struct tm& tm) {
+  long off = tm.tm_gmtoff;
+  if (off == 0) return "Z";
+  char buf[16];
+  const char sign = off < 0 ? '-' : '+';
+  if (off < 0) off = -off;
+  snprintf(buf, sizeof buf, "%c%02ld:%02ld", sign, off / 3600,
+           off / 60 % 60);
+  return buf;
+}
+
+}  // namespace
+
+std::string NameTemplate::TzoneAt(int64_t time_ns) const {
+  int64_t secs = time_ns / 1000000000;
+  if (time_ns < 0 && time_ns % 1000000000 != 0) --secs;
+  time_t t = static_cast<time_t>(secs);
+  struct tm tm {};
+  if (utc_) {
+    gmtime_r(&t, &tm);
+  } else {
+    localtime_r(&t, &tm);
+  }
+  return TzoneOf(tm);
+}
 
 NameTemplate::NameTemplate(std::string text, std::string what, bool utc,
-                           uint64_t post_tag, uint64_t post_tag2)
+                           NameConstants constants)
     : text_(std::move(text)),
       what_(std::move(what)),
       utc_(utc),
-      post_tag_(post_tag),
-      post_tag2_(post_tag2),
+      constants_(constants),
       has_time_(text_.find('%') != std::string::npos),
       has_variables_(text_.find('$') != std::string::npos) {}
 
@@ -43,6 +70,7 @@ Result<std::string> NameTemplate::Render(int64_t time_ns,
     timed.assign(buf.data(), n);
     cached_time_ = time_ns;
     cached_timed_ = timed;
+    cached_tzone_ = TzoneOf(tm);
   } else {
     timed = text_;
   }
@@ -64,10 +92,21 @@ Result<std::string> NameTemplate::Render(int64_t time_ns,
       }
     } else if (rest.starts_with("post_tag2")) {
       len = 9;
-      value = std::to_string(post_tag2_);
+      value = std::to_string(constants_.post_tag2);
     } else if (rest.starts_with("post_tag")) {
       len = 8;
-      value = std::to_string(post_tag_);
+      value = std::to_string(constants_.post_tag);
+    } else if (rest.starts_with("ref")) {
+      len = 3;
+      value = std::to_string(constants_.refresh_seconds);
+    } else if (rest.starts_with("hst")) {
+      len = 3;
+      value = std::to_string(constants_.history_seconds);
+    } else if (rest.starts_with("tzone")) {
+      // Not from the wire: kept as is ("+02:00").
+      out.append(has_time_ ? cached_tzone_ : TzoneAt(time_ns));
+      i += 1 + 5;
+      continue;
     } else if (rest.starts_with("tag2")) {
       len = 4;
       value = std::to_string(row != nullptr ? row->tag2 : 0);

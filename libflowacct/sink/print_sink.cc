@@ -30,8 +30,9 @@ class PrintSink : public Sink {
         registry_(registry),
         type_("print"),
         path_template_(options.output_file, "print_output_file",
-                       options.timestamps_utc, options.post_tag,
-                       options.post_tag2) {}
+                       options.timestamps_utc,
+                       {options.post_tag, options.post_tag2,
+                        options.refresh_seconds, options.history_seconds}) {}
 
   ~PrintSink() override { internal::ReapChildren(&children_); }
 
@@ -276,6 +277,8 @@ Result<PrintSinkOptions> PrintSinkOptions::FromConfig(
   o.timestamps_utc = daemon.timestamps_utc;
   o.timestamps_secs = daemon.timestamps_secs;
   o.timestamps_since_epoch = daemon.timestamps_since_epoch;
+  o.refresh_seconds = plugin.refresh_time;
+  o.history_seconds = internal::HistoryNameSeconds(plugin.history);
   return o;
 }
 

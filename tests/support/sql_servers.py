@@ -285,7 +285,11 @@ def _pg_start(kind_dir, fresh, port):
         with open(os.path.join(paths["data"], "postgresql.auto.conf"), "a") as f:
             f.write("listen_addresses = '%s'\n" % HOST)
             f.write("unix_socket_directories = '%s'\n" % paths["sockdir"])
-            f.write("fsync = off\nsynchronous_commit = off\n"
+            # fsync off is safe against a killed server (the OS keeps the
+            # pages); synchronous_commit stays on, or a SIGKILL loses
+            # transactions the client was told are committed, and the
+            # outage tests would blame the sink.
+            f.write("fsync = off\nsynchronous_commit = on\n"
                     "full_page_writes = off\nmax_connections = 50\n"
                     "shared_buffers = 16MB\n")
         with open(os.path.join(paths["data"], "pg_hba.conf"), "w") as f:

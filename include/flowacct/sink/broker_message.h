@@ -60,6 +60,9 @@ struct BrokerMessageOptions {
   // Values of $post_tag / $post_tag2 (pmacct's post_tag / post_tag2 keys).
   uint64_t post_tag = 0;
   uint64_t post_tag2 = 0;
+  // Values of $ref (the refresh time) and $hst (the history, seconds).
+  uint64_t refresh_seconds = 0;
+  uint64_t history_seconds = 0;
 };
 
 }  // namespace flowacct

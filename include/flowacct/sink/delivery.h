@@ -15,8 +15,11 @@
 // queue is full), and then counted exactly (SinkStats::dropped_rows).
 //
 // flowacctd keys (per plugin; flowacct extensions, pmacct has no spool):
-//   flowacct_spool_dir[name]        default /var/spool/flowacct/<type>-<name>;
-//                                   "none" disables the spool
+//   flowacct_spool_dir[name]        the spool root: each plugin spools in
+//                                   <root>/<type>-<name> (name reduced to
+//                                   [A-Za-z0-9_-]); default root
+//                                   /var/spool/flowacct; "none" disables
+//                                   the spool
 //   flowacct_spool_max_mb[name]     default 1024
 //   flowacct_queue_entries[name]    default 64 envelopes in memory
 //   flowacct_close_timeout[name]    default 10 (seconds; SIGTERM)
@@ -53,8 +56,8 @@ struct DeliveryOptions {
   int64_t close_timeout_ms = 10000;
 
   // From a plugin's flowacct_spool_dir / _spool_max_mb / _queue_entries /
-  // _close_timeout keys (defaults above; the default spool directory is
-  // /var/spool/flowacct/<type>-<name>). kInvalidArgument naming file:line
+  // _close_timeout keys (defaults above; spool_dir becomes
+  // <flowacct_spool_dir or /var/spool/flowacct>/<type>-<name>). kInvalidArgument naming file:line
   // for a bad value.
   static Result<DeliveryOptions> FromConfig(const PluginConfig& plugin);
 };

@@ -116,9 +116,12 @@ struct PrintSinkOptions {
   bool timestamps_utc = false;
   bool timestamps_secs = false;
   bool timestamps_since_epoch = false;
-  // Values of $post_tag / $post_tag2 in file names.
+  // Values of $post_tag / $post_tag2, $ref (print_refresh_time) and $hst
+  // (print_history in seconds; a month counts 30 days) in file names.
   uint64_t post_tag = 0;
   uint64_t post_tag2 = 0;
+  uint64_t refresh_seconds = 0;
+  uint64_t history_seconds = 0;
   // Where output goes without output_file. Not owned, not closed.
   int out_fd = 1;
 

@@ -44,6 +44,9 @@ struct SinkStats {
   uint64_t pending_rows = 0;    // gauge: queued in memory or spooled now
   uint64_t spool_bytes = 0;     // gauge: bytes in the spool now
   bool backend_up = true;       // gauge: the last delivery attempt succeeded
+  // The last delivery error (a failed attempt, or "rejected: ..." for rows
+  // the server refused), with the server's message; empty if none yet.
+  std::string last_error;
 };
 
 class Sink {

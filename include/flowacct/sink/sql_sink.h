@@ -14,7 +14,8 @@
 //   rendered with the row's time bin (stamp_inserted) when the view has
 //   time bins, else with the flush time (local time unless timestamps_utc),
 //   then $peer_src_ip, $tag, $tag2, $post_tag, $post_tag2 replaced by the
-//   row's value reduced to [A-Za-z0-9_-]. So `tm-%Y%m%d_%H%M` gives one
+//   row's value reduced to [A-Za-z0-9_-], and $ref, $hst, $tzone as in
+//   pmacct. So `tm-%Y%m%d_%H%M` gives one
 //   table per 5-minute bin. Table names are always quoted as identifiers.
 // - Columns. Without optimize_clauses, the columns of pmacct's table
 //   version `table_version` (1..9; `table_type` bgp: pmacct's acct_bgp
@@ -112,6 +113,8 @@ struct SqlSinkOptions {
   bool timestamps_since_epoch = false;
   uint64_t post_tag = 0;
   uint64_t post_tag2 = 0;
+  uint64_t refresh_seconds = 0;  // $ref in sql_table
+  uint64_t history_seconds = 0;  // $hst in sql_table
 
   DeliveryOptions delivery;
 

@@ -216,20 +216,19 @@ Result<SqlLayout> SqlLayout::Create(const SqlSinkOptions& options,
   };
   counter("packets", SqlColumnSpec::Source::kPackets);
   counter("bytes", SqlColumnSpec::Source::kBytes);
-  if (has_flows) counter("flows", SqlColumnSpec::Source::kFlows);
-  const bool fixed_table = !options.optimize_clauses;
-  if (fixed_table && !has_flows) {
+  if (has_flows) {
+    counter("flows", SqlColumnSpec::Source::kFlows);
+  } else if (!options.optimize_clauses) {
     bool bgp = options.table_type_bgp;
     for (PrimitiveId id : keys) bgp |= IsBgpOnly(registry.Get(id).name);
     if (bgp || options.table_version >= 4) {
-      SqlColumnSpec flows;
-      flows.name = "flows";
-      flows.role = SqlColumnRole::kAdd;
-      flows.kind = SqlColumnKind::kCounter;
-      flows.source = SqlColumnSpec::Source::kFlows;
-      layout.ddl_only_.push_back(flows);
+      // pmacct's tables have flows (v4+, acct_bgp), NOT NULL without a
+      // default in its MySQL scripts: nfacctd writes 0 when `flows` is not
+      // aggregated, and so does flowacctd.
+      counter("flows", SqlColumnSpec::Source::kNeutral);
     }
   }
+  const bool fixed_table = !options.optimize_clauses;
   {
     SqlColumnSpec inserted;
     inserted.name = "stamp_inserted";
@@ -295,10 +294,10 @@ std::string SqlLayout::CreateTableSql(const std::string& quoted_table,
   size_t key_bytes = 0;  // InnoDB's limit, utf8mb4: 4 bytes a character
   // pmacct's column order: keys, packets, bytes, flows, stamps.
   auto rank = [](const SqlColumnSpec& c) {
+    if (c.kind == SqlColumnKind::kCounter) {
+      return c.name == "packets" ? 1 : c.name == "bytes" ? 2 : 3;
+    }
     switch (c.source) {
-      case SqlColumnSpec::Source::kPackets: return 1;
-      case SqlColumnSpec::Source::kBytes: return 2;
-      case SqlColumnSpec::Source::kFlows: return 3;
       case SqlColumnSpec::Source::kStampInserted: return 4;
       case SqlColumnSpec::Source::kStampUpdated: return 5;
       default: return 0;

@@ -102,9 +102,9 @@ class SqlSink : public Sink {
         type_(TypeName(options.backend)),
         quoting_(std::move(quoting)),
         table_(options.table, "sql_table", options.timestamps_utc,
-               options.post_tag, options.post_tag2),
+               Constants(options)),
         schema_(std::move(schema_text), "sql_table_schema",
-                options.timestamps_utc, options.post_tag, options.post_tag2) {}
+                options.timestamps_utc, Constants(options)) {}
 
   ~SqlSink() override { (void)Close(); }
 
@@ -119,6 +119,10 @@ class SqlSink : public Sink {
 
   const std::string& type() const override { return type_; }
   const std::string& name() const override { return options_.name; }
+
+  static internal::NameConstants Constants(const SqlSinkOptions& o) {
+    return {o.post_tag, o.post_tag2, o.refresh_seconds, o.history_seconds};
+  }
 
   Status Write(const Snapshot& snapshot) override {
     Status s = WriteSnapshot(snapshot);
@@ -311,6 +315,8 @@ Result<SqlSinkOptions> SqlSinkOptions::FromConfig(const PluginConfig& plugin,
   }
   o.num_protos = plugin.num_protos;
   o.aggregate = plugin.aggregate;
+  o.refresh_seconds = plugin.refresh_time;
+  o.history_seconds = internal::HistoryNameSeconds(plugin.history);
   o.timestamps_utc = daemon.timestamps_utc;
   o.timestamps_since_epoch = daemon.timestamps_since_epoch;
   Result<DeliveryOptions> d = DeliveryOptions::FromConfig(plugin);
