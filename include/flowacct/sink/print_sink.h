@@ -38,7 +38,9 @@
 //   the view has time bins, else with the snapshot's flush time; in local
 //   time unless timestamps_utc (pmacct renders file names in local time).
 //   Then the variables $peer_src_ip, $tag, $tag2, $post_tag, $post_tag2 are
-//   replaced by the row's value (post tags: the configured constants). Rows
+//   replaced by the row's value (post tags: the configured constants), $ref
+//   by print_refresh_time, $hst by print_history in seconds and $tzone by
+//   the rendered time's UTC offset ("Z", "+02:00"), as nfacctd 1.7.7. Rows
 //   are split into one file per distinct rendered name (per time bin, per
 //   exporter, ...). Variable values are reduced to [A-Za-z0-9_-] (every
 //   other byte becomes '_', so "10.0.0.1" gives "10_0_0_1", as pmacct), so
