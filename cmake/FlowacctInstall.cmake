@@ -32,11 +32,13 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/flowacctConfig.cmake
 # shared libpcap is what gets linked.
 set(FLOWACCT_PC_REQUIRES_PRIVATE
     "protobuf fmt absl_flat_hash_map absl_hash absl_strings absl_str_format")
-# Plus the client libraries of the sink backends that were built
-# (libflowacct/CMakeLists.txt).
-foreach(module IN LISTS FLOWACCT_BACKEND_PC_MODULES)
-  string(APPEND FLOWACCT_PC_REQUIRES_PRIVATE " ${module}")
-endforeach()
+# The client libraries of the sink backends that were built
+# (libflowacct/CMakeLists.txt) go in Libs.private as their shared-library
+# flags (`pkg-config --libs`), not in Requires.private: Debian's libpq.pc
+# lists static-only libraries (-lpgcommon -lpgport) for `--static`, which
+# would not link, and their include paths are not needed (public headers
+# use only the standard library).
+set(FLOWACCT_PC_LIBS_PRIVATE "${FLOWACCT_BACKEND_PC_LIBS}")
 # The .pc file locates the prefix relative to itself (${pcfiledir}), so the
 # install tree can be moved or installed with `cmake --install --prefix`.
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")

@@ -523,6 +523,7 @@ bool IsUnsupportedPmacctKey(std::string_view key) {
 // flowacct's own per-plugin keys that sinks read from PluginConfig::raw
 // (flowacct/sink/delivery.h, sql_sink.h).
 constexpr std::string_view kFlowacctPluginKeys[] = {
+    "amqp_port",  // flowacct's; pmacct's amqp plugin always uses 5672
     "flowacct_close_timeout",      "flowacct_queue_entries",
     "flowacct_spool_dir",          "flowacct_spool_max_mb",
     "flowacct_sql_create_tables",  "flowacct_sql_delivery_table",

@@ -196,6 +196,37 @@ std::string MessageBuilder::Marker(bool close, size_t purged,
   return m;
 }
 
+void AppendFramedMessage(std::string_view message, std::string* payload) {
+  uint64_t n = message.size();
+  while (n >= 0x80) {
+    payload->push_back(static_cast<char>((n & 0x7F) | 0x80));
+    n >>= 7;
+  }
+  payload->push_back(static_cast<char>(n));
+  payload->append(message);
+}
+
+bool SplitFramedMessages(std::string_view payload,
+                         std::vector<std::string_view>* messages) {
+  messages->clear();
+  while (!payload.empty()) {
+    uint64_t n = 0;
+    int shift = 0;
+    for (;;) {
+      if (payload.empty() || shift > 63) return false;
+      const auto b = static_cast<uint8_t>(payload.front());
+      payload.remove_prefix(1);
+      n |= uint64_t{b & 0x7Fu} << shift;
+      if ((b & 0x80) == 0) break;
+      shift += 7;
+    }
+    if (n > payload.size()) return false;
+    messages->push_back(payload.substr(0, n));
+    payload.remove_prefix(n);
+  }
+  return true;
+}
+
 Status MessageBuilder::Build(const Snapshot& snapshot,
                              std::vector<Envelope>* out) {
   const size_t total = snapshot.size();
@@ -210,7 +241,7 @@ Status MessageBuilder::Build(const Snapshot& snapshot,
     flush_destination = *d;
     Envelope e;
     e.destination = flush_destination;
-    e.payload = Marker(false, 0, total);
+    AppendFramedMessage(Marker(false, 0, total), &e.payload);
     out->push_back(std::move(e));
   }
   if (total > 0) {
@@ -254,35 +285,52 @@ Status MessageBuilder::Build(const Snapshot& snapshot,
       groups[it->second].rows.push_back(i);
     }
 
+    std::string message;
     for (const Group& g : groups) {
       size_t per_message = options_.multi_values;
       if (per_message == 0) {
-        per_message =
-            options_.encoding == BrokerEncoding::kJson ? 1 : g.rows.size();
+        per_message = options_.encoding == BrokerEncoding::kJson
+                          ? 1
+                          : kDefaultProtobufRows;
       }
+      Envelope e;
+      size_t messages = 0;
+      auto flush = [&] {
+        if (messages == 0) return;
+        out->push_back(std::move(e));
+        e = Envelope();
+        messages = 0;
+      };
       for (size_t first = 0; first < g.rows.size(); first += per_message) {
         const size_t n = std::min(per_message, g.rows.size() - first);
-        Envelope e;
-        e.destination = g.destination;
-        e.key = g.key;
-        e.rows = n;
         std::span<const size_t> rows(g.rows.data() + first, n);
+        message.clear();
         if (options_.encoding == BrokerEncoding::kJson) {
           for (size_t k = 0; k < n; ++k) {
-            if (k > 0) e.payload.push_back('\n');
-            AppendJsonRow(snapshot, rows[k], &e.payload);
+            if (k > 0) message.push_back('\n');
+            AppendJsonRow(snapshot, rows[k], &message);
           }
         } else {
-          EncodeSnapshotProto(snapshot, *registry_, rows, &e.payload);
+          EncodeSnapshotProto(snapshot, *registry_, rows, &message);
         }
-        out->push_back(std::move(e));
+        if (messages > 0 &&
+            (messages == kMaxMessagesPerEnvelope ||
+             e.payload.size() + message.size() > kMaxEnvelopeBytes)) {
+          flush();
+        }
+        e.destination = g.destination;
+        e.key = g.key;
+        e.rows += n;
+        AppendFramedMessage(message, &e.payload);
+        ++messages;
       }
+      flush();
     }
   }
   if (options_.markers) {
     Envelope e;
     e.destination = flush_destination;
-    e.payload = Marker(true, total, total);
+    AppendFramedMessage(Marker(true, total, total), &e.payload);
     out->push_back(std::move(e));
   }
   return Status::Ok();

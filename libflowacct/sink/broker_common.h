@@ -56,6 +56,23 @@ class PartitionKeyTemplate {
 //
 // Thread-safety: one thread at a time (caches the formatter and the
 // strftime result).
+// Broker envelopes carry a batch of messages that share a destination and
+// a partition key, so that one delivery publishes many messages and waits
+// once (Kafka delivery reports, AMQP publisher confirms), and a flush of
+// 150,000 one-row JSON messages is 150 envelopes, not 150,000. The payload
+// is each message as a varint (LEB128) length and the bytes.
+inline constexpr size_t kMaxMessagesPerEnvelope = 1000;
+inline constexpr size_t kMaxEnvelopeBytes = size_t{8} << 20;
+void AppendFramedMessage(std::string_view message, std::string* payload);
+// The messages of an envelope payload; false when it is malformed.
+bool SplitFramedMessages(std::string_view payload,
+                         std::vector<std::string_view>* messages);
+
+// protobuf messages hold at most this many rows when multi_values is 0
+// (pmacct has no protobuf; a whole flush in one message would exceed the
+// brokers' message size limits: Kafka's default is 1,000,000 bytes).
+inline constexpr size_t kDefaultProtobufRows = 1000;
+
 class MessageBuilder {
  public:
   // `what` names the destination setting in errors ("amqp_routing_key").

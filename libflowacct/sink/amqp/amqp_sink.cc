@@ -163,35 +163,65 @@ class AmqpBackend : public internal::DeliveryBackend {
     open_ = false;
   }
 
+  // Publishes every message of the envelope (a batch: broker_common.h),
+  // then waits until the server has confirmed them all (publisher
+  // confirms). A nack or a lost connection makes the whole envelope
+  // kUnavailable: retried, at least once (message_id "<name>/<seq>/<i>"
+  // lets consumers drop duplicates).
   Status Publish(const internal::Envelope& envelope) {
+    std::vector<std::string_view> messages;
+    if (!internal::SplitFramedMessages(envelope.payload, &messages)) {
+      return InvalidArgumentError(what_ + ": malformed envelope");
+    }
     amqp_basic_properties_t props{};
     props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
                    AMQP_BASIC_APP_ID_FLAG;
     props.content_type = amqp_cstring_bytes(content_type_);
-    const std::string message_id =
-        options_.name + "/" + std::to_string(envelope.seq);
-    props.message_id = Bytes(message_id);
     props.app_id = amqp_cstring_bytes("flowacctd");
     if (options_.persistent) {
       props._flags |= AMQP_BASIC_DELIVERY_MODE_FLAG;
       props.delivery_mode = 2;
     }
-    const uint64_t tag = next_tag_++;
-    int rc =
-        amqp_basic_publish(conn_, kChannel, Bytes(options_.exchange),
-                           Bytes(envelope.destination), /*mandatory=*/0,
-                           /*immediate=*/0, &props, Bytes(envelope.payload));
-    if (rc != AMQP_STATUS_OK) {
-      return Unavailable(std::string("basic.publish: ") +
-                         amqp_error_string2(rc));
+    const uint64_t first_tag = next_tag_;
+    for (size_t i = 0; i < messages.size(); ++i) {
+      const std::string message_id = options_.name + "/" +
+                                     std::to_string(envelope.seq) + "/" +
+                                     std::to_string(i);
+      props.message_id = Bytes(message_id);
+      ++next_tag_;
+      amqp_bytes_t body;
+      body.len = messages[i].size();
+      body.bytes = const_cast<char*>(messages[i].data());
+      int rc = amqp_basic_publish(conn_, kChannel, Bytes(options_.exchange),
+                                  Bytes(envelope.destination),
+                                  /*mandatory=*/0, /*immediate=*/0, &props,
+                                  body);
+      if (rc != AMQP_STATUS_OK) {
+        return Unavailable(std::string("basic.publish: ") +
+                           amqp_error_string2(rc));
+      }
     }
-    return WaitConfirm(tag);
+    return WaitConfirms(first_tag, next_tag_ - 1);
   }
 
-  // Reads frames until the server confirms `tag` (basic.ack) or refuses it.
-  Status WaitConfirm(uint64_t tag) {
+  // Reads frames until the server confirms every tag in [first, last]
+  // (basic.ack, single or `multiple`) or refuses one.
+  Status WaitConfirms(uint64_t first, uint64_t last) {
+    if (last < first) return Status::Ok();
+    std::vector<bool> confirmed(last - first + 1, false);
+    size_t left_to_confirm = confirmed.size();
+    auto mark = [&](uint64_t tag, bool multiple) {
+      const uint64_t lo = multiple ? first : std::max(first, tag);
+      const uint64_t hi = std::min(last, tag);
+      for (uint64_t t = lo; t <= hi; ++t) {
+        if (!confirmed[t - first]) {
+          confirmed[t - first] = true;
+          --left_to_confirm;
+        }
+      }
+    };
     const int64_t deadline = NowMs() + options_.timeout_ms;
-    for (;;) {
+    while (left_to_confirm > 0) {
       const int64_t left = deadline - NowMs();
       if (left <= 0) {
         return Unavailable("no publisher confirm within " +
@@ -210,15 +240,11 @@ class AmqpBackend : public internal::DeliveryBackend {
       const amqp_method_t& m = frame.payload.method;
       if (m.id == AMQP_BASIC_ACK_METHOD) {
         auto* ack = static_cast<amqp_basic_ack_t*>(m.decoded);
-        if (ack->delivery_tag == tag ||
-            (ack->multiple && ack->delivery_tag >= tag)) {
-          return Status::Ok();
-        }
+        mark(ack->delivery_tag, ack->multiple != 0);
       } else if (m.id == AMQP_BASIC_NACK_METHOD) {
         auto* nack = static_cast<amqp_basic_nack_t*>(m.decoded);
-        if (nack->delivery_tag == tag ||
-            (nack->multiple && nack->delivery_tag >= tag)) {
-          return Unavailable("the server refused the message (basic.nack)");
+        if (nack->delivery_tag >= first) {
+          return Unavailable("the server refused a message (basic.nack)");
         }
       } else if (m.id == AMQP_CHANNEL_CLOSE_METHOD) {
         auto* close = static_cast<amqp_channel_close_t*>(m.decoded);
@@ -245,6 +271,7 @@ class AmqpBackend : public internal::DeliveryBackend {
         continue;  // resource alarm: acks come once it clears (or timeout)
       }
     }
+    return Status::Ok();
   }
 
   AmqpSinkOptions options_;

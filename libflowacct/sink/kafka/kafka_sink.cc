@@ -102,55 +102,89 @@ class KafkaBackend : public internal::DeliveryBackend {
   // Creates the producer. kInvalidArgument for a refused property.
   Status Start() { return CreateProducer(); }
 
+  // Produces every message of the envelope (a batch: broker_common.h), then
+  // serves delivery reports until each has one. Any retriable failure makes
+  // the whole envelope kUnavailable (retried: at least once, duplicates
+  // carry the same flowacct-id header); a permanent one rejects it.
   Status Deliver(const internal::Envelope& envelope) override {
     if (rk_ == nullptr) {
       if (Status s = CreateProducer(); !s.ok()) {
         return UnavailableError(s.message());
       }
     }
-    const uint64_t id = next_id_++;
-    reports_[id] = Report{};
-    const std::string header =
-        options_.name + "/" + std::to_string(envelope.seq);
+    std::vector<std::string_view> messages;
+    if (!internal::SplitFramedMessages(envelope.payload, &messages)) {
+      return InvalidArgumentError(what_ + ": malformed envelope");
+    }
     const int32_t partition =
         options_.partition < 0 ? RD_KAFKA_PARTITION_UA : options_.partition;
     const int64_t deadline =
         NowMs() + options_.message_timeout_ms + kReportSlackMs;
-    rd_kafka_resp_err_t err;
-    for (;;) {
-      err = rd_kafka_producev(
-          rk_, RD_KAFKA_V_TOPIC(envelope.destination.c_str()),
-          RD_KAFKA_V_PARTITION(partition),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_VALUE(const_cast<char*>(envelope.payload.data()),
-                           envelope.payload.size()),
-          RD_KAFKA_V_KEY(envelope.key.empty() ? nullptr : envelope.key.data(),
-                         envelope.key.size()),
-          RD_KAFKA_V_HEADER("flowacct-id", header.data(),
-                            static_cast<ssize_t>(header.size())),
-          RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(id)), RD_KAFKA_V_END);
-      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || NowMs() >= deadline) break;
-      rd_kafka_poll(rk_, 100);  // make room: serve delivery reports
+    std::vector<uint64_t> ids;
+    ids.reserve(messages.size());
+    auto forget = [&] {
+      for (uint64_t id : ids) reports_.erase(id);
+    };
+    for (size_t i = 0; i < messages.size(); ++i) {
+      const uint64_t id = next_id_++;
+      reports_[id] = Report{};
+      ids.push_back(id);
+      const std::string header = options_.name + "/" +
+                                 std::to_string(envelope.seq) + "/" +
+                                 std::to_string(i);
+      rd_kafka_resp_err_t err;
+      for (;;) {
+        err = rd_kafka_producev(
+            rk_, RD_KAFKA_V_TOPIC(envelope.destination.c_str()),
+            RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE(const_cast<char*>(messages[i].data()),
+                             messages[i].size()),
+            RD_KAFKA_V_KEY(
+                envelope.key.empty() ? nullptr : envelope.key.data(),
+                envelope.key.size()),
+            RD_KAFKA_V_HEADER("flowacct-id", header.data(),
+                              static_cast<ssize_t>(header.size())),
+            RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(id)), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || NowMs() >= deadline) break;
+        rd_kafka_poll(rk_, 100);  // make room: serve delivery reports
+      }
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        reports_.erase(id);
+        ids.pop_back();
+        // What was produced stays with librdkafka; its late reports are
+        // ignored, and the retry may duplicate it (same flowacct-id).
+        forget();
+        return Failure(err, "produce to '" + envelope.destination + "'");
+      }
     }
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      reports_.erase(id);
-      return Failure(err, "produce to '" + envelope.destination + "'");
+    auto all_done = [&] {
+      for (uint64_t id : ids) {
+        if (!reports_[id].done) return false;
+      }
+      return true;
+    };
+    while (!all_done() && NowMs() < deadline) rd_kafka_poll(rk_, 100);
+    rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
+    bool missing = false;
+    for (uint64_t id : ids) {
+      const Report& r = reports_[id];
+      if (!r.done) missing = true;
+      if (r.done && r.err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+          (first_error == RD_KAFKA_RESP_ERR_NO_ERROR || !IsPermanent(r.err))) {
+        first_error = r.err;  // a retriable error wins: retry the envelope
+      }
     }
-    while (!reports_[id].done && NowMs() < deadline) {
-      rd_kafka_poll(rk_, 100);
+    forget();
+    if (first_error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Failure(first_error,
+                     "delivery to '" + envelope.destination + "'");
     }
-    Report report = reports_[id];
-    reports_.erase(id);
-    if (!report.done) {
-      // Still owned by librdkafka; its late report is ignored. If it does
-      // get written, the retry duplicates it (same flowacct-id header).
+    if (missing) {
       return UnavailableError(
           what_ + ": no delivery report for a message to '" +
           envelope.destination + "' within " +
           std::to_string(options_.message_timeout_ms + kReportSlackMs) + " ms");
-    }
-    if (report.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Failure(report.err, "delivery to '" + envelope.destination + "'");
     }
     return Status::Ok();
   }

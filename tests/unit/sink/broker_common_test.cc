@@ -23,6 +23,7 @@ namespace {
 
 using internal::Envelope;
 using internal::MessageBuilder;
+using internal::SplitFramedMessages;
 using testing::TestSnapshot;
 
 PluginConfig Plugin(const std::string& type,
@@ -238,6 +239,14 @@ TEST_CASE("MessageBuilder: pmacct JSON rows, destinations, multi_values",
   const std::string writer =
       "\"writer_id\": \"w/" + std::to_string(getpid()) + "\"";
 
+  // Messages of one envelope (a batch of messages with one destination
+  // and partition key).
+  auto messages = [](const Envelope& e) {
+    std::vector<std::string_view> m;
+    REQUIRE(SplitFramedMessages(e.payload, &m));
+    return std::vector<std::string>(m.begin(), m.end());
+  };
+
   SECTION("one row per message, routing key per exporter") {
     BrokerMessageOptions o;
     MessageBuilder b(o, "w", "acct.$peer_src_ip", "amqp_routing_key", "",
@@ -245,21 +254,25 @@ TEST_CASE("MessageBuilder: pmacct JSON rows, destinations, multi_values",
     REQUIRE(b.Check().ok());
     std::vector<Envelope> out;
     REQUIRE(b.Build(snap, &out).ok());
-    REQUIRE(out.size() == 5);
-    // Grouped by destination in order of first appearance.
+    // One envelope per destination, in order of first appearance; one
+    // message per row.
+    REQUIRE(out.size() == 2);
     CHECK(out[0].destination == "acct.192_0_2_1");
-    CHECK(out[1].destination == "acct.192_0_2_1");
-    CHECK(out[2].destination == "acct.192_0_2_1");
-    CHECK(out[3].destination == "acct.192_0_2_2");
-    CHECK(out[0].payload ==
+    CHECK(out[1].destination == "acct.192_0_2_2");
+    CHECK(out[0].rows == 3);
+    CHECK(out[1].rows == 2);
+    const std::vector<std::string> m = messages(out[0]);
+    REQUIRE(m.size() == 3);
+    CHECK(m[0] ==
           "{\"event_type\": \"purge\", \"ip_src\": \"10.0.0.1\", "
           "\"ip_dst\": \"10.9.9.9\", \"ip_proto\": \"udp\", "
           "\"packets\": 1, \"bytes\": 100, " +
               writer + "}");
     for (const Envelope& e : out) {
-      CHECK(e.rows == 1);
       CHECK(e.key.empty());
-      CHECK(e.payload.find('\n') == std::string::npos);
+      for (const std::string& one : messages(e)) {
+        CHECK(one.find('\n') == std::string::npos);
+      }
     }
   }
 
@@ -272,26 +285,31 @@ TEST_CASE("MessageBuilder: pmacct JSON rows, destinations, multi_values",
                      registry.get());
     std::vector<Envelope> out;
     REQUIRE(b.Build(snap, &out).ok());
-    // purge_init, [1,3] [5] for .1, [2,4] for .2, purge_close
-    REQUIRE(out.size() == 5);
-    CHECK(out[0].payload == "{\"event_type\": \"purge_init\", " + writer + "}");
+    // purge_init, {[1,3] [5]} keyed .1, {[2,4]} keyed .2, purge_close
+    REQUIRE(out.size() == 4);
+    CHECK(messages(out[0]) ==
+          std::vector<std::string>{"{\"event_type\": \"purge_init\", " +
+                                   writer + "}"});
     CHECK(out[0].rows == 0);
     CHECK(out[1].key == "192.0.2.1");
-    CHECK(out[1].rows == 2);
-    CHECK(Count(out[1].payload, "\n") == 1);
-    INFO(out[1].payload);
-    CHECK(Count(out[1].payload, "\"ip_proto\": \"17\"") == 2);
-    CHECK(out[2].key == "192.0.2.1");
-    CHECK(out[2].rows == 1);
-    CHECK(out[3].key == "192.0.2.2");
-    CHECK(out[3].rows == 2);
-    CHECK(out[4].payload == "{\"event_type\": \"purge_close\", " + writer +
-                                ", \"purged_entries\": 5, \"total_entries\": "
-                                "5, \"duration\": 0}");
+    CHECK(out[1].rows == 3);
+    const std::vector<std::string> m = messages(out[1]);
+    REQUIRE(m.size() == 2);
+    CHECK(Count(m[0], "\n") == 1);
+    CHECK(Count(m[0], "\"ip_proto\": \"17\"") == 2);
+    CHECK(Count(m[1], "\n") == 0);
+    CHECK(out[2].key == "192.0.2.2");
+    CHECK(out[2].rows == 2);
+    CHECK(messages(out[2]).size() == 1);
+    CHECK(messages(out[3]) ==
+          std::vector<std::string>{"{\"event_type\": \"purge_close\", " +
+                                   writer +
+                                   ", \"purged_entries\": 5, "
+                                   "\"total_entries\": 5, \"duration\": 0}"});
     for (const Envelope& e : out) CHECK(e.destination == "flows");
   }
 
-  SECTION("protobuf: one message per destination by default") {
+  SECTION("protobuf: up to 1000 rows per message by default") {
     BrokerMessageOptions o;
     o.encoding = BrokerEncoding::kProtobuf;
     MessageBuilder b(o, "w", "acct.$peer_src_ip", "amqp_routing_key", "",
@@ -301,13 +319,35 @@ TEST_CASE("MessageBuilder: pmacct JSON rows, destinations, multi_values",
     REQUIRE(out.size() == 2);
     CHECK(out[0].rows == 3);
     CHECK(out[1].rows == 2);
-    CHECK_FALSE(out[0].payload.empty());
+    CHECK(messages(out[0]).size() == 1);
     CHECK(out[0].payload.find("10.0.0.") == std::string::npos);  // binary
 
     o.markers = true;
     MessageBuilder bad(o, "w", "x", "amqp_routing_key", "", registry.get());
     CHECK_FALSE(bad.Check().ok());
   }
+}
+
+TEST_CASE("MessageBuilder: a large flush is cut into envelopes of at most "
+          "1000 messages", "[broker]") {
+  auto registry = PrimitiveRegistry::CreateWithBuiltins();
+  TestSnapshot snap(*registry, {"src_host"}, false);
+  for (int i = 0; i < 2500; ++i) {
+    std::string src = "10.1." + std::to_string(i / 256) + "." +
+                      std::to_string(i % 256);
+    snap.Add(src.c_str(), "10.9.9.9", 6, 1, 10);
+  }
+  BrokerMessageOptions o;
+  MessageBuilder b(o, "w", "acct", "amqp_routing_key", "", registry.get());
+  std::vector<Envelope> out;
+  REQUIRE(b.Build(snap, &out).ok());
+  REQUIRE(out.size() == 3);
+  CHECK(out[0].rows == 1000);
+  CHECK(out[2].rows == 500);
+  std::vector<std::string_view> m;
+  REQUIRE(SplitFramedMessages(out[2].payload, &m));
+  CHECK(m.size() == 500);
+  CHECK_FALSE(SplitFramedMessages("\x05abc", &m));  // truncated
 }
 
 TEST_CASE("Broker sinks without a server: bad options", "[broker]") {
