@@ -105,17 +105,40 @@ void AppendTimestamp(int64_t ns, const FormatOptions& options,
     out->append(buf);
     return;
   }
-  std::time_t t = static_cast<std::time_t>(sec);
-  std::tm tm{};
-  if (options.timestamps_utc) {
-    gmtime_r(&t, &tm);
-  } else {
-    localtime_r(&t, &tm);
-  }
+  const std::tm tm =
+      CalendarTime(sec * 1'000'000'000, options.timestamps_utc);
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d %02d:%02d:%02d.%06lld",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                 tm.tm_min, tm.tm_sec, static_cast<long long>(usec));
   out->append(buf);
+}
+
+int64_t FloorSeconds(int64_t ns) {
+  int64_t secs = ns / 1'000'000'000;
+  if (ns < 0 && ns % 1'000'000'000 != 0) --secs;
+  return secs;
+}
+
+std::tm CalendarTime(int64_t ns, bool utc) {
+  const std::time_t t = static_cast<std::time_t>(FloorSeconds(ns));
+  std::tm tm{};
+  if (utc) {
+    gmtime_r(&t, &tm);
+  } else {
+    localtime_r(&t, &tm);
+  }
+  return tm;
+}
+
+void AppendStamp(int64_t ns, bool utc, bool since_epoch, std::string* out) {
+  if (since_epoch) {
+    out->append(std::to_string(FloorSeconds(ns)));
+    return;
+  }
+  const std::tm tm = CalendarTime(ns, utc);
+  char buf[64];
+  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  out->append(buf, n);
 }
 
 void AppendProtocolName(uint8_t proto, std::string* out) {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <ctime>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,6 +29,14 @@ void AppendSanitized(std::string_view text, std::string* out);
 // the epoch, per `options`.
 void AppendTimestamp(int64_t ns, const FormatOptions& options,
                      std::string* out);
+
+// Whole seconds since the epoch of `ns`, rounded down (also before 1970).
+int64_t FloorSeconds(int64_t ns);
+// The calendar time of `ns` (its whole second) in UTC or local time.
+std::tm CalendarTime(int64_t ns, bool utc);
+// "YYYY-MM-DD HH:MM:SS" in UTC or local time, or the epoch seconds with
+// `since_epoch`: pmacct's stamp_inserted / stamp_updated.
+void AppendStamp(int64_t ns, bool utc, bool since_epoch, std::string* out);
 
 // IANA protocol keyword in lower case ("tcp", "udp", "ipv6-icmp"), or the
 // decimal number when the protocol has no well-known name.

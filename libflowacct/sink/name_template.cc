@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "libflowacct/model/value_format.h"
 #include "libflowacct/sink/file_util.h"
 
 namespace flowacct::internal {
@@ -25,16 +26,7 @@ std::string TzoneOf(const struct tm& tm) {
 }  // namespace
 
 std::string NameTemplate::TzoneAt(int64_t time_ns) const {
-  int64_t secs = time_ns / 1000000000;
-  if (time_ns < 0 && time_ns % 1000000000 != 0) --secs;
-  time_t t = static_cast<time_t>(secs);
-  struct tm tm {};
-  if (utc_) {
-    gmtime_r(&t, &tm);
-  } else {
-    localtime_r(&t, &tm);
-  }
-  return TzoneOf(tm);
+  return TzoneOf(CalendarTime(time_ns, utc_));
 }
 
 NameTemplate::NameTemplate(std::string text, std::string what, bool utc,
@@ -52,15 +44,7 @@ Result<std::string> NameTemplate::Render(int64_t time_ns,
   if (has_time_ && time_ns == cached_time_ && !cached_timed_.empty()) {
     timed = cached_timed_;
   } else if (has_time_) {
-    int64_t secs = time_ns / 1000000000;
-    if (time_ns < 0 && time_ns % 1000000000 != 0) --secs;
-    time_t t = static_cast<time_t>(secs);
-    struct tm tm {};
-    if (utc_) {
-      gmtime_r(&t, &tm);
-    } else {
-      localtime_r(&t, &tm);
-    }
+    const struct tm tm = CalendarTime(time_ns, utc_);
     std::vector<char> buf(text_.size() * 4 + 256);
     size_t n = strftime(buf.data(), buf.size(), text_.c_str(), &tm);
     if (n == 0 || n > 4096) {

@@ -9,12 +9,13 @@
 #include <time.h>
 
 namespace flowacct::internal {
-namespace {
 
 bool IsCounter(const PrimitiveInfo& p) {
   return p.field == FlowField::kBytes || p.field == FlowField::kPackets ||
          p.field == FlowField::kFlows;
 }
+
+namespace {
 
 bool IsVariableLength(const PrimitiveInfo& p) {
   if (p.is_custom) return p.length == kVariableLength;
@@ -300,22 +301,7 @@ void RowFormatter::AppendHeader(std::string* out) const {
 }
 
 void RowFormatter::AppendStamp(int64_t ns, std::string* out) const {
-  int64_t secs = ns / 1000000000;
-  if (ns < 0 && ns % 1000000000 != 0) --secs;
-  if (since_epoch_) {
-    out->append(std::to_string(secs));
-    return;
-  }
-  time_t t = static_cast<time_t>(secs);
-  struct tm tm {};
-  if (utc_) {
-    gmtime_r(&t, &tm);
-  } else {
-    localtime_r(&t, &tm);
-  }
-  char buf[64];
-  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  out->append(buf, n);
+  internal::AppendStamp(ns, utc_, since_epoch_, out);
 }
 
 void RowFormatter::AppendRow(const std::vector<KeyValue>& keys, bool stamps,

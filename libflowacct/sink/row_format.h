@@ -17,6 +17,9 @@
 
 namespace flowacct::internal {
 
+// packets, bytes and flows: counters, never keys.
+bool IsCounter(const PrimitiveInfo& p);
+
 // One printed key value.
 struct KeyValue {
   std::string text;

@@ -228,14 +228,9 @@ class MysqlConnection final : public SqlConnection {
   }
 
   std::string QuoteIdentifier(std::string_view name) const override {
-    std::string out = "`";
-    for (char c : name) {
-      if (c == '`') out.push_back('`');
-      out.push_back(c);
-    }
-    out.push_back('`');
-    return out;
+    return QuoteSqlIdentifier(name, '`');
   }
+
 
  private:
   Result<MYSQL_STMT*> Prepare(const std::string& sql) {

@@ -306,14 +306,9 @@ class PgsqlConnection final : public SqlConnection {
   }
 
   std::string QuoteIdentifier(std::string_view name) const override {
-    std::string out = "\"";
-    for (char c : name) {
-      if (c == '"') out.push_back('"');
-      out.push_back(c);
-    }
-    out.push_back('"');
-    return out;
+    return QuoteSqlIdentifier(name, '"');
   }
+
 
  private:
   // The cached statement name for `sql`, preparing it if needed.

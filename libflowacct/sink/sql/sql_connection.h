@@ -113,6 +113,18 @@ class SqlConnection {
   virtual std::string QuoteIdentifier(std::string_view name) const = 0;
 };
 
+// `name` between `quote` characters, each `quote` inside it doubled: the
+// standard SQL way ("..." for sqlite3 and pgsql, `...` for mysql).
+inline std::string QuoteSqlIdentifier(std::string_view name, char quote) {
+  std::string out(1, quote);
+  for (char c : name) {
+    if (c == quote) out.push_back(quote);
+    out.push_back(c);
+  }
+  out.push_back(quote);
+  return out;
+}
+
 // Factories; kUnimplemented when flowacct was built without that client
 // library.
 Result<std::unique_ptr<SqlConnection>> CreateSqliteConnection(

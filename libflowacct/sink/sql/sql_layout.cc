@@ -8,14 +8,10 @@
 #include <string_view>
 
 #include "libflowacct/model/value_format.h"
+#include "libflowacct/sink/row_format.h"
 
 namespace flowacct::internal {
 namespace {
-
-bool IsCounter(const PrimitiveInfo& p) {
-  return p.field == FlowField::kBytes || p.field == FlowField::kPackets ||
-         p.field == FlowField::kFlows;
-}
 
 SqlColumnKind KindOf(const PrimitiveInfo& p) {
   switch (p.type) {
@@ -352,19 +348,10 @@ std::string SqlLayout::CreateTableSql(const std::string& quoted_table,
 }
 
 SqlValue SqlLayout::Stamp(int64_t ns) const {
-  int64_t secs = ns / 1000000000;
-  if (ns < 0 && ns % 1000000000 != 0) --secs;
-  if (since_epoch_) return SqlValue::Int(secs);
-  time_t t = static_cast<time_t>(secs);
-  struct tm tm {};
-  if (utc_) {
-    gmtime_r(&t, &tm);
-  } else {
-    localtime_r(&t, &tm);
-  }
-  char buf[32];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return SqlValue::Text(std::string(buf, n));
+  if (since_epoch_) return SqlValue::Int(FloorSeconds(ns));
+  std::string text;
+  AppendStamp(ns, utc_, false, &text);
+  return SqlValue::Text(std::move(text));
 }
 
 SqlValue SqlLayout::Neutral(const SqlColumnSpec& c) const {

@@ -136,14 +136,9 @@ class SqliteConnection : public SqlConnection {
   }
 
   std::string QuoteIdentifier(std::string_view name) const override {
-    std::string out = "\"";
-    for (char c : name) {
-      if (c == '"') out.push_back('"');
-      out.push_back(c);
-    }
-    out.push_back('"');
-    return out;
+    return QuoteSqlIdentifier(name, '"');
   }
+
 
  private:
   Status Error(int rc, const std::string& msg, const std::string& sql) {
