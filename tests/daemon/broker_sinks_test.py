@@ -4,6 +4,8 @@
   broker_sinks_test.py amqp --flowacctd BIN [--corpus DIR]
   broker_sinks_test.py amqp-outage --flowacctd BIN --flowacct CLI
   broker_sinks_test.py kafka --flowacctd BIN --kafka-mock BIN [--corpus DIR]
+  broker_sinks_test.py kafka-outage --flowacctd BIN --flowacct CLI
+                       --kafka-mock BIN
   (any mode) --tamper: add 1 to the bytes of one row read from the broker
   before comparing, which must make the test fail (checks the checks);
   --keep: keep the temp dir.
@@ -17,9 +19,9 @@ amqp: a real RabbitMQ (tests/support/rabbitmq_server.py: 127.0.0.1, temp
   gives the routing key, the content header the message_id, which the
   amqp-tools CLIs do not print). The rows (JSON objects minus writer_id,
   which print does not write) must be print's rows as a multiset; message
-  ids unique and `mq/<n>`; writer_id `mq/<pid>`. Cases: unbinned view on a
-  direct exchange (routing key `acct`); amqp_multi_values 50; a 5-minute
-  binned view on a topic exchange with amqp_routing_key
+  ids unique and `mq/<seq>/<i>`; writer_id `mq/<pid>`. Cases: unbinned
+  view on a direct exchange (routing key `acct`); amqp_multi_values 50; a
+  5-minute binned view on a topic exchange with amqp_routing_key
   `acct.%Y%m%d_%H%M.$peer_src_ip`: every message's key must name the bin
   and the exporter of each of its rows.
 amqp-outage: a live daemon (loopback UDP, amqp_refresh_time 1) fed by
@@ -43,6 +45,10 @@ kafka: Debian packages no Kafka broker, so the stand-in is librdkafka's
   kafka_partition_key $peer_src_ip): rows equal print's as a multiset, each
   message's key is the peer_src_ip of its rows, and each exporter's
   messages all landed on one partition.
+kafka-outage: as amqp-outage, with all three mock brokers set down
+  (rd_kafka_mock_broker_set_down) during phase 2 and up again for phase 3
+  (kafka_partition_key $src_host: every partition used); duplicates are
+  told by the flowacct-id header.
 
 Exit status 0 pass, 1 fail, 77 skip (rabbitmq-server, the kafka_mock
 helper or the corpus missing). Debian's /usr/bin/python3, stdlib only.
@@ -55,7 +61,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -385,7 +390,7 @@ def print_json_rows(pattern):
 
 
 def body_rows(body):
-    """JSON objects of one message (amqp/kafka_multi_values: '\\n'-separated)."""
+    """JSON objects of one message (*_multi_values: '\\n'-separated)."""
     return [json.loads(x) for x in body.decode().split("\n") if x.strip()]
 
 
@@ -551,8 +556,9 @@ def amqp_same_rows(args, tmp):
                                    "%d" % (label, len(rows), st["rows"]))
                     ids = [m["props"].get("message_id") for m in msgs]
                     if len(set(ids)) != len(ids) or not all(
-                            re.fullmatch(r"mq/\d+", i or "") for i in ids):
-                        raise Fail("%s: message ids not unique mq/<n>: %s"
+                            re.fullmatch(r"mq/\d+/\d+", i or "") for i in ids):
+                        raise Fail("%s: message ids not unique "
+                                   "mq/<seq>/<i>: %s"
                                    % (label, ids[:5]))
                     writers = {r.get("writer_id") for r in rows}
                     if len(writers) != 1 or not re.fullmatch(
@@ -878,8 +884,9 @@ def kafka_same_rows(args, tmp):
                         label, len(rows), st["rows"]))
                 ids = [m["id"] for m in msgs]
                 if len(set(ids)) != len(ids) or not all(
-                        re.fullmatch(r"k/\d+", i) for i in ids):
-                    raise Fail("%s: flowacct-id headers not unique k/<n>: %s"
+                        re.fullmatch(r"k/\d+/\d+", i) for i in ids):
+                    raise Fail("%s: flowacct-id headers not unique "
+                               "k/<seq>/<i>: %s"
                                % (label, ids[:5]))
                 parts = collections.defaultdict(set)
                 for m in msgs:
