@@ -347,7 +347,7 @@ TEST_CASE("MessageBuilder: a large flush is cut into envelopes of at most "
   std::vector<std::string_view> m;
   REQUIRE(SplitFramedMessages(out[2].payload, &m));
   CHECK(m.size() == 500);
-  CHECK_FALSE(SplitFramedMessages("\x05abc", &m));  // truncated
+  CHECK_FALSE(SplitFramedMessages("\x05" "abc", &m));  // truncated
 }
 
 TEST_CASE("Broker sinks without a server: bad options", "[broker]") {
