@@ -15,9 +15,10 @@ namespace {
 std::string TzoneOf(const struct tm& tm) {
   long off = tm.tm_gmtoff;
   if (off == 0) return "Z";
-  char buf[16];
+  char buf[32];
   const char sign = off < 0 ? '-' : '+';
   if (off < 0) off = -off;
+  off %= 100 * 3600;  // UTC offsets are within +-26 h
   snprintf(buf, sizeof buf, "%c%02ld:%02ld", sign, off / 3600,
            off / 60 % 60);
   return buf;
