@@ -24,7 +24,7 @@ PACKAGES=(
   # tests themselves, kept stopped otherwise) and their command-line clients;
   # python3-protobuf reads the flowacct.v1 protobuf output in tests
   sqlite3 mariadb-server mariadb-client postgresql postgresql-client
-  rabbitmq-server amqp-tools python3-protobuf
+  rabbitmq-server python3-protobuf
 )
 
 # Services shipped by those packages; never left running or enabled (they
