@@ -8,7 +8,12 @@
 #    fuzz seed replays, corpus / tshark oracle tests, the install-package test,
 # 3. ASan+UBSan build in build-asan/ (-DFLOWACCT_SANITIZE=ON, no benchmarks)
 #    and every test again except the install test,
-# 4. clang 14 build in build-clang/ (the issue requires GCC 12 and clang 14):
+# 4. ThreadSanitizer build in build-tsan/ (-DFLOWACCT_TSAN=ON): the library
+#    and the unit tests (the pipeline, delivery queue and sinks are
+#    multi-threaded; DESIGN.md §4: TSan clean), except the Kafka tests:
+#    librdkafka's mock-cluster threads (C11 thrd_create in an uninstrumented
+#    library) crash the TSan runtime,
+# 5. clang 14 build in build-clang/ (the issue requires GCC 12 and clang 14):
 #    the library, unit tests and fuzz seed replays (no tools, examples,
 #    benchmarks; ~3 min cold on 2 cores),
 # then prints CTest's summary lines and exits non-zero if anything failed.
@@ -17,7 +22,8 @@
 # the repository and are skipped, with a message, when it is absent.
 #
 # Environment: JOBS (default: number of CPUs), FLOWACCT_SKIP_ASAN=1 to skip
-# step 3, FLOWACCT_SKIP_CLANG=1 to skip step 4 (also skipped with a message
+# step 3, FLOWACCT_SKIP_TSAN=1 to skip step 4, FLOWACCT_SKIP_CLANG=1 to skip
+# step 5 (also skipped with a message
 # when clang++-14 is not installed), FLOWACCT_BUILD_PREFIX (default: build-)
 # for the build directories.
 set -uo pipefail
@@ -90,6 +96,17 @@ if [ "${FLOWACCT_SKIP_ASAN:-0}" != 1 ]; then
     -DFLOWACCT_BUILD_BENCHMARKS=OFF -DFLOWACCT_INSTALL=OFF
 fi
 
+if [ "${FLOWACCT_SKIP_TSAN:-0}" != 1 ]; then
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+  build_and_test tsan "${PREFIX}tsan" -E kafka -- \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLOWACCT_TSAN=ON \
+    -DFLOWACCT_BUILD_TOOLS=OFF -DFLOWACCT_BUILD_EXAMPLES=OFF \
+    -DFLOWACCT_BUILD_BENCHMARKS=OFF -DFLOWACCT_BUILD_FUZZ_REPLAY=OFF \
+    -DFLOWACCT_INSTALL=OFF
+  unset TSAN_OPTIONS
+fi
+
 if [ "${FLOWACCT_SKIP_CLANG:-0}" != 1 ]; then
   if command -v clang++-14 >/dev/null 2>&1; then
     # Sanitizer variables from step 3 must not leak into this build's tests.
@@ -104,7 +121,7 @@ if [ "${FLOWACCT_SKIP_CLANG:-0}" != 1 ]; then
 fi
 
 step "summary"
-for name in release asan clang; do
+for name in release asan tsan clang; do
   log="$LOG_DIR/$name-ctest.log"
   [ -f "$log" ] || continue
   echo "[$name]"
