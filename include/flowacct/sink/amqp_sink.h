@@ -24,9 +24,12 @@
 //   server restart).
 // - Message properties: content_type (application/json or
 //   application/x-protobuf), delivery_mode 2 with persistent (pmacct:
-//   amqp_persistent_msg), message_id "<name>/<sequence>" (flowacct: the
-//   delivery queue's envelope number, unique per spool directory, so a
-//   consumer can drop the rare redelivered duplicate), app_id "flowacctd".
+//   amqp_persistent_msg), message_id "<name>/<sequence>/<index>"
+//   (flowacct: the delivery queue's envelope number — never reused for a
+//   spool directory — and the message's place in that batch of up to 1000
+//   messages, so a consumer can drop the rare redelivered duplicate),
+//   app_id "flowacctd". A batch is published whole, then its confirms are
+//   awaited once.
 //
 // Delivery: at least once. Write() never talks to the server: messages go
 // into the sink's delivery queue (flowacct/sink/delivery.h: memory, then

@@ -16,10 +16,10 @@
 //             application/json.
 //   protobuf  flowacct extension: one serialised flowacct.v1.Snapshot
 //             (libflowacct/sink/proto/flowacct.proto, docs/protobuf.md)
-//             per message, holding up to multi_values aggregates (0: every
-//             aggregate of the snapshot that goes to the same routing key /
-//             topic and partition key). No length prefix: a message is one
-//             protobuf message. Content type application/x-protobuf.
+//             per message, holding up to multi_values aggregates (0: 1000)
+//             that go to the same routing key / topic and partition key.
+//             No length prefix: a message is one protobuf message. Content
+//             type application/x-protobuf.
 //   pmacct's avro and avro_json are not supported (kInvalidArgument at
 //   configuration time).
 //
@@ -45,8 +45,7 @@ enum class BrokerEncoding : uint8_t {
 
 struct BrokerMessageOptions {
   BrokerEncoding encoding = BrokerEncoding::kJson;
-  // *_multi_values: aggregates per message; 0 = json: one, protobuf: all
-  // of a destination.
+  // *_multi_values: aggregates per message; 0 = json: one, protobuf: 1000.
   uint32_t multi_values = 0;
   // *_markers: purge_init / purge_close messages (json only).
   bool markers = false;

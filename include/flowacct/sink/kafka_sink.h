@@ -25,9 +25,11 @@
 //   not reduced). So `$peer_src_ip` keeps each exporter's aggregates on one
 //   partition, in order. Empty: no key. Rows with different rendered topics
 //   or keys go into different messages.
-// - Each message carries a header "flowacct-id" = "<name>/<sequence>" (the
-//   delivery queue's envelope number), so a consumer can drop the rare
-//   duplicate described below.
+// - Each message carries a header "flowacct-id" =
+//   "<name>/<sequence>/<index>" (the delivery queue's envelope number and
+//   the message's place in that batch of up to 1000 messages, all produced
+//   before their delivery reports are awaited), so a consumer can drop the
+//   rare duplicate described below.
 //
 // Delivery. Write() never talks to the brokers: messages go into the sink's
 // delivery queue (flowacct/sink/delivery.h: memory, then an on-disk spool
