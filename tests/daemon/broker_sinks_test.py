@@ -72,6 +72,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 import daemon_harness as h  # noqa: E402
+from sink_test_support import (  # noqa: E402
+    Fail, Skip, check_delivery, replay, run_capture, spool_files, view_stats)
 
 SKIP = h.SKIP
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -79,14 +81,6 @@ DEFAULT_CORPUS = os.path.normpath(os.path.join(REPO, "..", "shared",
                                                "corpus"))
 RABBIT = os.path.join(HERE, "..", "support", "rabbitmq_server.py")
 RABBIT_BIN = "/usr/lib/rabbitmq/bin/rabbitmq-server"
-
-
-class Skip(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
 
 
 # ---------------------------------------------------------------------------
@@ -326,47 +320,6 @@ class Rabbit:
 # flowacctd runs and the rows they write
 
 
-def run_capture(flowacctd, work, conf_text, pcap, timeout=90):
-    conf = os.path.join(work, "run.conf")
-    log = os.path.join(work, "run.log")
-    with open(conf, "w") as f:
-        f.write(conf_text)
-    env = dict(os.environ, TZ="UTC")
-    with open(log, "w") as lf:
-        rc = subprocess.run([flowacctd, "-f", conf, "-I", pcap], env=env,
-                            stdin=subprocess.DEVNULL, stdout=lf,
-                            stderr=subprocess.STDOUT, timeout=timeout,
-                            cwd=work).returncode
-    with open(log) as f:
-        text = f.read()
-    if rc != 0:
-        raise Fail("flowacctd exited %d:\n%s" % (rc, text[-3000:]))
-    return text
-
-
-STAT_RE = re.compile(r'msg="view statistics" view=(\S+) (.*)$', re.M)
-
-
-def view_stats(log, view):
-    """The last "view statistics" line of `view`, as a dict of ints."""
-    found = None
-    for m in STAT_RE.finditer(log):
-        if m.group(1) == view:
-            found = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)",
-                                                      m.group(2))}
-    if found is None:
-        raise Fail("no view statistics for %s in the log" % view)
-    return found
-
-
-def check_delivery(stats, what):
-    """Every row of the view delivered; none dropped, rejected or pending."""
-    bad = {k: stats.get(k) for k in ("rows_dropped", "failed_snapshots",
-                                      "delivery_dropped_rows",
-                                      "rejected_rows", "pending_rows")
-           if stats.get(k)}
-    if bad or stats.get("delivered_rows") != stats.get("rows"):
-        raise Fail("%s: delivery counters do not add up: %s" % (what, stats))
 
 
 # stamp_updated is the time of the flush that wrote the row: each view
@@ -592,25 +545,6 @@ def amqp_same_rows(args, tmp):
 
 # ---------------------------------------------------------------------------
 # amqp-outage
-
-
-def spool_files(spool):
-    found = []
-    for dirpath, _, names in os.walk(spool):
-        found += [os.path.join(dirpath, x) for x in names
-                  if x.endswith(".env")]
-    return found
-
-
-def replay(flowacct, port, records, rate, seed, timeout=60):
-    cmd = [flowacct, "replay", "--synthetic", "ipfix", "--records",
-           str(records), "--rate", str(rate), "--distinct-flows", "400",
-           "--seed", str(seed), "--to", "127.0.0.1:%d" % port]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if p.returncode != 0:
-        raise Fail("replay failed: %s %s" % (p.stdout, p.stderr))
-    m = re.search(r"sent (\d+) datagrams, (\d+) records", p.stdout)
-    return int(m.group(2)) if m else 0
 
 
 OUTAGE_AGG = "src_host, dst_host, src_port, dst_port, proto"
