@@ -20,6 +20,11 @@
 #include "libflowacct/sink/delivery_queue.h"
 
 #include <librdkafka/rdkafka.h>
+// librdkafka's RD_KAFKA_V_* macros type-check their arguments with GNU
+// statement expressions, which -Wpedantic reports under clang.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wgnu-statement-expression"
+#endif
 #include <time.h>
 
 namespace flowacct {
