@@ -132,7 +132,10 @@ MessageBuilder::MessageBuilder(const BrokerMessageOptions& options,
                     options.refresh_seconds, options.history_seconds}),
       partition_key_(std::move(partition_key), options.post_tag,
                      options.post_tag2),
-      registry_(registry) {
+      registry_(registry),
+      formatters_(registry, {OutputFormat::kJson, ',', options.num_protos,
+                             options.timestamps_since_epoch,
+                             options.timestamps_utc}) {
   AppendJsonEscaped(writer_name + "/" + std::to_string(getpid()),
                     &writer_id_json_);
 }
@@ -148,23 +151,9 @@ Status MessageBuilder::Check() const {
   return Status::Ok();
 }
 
-const RowFormatter& MessageBuilder::FormatterFor(const Snapshot& snapshot) {
-  if (!formatter_ || primitives_ != snapshot.primitives()) {
-    primitives_ = snapshot.primitives();
-    FormatOptions values;
-    values.numeric_protocols = options_.num_protos;
-    values.timestamps_since_epoch = options_.timestamps_since_epoch;
-    values.timestamps_utc = options_.timestamps_utc;
-    formatter_ = std::make_unique<RowFormatter>(
-        registry_, primitives_, OutputFormat::kJson, RowLayout::kPrint, ',',
-        values, options_.timestamps_since_epoch, options_.timestamps_utc);
-  }
-  return *formatter_;
-}
-
 void MessageBuilder::AppendJsonRow(const Snapshot& snapshot, size_t i,
                                    std::string* out) {
-  const RowFormatter& f = *formatter_;
+  const RowFormatter& f = formatters_.current();
   AggregateRow row;
   snapshot.Get(i, &row);
   f.FormatKeys(row.record, snapshot.arena(), &keys_);
@@ -245,7 +234,9 @@ Status MessageBuilder::Build(const Snapshot& snapshot,
     out->push_back(std::move(e));
   }
   if (total > 0) {
-    if (options_.encoding == BrokerEncoding::kJson) FormatterFor(snapshot);
+    if (options_.encoding == BrokerEncoding::kJson) {
+      formatters_.For(snapshot.primitives());
+    }
 
     // Group rows by (destination, key), in order of first appearance.
     struct Group {

@@ -91,7 +91,6 @@ class MessageBuilder {
   Status Build(const Snapshot& snapshot, std::vector<Envelope>* out);
 
  private:
-  const RowFormatter& FormatterFor(const Snapshot& snapshot);
   void AppendJsonRow(const Snapshot& snapshot, size_t i, std::string* out);
   std::string Marker(bool close, size_t purged, size_t total) const;
 
@@ -100,8 +99,7 @@ class MessageBuilder {
   NameTemplate destination_;
   PartitionKeyTemplate partition_key_;
   const PrimitiveRegistry* registry_;
-  std::vector<PrimitiveId> primitives_;
-  std::unique_ptr<RowFormatter> formatter_;
+  RowFormatterCache formatters_;
   std::vector<KeyValue> keys_;
 };
 

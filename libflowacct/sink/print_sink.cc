@@ -29,6 +29,10 @@ class PrintSink : public Sink {
       : options_(options),
         registry_(registry),
         type_("print"),
+        formatters_(registry, {options.format, options.csv_separator,
+                               options.num_protos,
+                               options.timestamps_since_epoch,
+                               options.timestamps_utc}),
         path_template_(options.output_file, "print_output_file",
                        options.timestamps_utc,
                        {options.post_tag, options.post_tag2,
@@ -58,18 +62,7 @@ class PrintSink : public Sink {
 
  private:
   const RowFormatter& FormatterFor(const Snapshot& snapshot) {
-    if (!formatter_ || primitives_ != snapshot.primitives()) {
-      primitives_ = snapshot.primitives();
-      FormatOptions values;
-      values.numeric_protocols = options_.num_protos;
-      values.timestamps_since_epoch = options_.timestamps_since_epoch;
-      values.timestamps_utc = options_.timestamps_utc;
-      formatter_ = std::make_unique<RowFormatter>(
-          registry_, primitives_, options_.format, internal::RowLayout::kPrint,
-          options_.csv_separator, values, options_.timestamps_since_epoch,
-          options_.timestamps_utc);
-    }
-    return *formatter_;
+    return formatters_.For(snapshot.primitives());
   }
 
   // The file name template rendered for one row (or for the flush when
@@ -230,8 +223,7 @@ class PrintSink : public Sink {
   PrintSinkOptions options_;
   const PrimitiveRegistry* registry_;
   std::string type_;
-  std::vector<PrimitiveId> primitives_;
-  std::unique_ptr<RowFormatter> formatter_;
+  internal::RowFormatterCache formatters_;
   std::vector<KeyValue> keys_;
   std::string message_;  // protobuf: one encoded Snapshot
   std::vector<pid_t> children_;

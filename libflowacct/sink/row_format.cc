@@ -385,4 +385,20 @@ void RowFormatter::AppendRow(const std::vector<KeyValue>& keys, bool stamps,
   out->append("}\n");
 }
 
+const RowFormatter& RowFormatterCache::For(
+    const std::vector<PrimitiveId>& primitives) {
+  if (!formatter_ || primitives_ != primitives) {
+    primitives_ = primitives;
+    FormatOptions values;
+    values.numeric_protocols = settings_.num_protos;
+    values.timestamps_since_epoch = settings_.timestamps_since_epoch;
+    values.timestamps_utc = settings_.timestamps_utc;
+    formatter_ = std::make_unique<RowFormatter>(
+        registry_, primitives_, settings_.format, RowLayout::kPrint,
+        settings_.csv_separator, values, settings_.timestamps_since_epoch,
+        settings_.timestamps_utc);
+  }
+  return *formatter_;
+}
+
 }  // namespace flowacct::internal

@@ -6,6 +6,7 @@
 #define FLOWACCT_LIBFLOWACCT_SINK_ROW_FORMAT_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,31 @@ class RowFormatter {
   std::vector<Column> columns_;  // keys, then the counters
   bool has_flows_ = false;
   Status check_;
+};
+
+// The RowFormatter a sink prints a view's snapshots with, built once and
+// again only when the view's primitives change. Thread-safety: one thread.
+class RowFormatterCache {
+ public:
+  struct Settings {
+    OutputFormat format = OutputFormat::kJson;
+    char csv_separator = ',';
+    bool num_protos = false;
+    bool timestamps_since_epoch = false;
+    bool timestamps_utc = false;
+  };
+  RowFormatterCache(const PrimitiveRegistry* registry, const Settings& settings)
+      : registry_(registry), settings_(settings) {}
+
+  const RowFormatter& For(const std::vector<PrimitiveId>& primitives);
+  // The formatter For() built last. REQUIRES: For() was called.
+  const RowFormatter& current() const { return *formatter_; }
+
+ private:
+  const PrimitiveRegistry* registry_;
+  Settings settings_;
+  std::vector<PrimitiveId> primitives_;
+  std::unique_ptr<RowFormatter> formatter_;
 };
 
 }  // namespace flowacct::internal
