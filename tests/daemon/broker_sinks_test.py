@@ -73,7 +73,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 import daemon_harness as h  # noqa: E402
 from sink_test_support import (  # noqa: E402
-    Fail, Skip, check_delivery, replay, run_capture, spool_files, view_stats)
+    Fail, Skip, check_delivery, compare_sums, replay, run_capture, spool_files,
+    view_stats)
 
 SKIP = h.SKIP
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -562,21 +563,6 @@ def sums(rows):
     return out
 
 
-def compare_sums(want, got, what):
-    if want == got:
-        return
-    a, b = want - got, got - want
-    raise Fail("%s: per-key sums differ: %d key/counter(s) short in the "
-               "queue, %d in excess; totals ref %d/%d queue %d/%d; e.g. "
-               "short %s excess %s" % (
-                   what, len(a), len(b),
-                   sum(v for k, v in want.items() if k[-1] == "packets"),
-                   sum(v for k, v in want.items() if k[-1] == "bytes"),
-                   sum(v for k, v in got.items() if k[-1] == "packets"),
-                   sum(v for k, v in got.items() if k[-1] == "bytes"),
-                   list(a.items())[:2], list(b.items())[:2]))
-
-
 def amqp_outage(args, tmp):
     if not os.path.exists(RABBIT_BIN):
         raise Skip("rabbitmq-server is not installed")
@@ -674,7 +660,8 @@ def amqp_outage(args, tmp):
             raise Fail("%d duplicate message(s) but only %d retries" % (
                 dups, st.get("retries", 0)))
         # Exactly once after dropping repeated message ids.
-        compare_sums(want, sums(dedup_rows), "amqp-outage (deduplicated)")
+        compare_sums(want, sums(dedup_rows), "amqp-outage (deduplicated)",
+                     where="queue")
         same = collections.Counter(map(row_key, want_rows)) == \
             collections.Counter(map(row_key, dedup_rows))
         print("OK amqp-outage: %d records sent, %d rows (%d spooled, %d "
@@ -914,7 +901,8 @@ def kafka_outage(args, tmp):
         if short:
             raise Fail("at least once: %d key/counter(s) short, e.g. %s" % (
                 len(short), list(short.items())[:2]))
-        compare_sums(want, sums(dedup_rows), "kafka-outage (deduplicated)")
+        compare_sums(want, sums(dedup_rows), "kafka-outage (deduplicated)",
+                     where="queue")
         print("OK kafka-outage: %d records sent, %d rows, %d messages, %d "
               "duplicate(s) by flowacct-id (retries %d); %d key/counter sums "
               "equal print[ref]" % (sent, len(want_rows), len(msgs), dups,

@@ -77,3 +77,20 @@ def spool_files(spool):
     for dirpath, _, names in os.walk(spool):
         found += [os.path.join(dirpath, n) for n in names if n.endswith(".env")]
     return found
+
+
+def compare_sums(want, got, what, where="database"):
+    """Per-key counter sums of the print view (`want`) and the server."""
+    if want == got:
+        return
+    a, b = want - got, got - want
+    raise Fail("%s: per-key sums differ: %d key/counter(s) short in the "
+               "%s, %d in excess; totals ref %d/%d %s %d/%d; e.g. "
+               "short %s excess %s" % (
+                   what, len(a), where, len(b),
+                   sum(v for k, v in want.items() if k[-1] == "packets"),
+                   sum(v for k, v in want.items() if k[-1] == "bytes"),
+                   where,
+                   sum(v for k, v in got.items() if k[-1] == "packets"),
+                   sum(v for k, v in got.items() if k[-1] == "bytes"),
+                   list(a.items())[:3], list(b.items())[:3]))

@@ -56,7 +56,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 import daemon_harness as h  # noqa: E402
 from sink_test_support import (  # noqa: E402
-    Fail, Skip, check_delivery, replay, run_capture, spool_files, view_stats)
+    Fail, Skip, check_delivery, compare_sums, replay, run_capture, spool_files,
+    view_stats)
 import sql_servers  # noqa: E402
 
 SKIP = h.SKIP
@@ -503,21 +504,6 @@ def sums_csv(pattern):
         out[k + ("packets",)] += int(r["PACKETS"])
         out[k + ("bytes",)] += int(r["BYTES"])
     return out
-
-
-def compare_sums(want, got, what):
-    if want == got:
-        return
-    a, b = want - got, got - want
-    raise Fail("%s: per-key sums differ: %d key/counter(s) short in the "
-               "database, %d in excess; totals ref %d/%d db %d/%d; e.g. "
-               "short %s excess %s" % (
-                   what, len(a), len(b),
-                   sum(v for k, v in want.items() if k[-1] == "packets"),
-                   sum(v for k, v in want.items() if k[-1] == "bytes"),
-                   sum(v for k, v in got.items() if k[-1] == "packets"),
-                   sum(v for k, v in got.items() if k[-1] == "bytes"),
-                   list(a.items())[:3], list(b.items())[:3]))
 
 
 def outage(args, tmp):
