@@ -1,7 +1,9 @@
 // File: flowacct/sink/sink.h
 //
 // Sink: where a view's snapshots go — files (print), the in-memory table
-// (memory), and with later work SQL databases and message brokers. Each
+// (memory), SQL databases (sql_sink.h) and message brokers (amqp_sink.h,
+// kafka_sink.h); the last two deliver through a queue and spool of their
+// own (delivery.h), and fill the delivery fields of SinkStats. Each
 // configured plugin is one Sink; the pipeline runs one sink thread per view
 // that calls Write() with every snapshot of that view, in flush order.
 //
