@@ -117,6 +117,10 @@ Status Daemon::Impl::Setup() {
   }
   options.workers = workers;
   options.lossless = capture;
+  // A capture reader waits for the workers instead of dropping, so a deep
+  // queue buys nothing there: a few batches keep the reader ahead while
+  // the same (cache-warm) buffers are reused.
+  if (capture) options.worker_queue_batches = 4;
   options.templates_file = config.templates_file;
   options.decoder.templates.ignore_exporter_port = !config.templates_by_port;
   options.decoder.use_exporter_address_element =

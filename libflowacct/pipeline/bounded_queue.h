@@ -32,6 +32,23 @@ class BoundedQueue {
     return true;
   }
 
+  // Like TryPush, but first offers `item` to the last queued item:
+  // `merge(back, item)` may fold item into back (under the queue's lock, so
+  // back is not being consumed) and return true; then item is left for the
+  // caller to recycle. Keeps queued items full when producers hand over
+  // small pieces, so the bound counts real work.
+  template <typename Merge>
+  bool TryPushOrMerge(T& item, Merge&& merge) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!items_.empty() && merge(items_.back(), item)) return true;
+      if (items_.size() >= capacity_) return false;
+      items_.push_back(std::move(item));
+    }
+    not_empty_.notify_one();
+    return true;
+  }
+
   // Waits for room, then adds `item`.
   void Push(T item) {
     {

@@ -35,6 +35,22 @@ struct DatagramBatch {
     bytes.clear();
     entries.clear();
   }
+
+  // Appends `other`'s datagrams if that keeps this batch within
+  // `max_datagrams` datagrams and its byte capacity (no reallocation).
+  bool Absorb(const DatagramBatch& other, size_t max_datagrams) {
+    if (entries.size() + other.entries.size() > max_datagrams ||
+        bytes.size() + other.bytes.size() > bytes.capacity()) {
+      return false;
+    }
+    const auto base = static_cast<uint32_t>(bytes.size());
+    bytes.insert(bytes.end(), other.bytes.begin(), other.bytes.end());
+    for (Entry e : other.entries) {
+      e.offset += base;
+      entries.push_back(e);
+    }
+    return true;
+  }
 };
 
 struct WorkItem {
@@ -162,7 +178,13 @@ struct Pipeline::Impl {
   }
 
   // Hands a full or flushed batch to worker `w`; counts its datagrams as
-  // dropped when the queue is full (not lossless).
+  // dropped when the queue is full (not lossless). A partial batch (the
+  // receiver flushes whenever its socket runs dry) is appended to the last
+  // batch still waiting in the queue when it fits, so the queue's bound of
+  // worker_queue_batches holds up to that many full batches of datagrams
+  // however the input trickles in; a busy worker then rides out a stall
+  // of worker_queue_batches * batch_datagrams datagrams, not of as many
+  // small hand-overs.
   void Hand(size_t w, std::unique_ptr<DatagramBatch> batch) {
     WorkItem item;
     item.type = WorkItem::Type::kData;
@@ -172,7 +194,17 @@ struct Pipeline::Impl {
       workers[w]->queue.Push(std::move(item));
       return;
     }
-    if (!workers[w]->queue.TryPush(item)) {
+    const size_t max_datagrams = options.batch_datagrams;
+    bool merged = false;
+    const bool queued = workers[w]->queue.TryPushOrMerge(
+        item, [&](WorkItem& back, const WorkItem& piece) {
+          merged = back.type == WorkItem::Type::kData &&
+                   back.batch->Absorb(*piece.batch, max_datagrams);
+          return merged;
+        });
+    if (merged) {
+      ReturnBatch(std::move(item.batch));
+    } else if (!queued) {
       queue_drops.fetch_add(n, std::memory_order_relaxed);
       ReturnBatch(std::move(item.batch));
     }

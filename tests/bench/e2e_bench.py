@@ -134,14 +134,16 @@ logfile: {tmp}/live.log
             timeout=600)
         send_wall = time.monotonic() - t0
         print(sender.stdout.strip())
-        # Let the workers drain, bounded.
+        # Let the workers drain, bounded: every datagram received is either
+        # decoded (per-exporter stats, published on the daemon's 1 s tick)
+        # or counted as a queue drop.
         deadline = time.monotonic() + 30
-        last = -1
         while time.monotonic() < deadline:
-            got = metric("flowacct_records_total")
-            if got == last:
+            received = metric("flowacct_input_datagrams_total")
+            settled = (metric("flowacct_exporter_datagrams_total") +
+                       metric("flowacct_queue_dropped_datagrams_total"))
+            if received > 0 and settled >= received:
                 break
-            last = got
             time.sleep(0.5)
         cpu1 = open(f"/proc/{d.pid}/stat").read().split()
         tick = os.sysconf("SC_CLK_TCK")
