@@ -21,39 +21,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libflowacct/io/socket_address.h"
+
 namespace flowacct {
 namespace {
 
-std::string Errno(const char* what) {
-  return std::string(what) + ": " + std::strerror(errno);
-}
+using internal::Errno;
+using internal::FromSockaddr;
 
 // Room for SCM_TIMESTAMPNS and SO_RXQ_OVFL, with slack for anything else
 // the kernel may attach.
 constexpr size_t kControlBytes =
     CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t)) + 64;
-
-Endpoint FromSockaddr(const sockaddr_storage& ss) {
-  Endpoint e;
-  if (ss.ss_family == AF_INET) {
-    const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
-    e.address.AssignV4Bytes(reinterpret_cast<const uint8_t*>(&sin->sin_addr));
-    e.port = ntohs(sin->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    const uint8_t* b = sin6->sin6_addr.s6_addr;
-    // RFC 4291 §2.5.5.2: ::ffff:a.b.c.d is an IPv4 sender on a v6 socket.
-    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0,    0,
-                                            0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(b, kMapped, 12) == 0) {
-      e.address.AssignV4Bytes(b + 12);
-    } else {
-      e.address.AssignV6Bytes(b);
-    }
-    e.port = ntohs(sin6->sin6_port);
-  }
-  return e;
-}
 
 }  // namespace
 
@@ -136,36 +115,12 @@ Result<std::unique_ptr<UdpReceiver>> UdpReceiver::Open(
   if (options.receive_buffer_bytes < 0) {
     return InvalidArgumentError("receive_buffer_bytes must be >= 0");
   }
-  sockaddr_storage bind_addr{};
-  socklen_t bind_len = 0;
-  bool dual_stack = false;
-  if (options.address.empty() || options.address == "::") {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&bind_addr);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_addr = in6addr_any;
-    sin6->sin6_port = htons(options.port);
-    bind_len = sizeof(sockaddr_in6);
-    dual_stack = true;
-  } else {
-    Result<IpAddress> ip = IpAddress::Parse(options.address);
-    if (!ip.ok()) {
-      return InvalidArgumentError("bad listen address \"" + options.address +
-                                  "\"");
-    }
-    if (ip->is_v4()) {
-      auto* sin = reinterpret_cast<sockaddr_in*>(&bind_addr);
-      sin->sin_family = AF_INET;
-      std::memcpy(&sin->sin_addr, ip->data(), 4);
-      sin->sin_port = htons(options.port);
-      bind_len = sizeof(sockaddr_in);
-    } else {
-      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&bind_addr);
-      sin6->sin6_family = AF_INET6;
-      std::memcpy(&sin6->sin6_addr, ip->data(), 16);
-      sin6->sin6_port = htons(options.port);
-      bind_len = sizeof(sockaddr_in6);
-    }
-  }
+  Result<internal::ListenAddress> listen =
+      internal::ResolveListenAddress(options.address, options.port);
+  if (!listen.ok()) return listen.status();
+  const sockaddr_storage& bind_addr = listen->storage;
+  const socklen_t bind_len = listen->length;
+  const bool dual_stack = listen->dual_stack;
 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
