@@ -94,6 +94,24 @@ bool ParseUnsigned(std::string_view text, T* out, bool allow_hex = false) {
   return true;
 }
 
+// An `in=N` / `out=N` column: absent matches everything; `-N` negates.
+struct IfaceMatch {
+  bool present = false;
+  bool negated = false;
+  uint32_t value = 0;
+
+  // Parses "N" or "-N"; false if not an interface index.
+  bool Parse(std::string_view text) {
+    negated = !text.empty() && text.front() == '-';
+    if (negated) text.remove_prefix(1);
+    present = ParseUnsigned(text, &value);
+    return present;
+  }
+  bool Matches(uint32_t iface) const {
+    return !present || ((iface == value) != negated);
+  }
+};
+
 // `address` with all bits past `length` cleared.
 IpAddress MaskAddress(const IpAddress& address, int length);
 // "a.b.c.d", "a.b.c.d/n", "v6", "v6/n". Host bits are cleared.

@@ -10,20 +10,11 @@ using enrich_internal::LineError;
 
 namespace {
 
-struct IfaceMatch {
-  bool present = false;
-  bool negated = false;
-  uint32_t value = 0;
-  bool Matches(uint32_t iface) const {
-    return !present || ((iface == value) != negated);
-  }
-};
-
 struct Row {
   uint32_t rate = 0;
   Prefix ip;
-  IfaceMatch in;
-  IfaceMatch out;
+  enrich_internal::IfaceMatch in;
+  enrich_internal::IfaceMatch out;
 };
 
 }  // namespace
@@ -66,17 +57,10 @@ Result<std::shared_ptr<const SamplingMap>> SamplingMap::Load(
             row.ip = *p;
             has_ip = true;
           } else if (kv.key == "in" || kv.key == "out") {
-            IfaceMatch& m = kv.key == "in" ? row.in : row.out;
-            std::string_view v = kv.value;
-            if (v.front() == '-') {
-              m.negated = true;
-              v.remove_prefix(1);
-            }
-            if (!enrich_internal::ParseUnsigned(v, &m.value)) {
+            if (!(kv.key == "in" ? row.in : row.out).Parse(kv.value)) {
               return error(enrich_internal::Cat(kv.key, "='", kv.value,
                                                 "' is not an interface index"));
             }
-            m.present = true;
           } else {
             return error(
                 enrich_internal::Cat("unknown key '", kv.key,

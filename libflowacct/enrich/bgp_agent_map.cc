@@ -1,0 +1,112 @@
+#include "flowacct/enrich/bgp_agent_map.h"
+
+#include <vector>
+
+#include "libflowacct/enrich/map_text.h"
+
+namespace flowacct {
+
+using enrich_internal::Cat;
+using enrich_internal::LineError;
+
+namespace {
+
+struct Row {
+  BgpAgent agent;
+  Prefix ip;
+  enrich_internal::IfaceMatch in;
+  enrich_internal::IfaceMatch out;
+};
+
+}  // namespace
+
+struct BgpAgentMap::Impl {
+  std::vector<Row> rows;
+};
+
+BgpAgentMap::BgpAgentMap(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BgpAgentMap::~BgpAgentMap() = default;
+
+Result<std::shared_ptr<const BgpAgentMap>> BgpAgentMap::Load(
+    std::string_view text, std::string_view filename,
+    const BgpAgentMapOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  Status s = enrich_internal::ForEachKeyValueRow(
+      text, filename, options.max_row_length, options.max_entries,
+      [&](size_t line,
+          const std::vector<enrich_internal::KeyValue>& kvs) -> Status {
+        auto error = [&](std::string_view msg) {
+          return LineError(StatusCode::kInvalidArgument, filename, line, msg);
+        };
+        Row row;
+        bool has_peer = false;
+        bool has_ip = false;
+        for (const auto& kv : kvs) {
+          if (kv.key == "bgp_ip" || kv.key == "bmp_ip") {
+            Result<IpAddress> a = IpAddress::Parse(kv.value);
+            if (!a.ok()) {
+              return error(Cat(kv.key, "='", kv.value,
+                               "' is not an IP address"));
+            }
+            row.agent.address = *a;
+            has_peer = true;
+          } else if (kv.key == "bgp_port") {
+            if (!enrich_internal::ParseUnsigned(kv.value, &row.agent.port) ||
+                row.agent.port == 0) {
+              return error(Cat("bgp_port='", kv.value,
+                               "' is not a TCP port (1..65535)"));
+            }
+          } else if (kv.key == "ip") {
+            std::optional<Prefix> p = enrich_internal::ParsePrefix(kv.value);
+            if (!p) {
+              return error(
+                  Cat("ip='", kv.value, "' is not an IP address or prefix"));
+            }
+            row.ip = *p;
+            has_ip = true;
+          } else if (kv.key == "in" || kv.key == "out") {
+            if (!(kv.key == "in" ? row.in : row.out).Parse(kv.value)) {
+              return error(
+                  Cat(kv.key, "='", kv.value, "' is not an interface index"));
+            }
+          } else if (kv.key == "filter") {
+            return error(
+                "key 'filter' (a BPF expression) is not supported by "
+                "flowacct; match on ip, in and out");
+          } else {
+            return error(Cat("unknown key '", kv.key,
+                             "' (bgp_agent_map keys: bgp_ip, bmp_ip, "
+                             "bgp_port, ip, in, out)"));
+          }
+        }
+        if (!has_peer) return error("row without bgp_ip (the BGP peer)");
+        if (!has_ip) return error("row without ip (the exporter)");
+        impl->rows.push_back(row);
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return std::shared_ptr<const BgpAgentMap>(new BgpAgentMap(std::move(impl)));
+}
+
+Result<std::shared_ptr<const BgpAgentMap>> BgpAgentMap::LoadFile(
+    const std::string& path, const BgpAgentMapOptions& options) {
+  std::string text;
+  Status s = enrich_internal::ReadMapFile(path, &text);
+  if (!s.ok()) return s;
+  return Load(text, path, options);
+}
+
+std::optional<BgpAgent> BgpAgentMap::Lookup(const FlowRecord& record) const {
+  const IpAddress exporter = enrich_internal::UnmapV4(record.exporter);
+  for (const Row& row : impl_->rows) {
+    if (!enrich_internal::PrefixContains(row.ip, exporter)) continue;
+    if (!row.in.Matches(record.in_iface)) continue;
+    if (!row.out.Matches(record.out_iface)) continue;
+    return row.agent;
+  }
+  return std::nullopt;
+}
+
+size_t BgpAgentMap::size() const { return impl_->rows.size(); }
+
+}  // namespace flowacct
