@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libflowacct/enrich/map_text.h"
 #include "libflowacct/io/socket_address.h"
 
 #include "absl/container/flat_hash_map.h"
@@ -230,6 +231,63 @@ struct TcpServer::Impl {
     }
   }
 };
+
+Result<std::vector<TcpServerOptions::Md5Key>> ParseMd5Keys(
+    std::string_view text, std::string_view filename) {
+  constexpr size_t kMaxKeys = 8192;
+  std::vector<TcpServerOptions::Md5Key> keys;
+  Status s = enrich_internal::ForEachLine(
+      text, filename, 512, [&](size_t line, std::string_view row) -> Status {
+        auto error = [&](std::string_view msg) {
+          return enrich_internal::LineError(StatusCode::kInvalidArgument,
+                                            filename, line, msg);
+        };
+        const size_t comma = row.find(',');
+        if (comma == std::string_view::npos) {
+          return error("expected '<peer address>, <key>'");
+        }
+        auto trim = [](std::string_view v) {
+          while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+            v.remove_prefix(1);
+          }
+          while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+            v.remove_suffix(1);
+          }
+          return v;
+        };
+        const std::string_view address = trim(row.substr(0, comma));
+        const std::string_view key = trim(row.substr(comma + 1));
+        Result<IpAddress> peer = IpAddress::Parse(address);
+        if (!peer.ok()) {
+          return error("'" + std::string(address) + "' is not an IP address");
+        }
+        if (key.empty()) return error("empty key");
+        if (key.size() > TCP_MD5SIG_MAXKEYLEN) {
+          return error("key longer than " +
+                       std::to_string(TCP_MD5SIG_MAXKEYLEN) + " bytes");
+        }
+        for (const auto& k : keys) {
+          if (k.peer == *peer) {
+            return error("a second key for " + peer->ToString());
+          }
+        }
+        if (keys.size() >= kMaxKeys) {
+          return error("more than " + std::to_string(kMaxKeys) + " keys");
+        }
+        keys.push_back({*peer, std::string(key)});
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return keys;
+}
+
+Result<std::vector<TcpServerOptions::Md5Key>> LoadMd5KeyFile(
+    const std::string& path) {
+  std::string text;
+  Status s = enrich_internal::ReadMapFile(path, &text);
+  if (!s.ok()) return s;
+  return ParseMd5Keys(text, path);
+}
 
 TcpServer::TcpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TcpServer::~TcpServer() = default;

@@ -83,6 +83,16 @@ struct TcpServerStats {
   uint64_t accept_errors = 0;
 };
 
+// Parses pmacct's bgp_daemon_md5_file: one "<peer address>, <key>" per line
+// (blanks around the comma are ignored; '!' starts a comment line). At most
+// 8192 rows. Errors name "<filename>:<line>": kInvalidArgument for a bad
+// address, an empty key or one over 80 bytes, a repeated peer.
+Result<std::vector<TcpServerOptions::Md5Key>> ParseMd5Keys(
+    std::string_view text, std::string_view filename);
+// Reads and parses `path`; kIoError if it cannot be read.
+Result<std::vector<TcpServerOptions::Md5Key>> LoadMd5KeyFile(
+    const std::string& path);
+
 class TcpServer {
  public:
   using ConnectionId = uint64_t;  // never reused within one server

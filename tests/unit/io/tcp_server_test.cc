@@ -276,6 +276,24 @@ TEST_CASE("io/tcp server: TCP-MD5 keys admit only peers that sign") {
   ::close(plain);
 }
 
+TEST_CASE("io/tcp server: bgp_daemon_md5_file rows") {
+  auto keys = ParseMd5Keys(
+      "! peers\n192.0.2.1, s3cret\n2001:db8::1,other key\n", "md5.txt");
+  REQUIRE(keys.ok());
+  REQUIRE(keys->size() == 2);
+  CHECK((*keys)[0].peer.ToString() == "192.0.2.1");
+  CHECK((*keys)[0].key == "s3cret");
+  CHECK((*keys)[1].key == "other key");
+  auto bad = ParseMd5Keys("192.0.2.1 s3cret\n", "md5.txt");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().rfind("md5.txt:1:", 0) == 0);
+  CHECK_FALSE(ParseMd5Keys("x.y, k\n", "m").ok());
+  CHECK_FALSE(ParseMd5Keys("192.0.2.1,\n", "m").ok());
+  CHECK_FALSE(ParseMd5Keys("192.0.2.1," + std::string(81, 'k') + "\n", "m")
+                  .ok());
+  CHECK_FALSE(ParseMd5Keys("192.0.2.1,a\n192.0.2.1,b\n", "m").ok());
+}
+
 TEST_CASE("io/tcp server: bad options are errors") {
   EchoHandler h;
   TcpServerOptions o;
