@@ -1,0 +1,318 @@
+// bgp::Speaker over loopback TCP: a scripted peer (our own codec on a
+// client socket) opens a session, announces and withdraws routes, and goes
+// away; the RIB must follow, graceful restart must keep and sweep routes,
+// and bgp_daemon_max_peers must refuse with Cease / Connection Rejected.
+
+#include "flowacct/bgp/speaker.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace flowacct::bgp {
+namespace {
+
+using std::chrono::milliseconds;
+
+bool Eventually(const std::function<bool()>& cond) {
+  for (int i = 0; i < 500; ++i) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return cond();
+}
+
+// A fake monotonic clock the test moves forward (GR timers).
+struct FakeClock {
+  std::atomic<int64_t> now{int64_t{1000} * 1'000'000'000};
+  void Advance(int seconds) { now += int64_t{seconds} * 1'000'000'000; }
+};
+
+// Rib + Speaker + TcpServer on a thread, for one test.
+struct Collector {
+  explicit Collector(SpeakerOptions options = {}) {
+    rib = std::move(Rib::Create({}).value());
+    options.clock = [this] { return clock.now.load(); };
+    speaker = std::make_unique<Speaker>(
+        rib.get(), std::move(options), [this](const SpeakerEvent& e) {
+          std::lock_guard<std::mutex> lock(mu);
+          events.push_back(e.kind);
+        });
+    TcpServerOptions o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    o.tick = milliseconds(10);
+    server = std::move(TcpServer::Open(o, speaker.get()).value());
+    thread = std::thread([this] { (void)server->Run(); });
+    reader = rib->NewReader();
+  }
+  ~Collector() {
+    server->Stop();
+    thread.join();
+  }
+  uint16_t port() const { return server->local_endpoint().port; }
+
+  // The peer's route covering `address`, as text "prefix as_path", or "".
+  std::string Route(const char* peer_address, const char* address) {
+    std::optional<PeerId> id =
+        speaker->FindPeer(IpAddress::Parse(peer_address).value());
+    if (!id) return "";
+    RibReader::Section section = reader->Enter();
+    std::optional<RouteMatch> m =
+        section.Lookup(*id, IpAddress::Parse(address).value());
+    if (!m) return "";
+    std::string path;
+    for (uint32_t as : m->attributes.as_path_asns()) {
+      path += (path.empty() ? "" : " ") + std::to_string(as);
+    }
+    return m->prefix.ToString() + " " + path + (m->stale ? " stale" : "");
+  }
+  size_t Count(SpeakerEvent::Kind kind) {
+    std::lock_guard<std::mutex> lock(mu);
+    return static_cast<size_t>(std::count(events.begin(), events.end(), kind));
+  }
+
+  FakeClock clock;
+  std::unique_ptr<Rib> rib;
+  std::unique_ptr<Speaker> speaker;
+  std::unique_ptr<TcpServer> server;
+  std::thread thread;
+  std::unique_ptr<RibReader> reader;
+  std::mutex mu;
+  std::vector<SpeakerEvent::Kind> events;
+};
+
+// A BGP peer scripted with the codec, on a blocking socket.
+class ScriptedPeer {
+ public:
+  ScriptedPeer(const char* source, uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source, &src.sin_addr);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof(src)) == 0);
+    sockaddr_in dst{};
+    dst.sin_family = AF_INET;
+    dst.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) ==
+            0);
+  }
+  ~ScriptedPeer() { Close(); }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  void Send(const std::vector<uint8_t>& bytes) {
+    REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(bytes.size()));
+  }
+
+  // Reads one whole BGP message; its type, or 0 on EOF/timeout.
+  int Receive(std::vector<uint8_t>* message = nullptr) {
+    for (;;) {
+      Frame f = FindMessage(buffer_, kMaxExtendedMessageSize);
+      if (f.kind == Frame::Kind::kMessage) {
+        if (message) message->assign(f.message.begin(), f.message.end());
+        const int type = static_cast<int>(f.type);
+        buffer_.erase(buffer_.begin(),
+                      buffer_.begin() + static_cast<ptrdiff_t>(f.message.size()));
+        return type;
+      }
+      uint8_t chunk[4096];
+      const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+      if (n <= 0) return 0;
+      buffer_.insert(buffer_.end(), chunk, chunk + n);
+    }
+  }
+
+  // OPEN, then the speaker's OPEN + KEEPALIVE, then our KEEPALIVE.
+  void Establish(uint32_t as, uint32_t router_id, bool graceful_restart) {
+    OpenMessage open;
+    SetAsNumber(as, &open);
+    open.hold_time_s = 90;
+    open.bgp_id = router_id;
+    open.capabilities.multiprotocol = {kIpv4Unicast, kIpv6Unicast};
+    if (graceful_restart) {
+      GracefulRestart gr;
+      gr.restart_time_s = 120;
+      gr.families = {{kIpv4Unicast, true}, {kIpv6Unicast, true}};
+      open.capabilities.graceful_restart = gr;
+    }
+    std::vector<uint8_t> bytes;
+    REQUIRE(AppendOpen(open, &bytes).ok());
+    Send(bytes);
+    std::vector<uint8_t> their_open;
+    REQUIRE(Receive(&their_open) == static_cast<int>(MessageType::kOpen));
+    OpenMessage theirs;
+    Notification error;
+    REQUIRE(ParseOpen(their_open, &theirs, &error).ok());
+    params_ = Negotiate(open, theirs);
+    REQUIRE(Receive() == static_cast<int>(MessageType::kKeepalive));
+    bytes.clear();
+    AppendKeepalive(&bytes);
+    Send(bytes);
+  }
+
+  void Announce(const std::vector<uint32_t>& path,
+                const std::vector<const char*>& prefixes,
+                const std::vector<const char*>& withdrawn = {}) {
+    PathAttributes a;
+    a.origin = Origin::kIgp;
+    if (!path.empty()) {
+      a.as_path.push_back({AsSegmentType::kSequence, path});
+    }
+    a.next_hop = IpAddress::Parse("192.0.2.254").value();
+    std::vector<Nlri> add, del;
+    for (const char* p : prefixes) add.push_back(ToNlri(p));
+    for (const char* p : withdrawn) del.push_back(ToNlri(p));
+    auto update = UpdateBuilder(params_).Build(a, add, del);
+    REQUIRE(update.ok());
+    Send(*update);
+  }
+  void EndOfRib(Family f) { Send(UpdateBuilder::EndOfRib(f)); }
+
+ private:
+  static Nlri ToNlri(const char* text) {
+    std::string s(text);
+    const size_t slash = s.find('/');
+    Nlri n;
+    n.key.prefix.address = IpAddress::Parse(s.substr(0, slash)).value();
+    n.key.prefix.length = static_cast<uint8_t>(std::stoi(s.substr(slash + 1)));
+    n.key.family = n.key.prefix.address.is_v4() ? kIpv4Unicast : kIpv6Unicast;
+    return n;
+  }
+
+  int fd_ = -1;
+  std::vector<uint8_t> buffer_;
+  SessionParams params_;
+};
+
+TEST_CASE("bgp/speaker: a session fills the peer's RIB view and empties it") {
+  Collector c;
+  {
+    ScriptedPeer peer("127.0.0.2", c.port());
+    peer.Establish(65001, 0x0a000002, false);
+    REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerUp) == 1; }));
+    peer.Announce({65001, 65010}, {"10.0.0.0/8", "10.1.0.0/16"});
+    peer.Announce({65001, 65020, 65030}, {"2001:db8::/32"});
+    REQUIRE(Eventually([&] { return c.speaker->stats().announced == 3; }));
+    CHECK(c.Route("127.0.0.2", "10.1.2.3") == "10.1.0.0/16 65001 65010");
+    CHECK(c.Route("127.0.0.2", "10.2.2.3") == "10.0.0.0/8 65001 65010");
+    CHECK(c.Route("127.0.0.2", "2001:db8::1") ==
+          "2001:db8::/32 65001 65020 65030");
+    // The router id names the same view (pmacct matches both).
+    CHECK(c.Route("10.0.0.2", "10.1.2.3") == "10.1.0.0/16 65001 65010");
+    CHECK(c.Route("127.0.0.9", "10.1.2.3").empty());
+    // Withdraw: the /16 goes, the /8 covers.
+    peer.Announce({65001, 65010}, {}, {"10.1.0.0/16"});
+    REQUIRE(Eventually([&] { return c.speaker->stats().withdrawn == 1; }));
+    CHECK(c.Route("127.0.0.2", "10.1.2.3") == "10.0.0.0/8 65001 65010");
+    std::vector<PeerStatus> peers = c.speaker->Peers();
+    REQUIRE(Eventually([&] {
+      peers = c.speaker->Peers();
+      return peers.size() == 1 && peers[0].routes == 2;
+    }));
+    CHECK(peers[0].peer_as == 65001);
+    CHECK(peers[0].state == "established");
+  }
+  // No graceful restart: the routes go with the session.
+  REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
+  CHECK(c.Route("127.0.0.2", "10.2.2.3").empty());
+  CHECK(c.speaker->Peers().empty());
+}
+
+TEST_CASE("bgp/speaker: graceful restart keeps routes stale until End-of-RIB") {
+  Collector c;
+  {
+    ScriptedPeer peer("127.0.0.3", c.port());
+    peer.Establish(65001, 0x0a000003, true);
+    peer.Announce({65001}, {"10.0.0.0/8", "10.1.0.0/16"});
+    REQUIRE(Eventually([&] { return c.speaker->stats().announced == 2; }));
+  }  // TCP drops without a NOTIFICATION
+  REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
+  CHECK(c.Route("127.0.0.3", "10.1.0.1") == "10.1.0.0/16 65001 stale");
+  {
+    ScriptedPeer peer("127.0.0.3", c.port());
+    peer.Establish(65001, 0x0a000003, true);
+    // Re-announces only the /8, then End-of-RIB: the /16 is swept.
+    peer.Announce({65001, 65002}, {"10.0.0.0/8"});
+    peer.EndOfRib(kIpv4Unicast);
+    REQUIRE(Eventually(
+        [&] { return c.Count(SpeakerEvent::Kind::kStaleSwept) >= 1; }));
+    CHECK(c.Route("127.0.0.3", "10.1.0.1") == "10.0.0.0/8 65001 65002");
+    CHECK(c.speaker->stats().stale_swept == 1);
+  }
+}
+
+TEST_CASE("bgp/speaker: a restarting peer that does not return loses its routes") {
+  Collector c;
+  {
+    ScriptedPeer peer("127.0.0.4", c.port());
+    peer.Establish(65001, 0x0a000004, true);
+    peer.Announce({65001}, {"10.0.0.0/8"});
+    REQUIRE(Eventually([&] { return c.speaker->stats().announced == 1; }));
+  }
+  REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
+  CHECK(c.Route("127.0.0.4", "10.0.0.1") == "10.0.0.0/8 65001 stale");
+  c.clock.Advance(119);
+  std::this_thread::sleep_for(milliseconds(50));
+  CHECK_FALSE(c.Route("127.0.0.4", "10.0.0.1").empty());
+  c.clock.Advance(2);  // past the advertised 120 s
+  REQUIRE(Eventually([&] { return c.Route("127.0.0.4", "10.0.0.1").empty(); }));
+  CHECK(c.speaker->Peers().empty());
+}
+
+TEST_CASE("bgp/speaker: bgp_daemon_max_peers refuses with Cease/5") {
+  SpeakerOptions o;
+  o.max_peers = 1;
+  Collector c(o);
+  ScriptedPeer first("127.0.0.5", c.port());
+  first.Establish(65001, 1, false);
+  ScriptedPeer second("127.0.0.6", c.port());
+  std::vector<uint8_t> m;
+  REQUIRE(second.Receive(&m) == static_cast<int>(MessageType::kNotification));
+  Notification n;
+  REQUIRE(ParseNotification(m, &n).ok());
+  CHECK(n.code == 6);
+  CHECK(n.subcode == 5);
+  CHECK(second.Receive() == 0);  // closed
+  CHECK(c.speaker->stats().connections_rejected == 1);
+}
+
+TEST_CASE("bgp/speaker: hold timer expiry closes the session") {
+  Collector c;
+  ScriptedPeer peer("127.0.0.7", c.port());
+  peer.Establish(65001, 7, false);
+  REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerUp) == 1; }));
+  c.clock.Advance(91);
+  // Keepalives may come first; then the NOTIFICATION (4/0) and EOF.
+  int type = 0;
+  std::vector<uint8_t> m;
+  while ((type = peer.Receive(&m)) ==
+         static_cast<int>(MessageType::kKeepalive)) {
+  }
+  REQUIRE(type == static_cast<int>(MessageType::kNotification));
+  Notification n;
+  REQUIRE(ParseNotification(m, &n).ok());
+  CHECK(n.code == 4);
+  REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
+}
+
+}  // namespace
+}  // namespace flowacct::bgp
