@@ -25,11 +25,15 @@ PACKAGES=(
   # python3-protobuf reads the flowacct.v1 protobuf output in tests
   sqlite3 mariadb-server mariadb-client postgresql postgresql-client
   rabbitmq-server python3-protobuf
+  # real BGP peers for the BGP speaker tests (tests/support/bgp_peers.py
+  # starts them on 127.0.0.N in a temp dir; their services are kept stopped)
+  frr bird2 gobgpd exabgp
 )
 
 # Services shipped by those packages; never left running or enabled (they
-# would take the NetFlow/sFlow ports the tests use).
-SERVICES=(nfacctd pmacctd sfacctd softflowd mariadb postgresql rabbitmq-server)
+# would take the NetFlow/sFlow ports or BGP's port 179).
+SERVICES=(nfacctd pmacctd sfacctd softflowd mariadb postgresql rabbitmq-server
+          frr bird gobgpd exabgp)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -76,8 +80,14 @@ if [ "$own_policy" -eq 1 ]; then
   trap - EXIT
 fi
 # With systemd (not in containers): disable and stop the packaged services.
+# Without a running systemd, `systemctl disable` still removes the enable
+# links offline, so a later boot does not start them either.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   for svc in "${SERVICES[@]}"; do
     "${SUDO[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  done
+elif command -v systemctl >/dev/null 2>&1; then
+  for svc in "${SERVICES[@]}"; do
+    "${SUDO[@]}" systemctl disable "$svc" >/dev/null 2>&1 || true
   done
 fi
