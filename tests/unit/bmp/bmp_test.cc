@@ -397,6 +397,57 @@ TEST_CASE("bmp: BM-5 a Peer Up without both OPENs is refused, not guessed") {
         1);
 }
 
+TEST_CASE("bmp: fabricated Peer Up OPENs with AS 0 and BGP id 0 still parse") {
+  // 6WIND/FRR (corpus pmacct-205/208): the OPENs carry AS 0, id 0 and a
+  // 4-octet AS capability of 0, but real capabilities (ADD-PATH) that the
+  // Route Monitoring PDUs depend on.
+  PeerSpec peer;
+  bgp::OpenMessage sent = Open(65000, 1, false, true);
+  bgp::OpenMessage received = Open(65001, 2, true, false);
+  for (bgp::OpenMessage* o : {&sent, &received}) {
+    o->my_as = 0;
+    o->bgp_id = 0;
+    o->capabilities.four_octet_as = 0;
+  }
+  Recorder rec;
+  Stream stream;
+  REQUIRE(stream.Feed(PeerUpBytes(peer, sent, received), &rec).ok());
+  REQUIRE(rec.ups.size() == 1);
+  CHECK(rec.ups[0].received_open.bgp_id == 0);
+  CHECK(rec.ups[0].received_open.AsNumber() == 0);
+  CHECK(rec.ups[0].params.HasAddPath(kIpv4Unicast));
+  // A truly broken OPEN is still refused (BM-5).
+  std::vector<uint8_t> bad = PeerUpBytes(peer, sent, received);
+  bad[6 + kPeerHeaderSize + 20 + 19] = 3;  // sent OPEN version 3
+  REQUIRE(stream.Feed(bad, &rec).ok());
+  CHECK(rec.ups.size() == 1);
+  CHECK(stream.stats().problems[static_cast<size_t>(BmpProblem::kBadPeerUp)] ==
+        1);
+}
+
+TEST_CASE("bmp: TLVs after a Route Monitoring PDU are accepted, junk is not") {
+  PeerSpec peer;
+  bgp::SessionParams plain;
+  plain.families = {kIpv4Unicast};
+  std::vector<uint8_t> rm = RouteMonitoringBytes(peer, plain, Attributes({1}),
+                                                 {Route("10.0.0.0", 8)});
+  std::vector<uint8_t> with_tlv = rm;
+  // An enterprise TLV (Huawei sends type 60002) after the PDU.
+  with_tlv.insert(with_tlv.end(), {0xea, 0x62, 0x00, 0x04, 0, 0, 0, 10});
+  with_tlv[4] = static_cast<uint8_t>(with_tlv.size());
+  std::vector<uint8_t> junk = rm;
+  junk.insert(junk.end(), {0xea, 0x62, 0x00, 0x09, 0});  // overruns
+  junk[4] = static_cast<uint8_t>(junk.size());
+  REQUIRE(rm.size() < 250);
+  Recorder rec;
+  Stream stream;
+  REQUIRE(stream.Feed(with_tlv, &rec).ok());
+  REQUIRE(stream.Feed(junk, &rec).ok());
+  CHECK(rec.announced.size() == 1);
+  CHECK(stream.stats().problems[static_cast<size_t>(
+            BmpProblem::kBadInnerBgpMessage)] == 1);
+}
+
 TEST_CASE("bmp: BM-6 overrunning TLVs and statistics counts") {
   Recorder rec;
   Stream stream;
