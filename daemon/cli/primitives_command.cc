@@ -32,6 +32,10 @@ const char* TypeName(PrimitiveType t) {
       return "as_path";
     case PrimitiveType::kCommunities:
       return "communities";
+    case PrimitiveType::kExtCommunities:
+      return "ext_communities";
+    case PrimitiveType::kLargeCommunities:
+      return "large_communities";
     case PrimitiveType::kMplsStack:
       return "mpls_stack";
     case PrimitiveType::kRd:
@@ -119,7 +123,16 @@ constexpr const char* kFieldNames[] = {"exporter_port",
                                        "drops",
                                        "tag",
                                        "tag2",
-                                       "label"};
+                                       "label",
+                                       "med",
+                                       "ext_comm",
+                                       "lrg_comm",
+                                       "src_as_path",
+                                       "src_std_comm",
+                                       "src_ext_comm",
+                                       "src_lrg_comm",
+                                       "src_local_pref",
+                                       "src_med"};
 static_assert(std::size(kFieldNames) == kFlowFieldCount,
               "kFieldNames must follow FlowField");
 

@@ -39,19 +39,31 @@ void Enricher::PostTag(FlowRecord* r) const {
   if (options_.ports != nullptr) options_.ports->Apply(r);
 }
 
+void Enricher::Networks(FlowRecord* r) const {
+  if (r->kind == RecordKind::kOptions) return;
+  if (options_.networks != nullptr) {
+    options_.networks->Apply(r, options_.net_source, options_.as_source);
+  } else if (options_.fill_nets) {
+    FillNetsFromMasks(r);
+  }
+}
+
 void Enricher::Process(RecordBatch* batch) const {
   const size_t n = batch->size();
   const PreTagMap* map = options_.pre_tag_map.get();
   const bool copies = map != nullptr && map->may_append();
+  // With a routing feed, networks for the whole batch first, then the RIB
+  // lookups (one read section per batch), before the pre_tag_map so that
+  // its BGP keys (src_as, comms, local_pref...) see them. Without one, a
+  // single pass.
+  const bool routing = options_.bgp != nullptr && options_.bgp->active();
+  if (routing) {
+    for (size_t i = 0; i < n; ++i) Networks(&batch->records()[i]);
+    options_.bgp->Apply(batch, 0, n);
+  }
   for (size_t i = 0; i < n; ++i) {
     FlowRecord* r = &batch->records()[i];
-    if (r->kind != RecordKind::kOptions) {
-      if (options_.networks != nullptr) {
-        options_.networks->Apply(r, options_.net_source, options_.as_source);
-      } else if (options_.fill_nets) {
-        FillNetsFromMasks(r);
-      }
-    }
+    if (!routing) Networks(r);
     if (map != nullptr) {
       if (copies) {
         map->ApplyAt(batch, i);

@@ -13,26 +13,31 @@ Result<NetSource> ParseNetSource(std::string_view text) {
   if (text == "mask") return NetSource::kMask;
   if (text == "file") return NetSource::kFile;
   if (text == "longest") return NetSource::kLongest;
-  if (text == "bgp" || text == "bmp" || text == "igp" || text == "bgp-ls") {
+  if (text == "bgp") return NetSource::kBgp;
+  if (text == "bmp") return NetSource::kBmp;
+  if (text == "igp" || text == "bgp-ls") {
     return UnimplementedError(
         enrich_internal::Cat("net source '", text,
                              "' needs routing correlation, not supported yet"));
   }
   return InvalidArgumentError(enrich_internal::Cat(
       "net source '", text,
-      "': expected netflow, sflow, mask, file or longest"));
+      "': expected netflow, sflow, mask, file, longest, bgp or bmp"));
 }
 
 Result<AsSource> ParseAsSource(std::string_view text) {
   if (text == "netflow" || text == "sflow") return AsSource::kNetflow;
   if (text == "file") return AsSource::kFile;
   if (text == "longest") return AsSource::kLongest;
-  if (text == "bgp" || text == "bmp" || text == "igp" || text == "bgp-ls") {
+  if (text == "bgp") return AsSource::kBgp;
+  if (text == "bmp") return AsSource::kBmp;
+  if (text == "igp" || text == "bgp-ls") {
     return UnimplementedError(enrich_internal::Cat(
         "AS source '", text, "' needs routing correlation, not supported yet"));
   }
   return InvalidArgumentError(enrich_internal::Cat(
-      "AS source '", text, "': expected netflow, sflow, file or longest"));
+      "AS source '", text,
+      "': expected netflow, sflow, file, longest, bgp or bmp"));
 }
 
 struct NetworksFile::Impl {
@@ -184,6 +189,8 @@ void NetworksFile::Apply(FlowRecord* r, NetSource net_source,
     switch (net_source) {
       case NetSource::kNetflow:
       case NetSource::kMask:
+      case NetSource::kBgp:  // the RIB step decides (bgp_correlator.h)
+      case NetSource::kBmp:
         break;
       case NetSource::kFile:
         net_from_file = true;
@@ -209,6 +216,8 @@ void NetworksFile::Apply(FlowRecord* r, NetSource net_source,
     bool as_from_file = false;
     switch (as_source) {
       case AsSource::kNetflow:
+      case AsSource::kBgp:  // the RIB step decides
+      case AsSource::kBmp:
         break;
       case AsSource::kFile:
         as_from_file = true;

@@ -160,6 +160,15 @@ bool FieldUint(const FlowRecord& r, FlowField f, uint64_t* v) {
     case FlowField::kLocalPref:
       *v = r.local_pref;
       return true;
+    case FlowField::kMed:
+      *v = r.med;
+      return true;
+    case FlowField::kSrcLocalPref:
+      *v = r.src_local_pref;
+      return true;
+    case FlowField::kSrcMed:
+      *v = r.src_med;
+      return true;
     case FlowField::kNatEvent:
       *v = r.nat_event;
       return true;
@@ -251,6 +260,18 @@ const ByteRef* FieldBytes(const FlowRecord& r, FlowField f) {
       return &r.as_path;
     case FlowField::kStdComm:
       return &r.std_comm;
+    case FlowField::kExtComm:
+      return &r.ext_comm;
+    case FlowField::kLrgComm:
+      return &r.lrg_comm;
+    case FlowField::kSrcAsPath:
+      return &r.src_as_path;
+    case FlowField::kSrcStdComm:
+      return &r.src_std_comm;
+    case FlowField::kSrcExtComm:
+      return &r.src_ext_comm;
+    case FlowField::kSrcLrgComm:
+      return &r.src_lrg_comm;
     case FlowField::kApplicationId:
       return &r.application_id;
     case FlowField::kInIfaceName:
@@ -692,6 +713,18 @@ ValueKind PrimitiveRegistry::FormatValue(PrimitiveId id,
           out->push_back(':');
           AppendUint(x & 0xffff, out);
         }
+      }
+      return ValueKind::kString;
+    }
+    case PrimitiveType::kExtCommunities:
+    case PrimitiveType::kLargeCommunities: {
+      const ByteRef* ref = FieldBytes(record, b.field);
+      if (ref == nullptr) return ValueKind::kAbsent;
+      std::span<const uint8_t> v = AsBytes(batch.bytes(*ref));
+      if (info.type == PrimitiveType::kExtCommunities) {
+        internal::AppendExtCommunities(v, out);
+      } else {
+        internal::AppendLargeCommunities(v, out);
       }
       return ValueKind::kString;
     }

@@ -22,6 +22,8 @@ size_t TypicalWidth(const PrimitiveInfo& p) {
     case PrimitiveType::kString:
     case PrimitiveType::kAsPath:
     case PrimitiveType::kCommunities:
+    case PrimitiveType::kExtCommunities:
+    case PrimitiveType::kLargeCommunities:
     case PrimitiveType::kMplsStack:
       return 22;
     case PrimitiveType::kRd:

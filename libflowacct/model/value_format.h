@@ -46,6 +46,16 @@ void AppendProtocolName(uint8_t proto, std::string* out);
 // "label-exp,label-exp".
 void AppendMplsStack(std::span<const uint32_t> entries, std::string* out);
 
+// RFC 4360 extended communities (8 octets each, wire order) as pmacct
+// prints them, "_"-separated: route target and route origin of the
+// two-octet AS (type 0x00), IPv4 (0x01) and four-octet AS (0x02) kinds as
+// "RT:65000:100" / "SoO:192.0.2.1:7"; any other community as its 16 hex
+// digits. A trailing partial value is ignored.
+void AppendExtCommunities(std::span<const uint8_t> values, std::string* out);
+// RFC 8092 large communities (12 octets each) as "65000:1:2", "_"-separated.
+void AppendLargeCommunities(std::span<const uint8_t> values,
+                            std::string* out);
+
 // RFC 4364 §4.2 route distinguisher as "type:admin:value".
 void AppendRd(const std::array<uint8_t, 8>& rd, std::string* out);
 

@@ -5,7 +5,9 @@
 //
 //   1. networks: src_net / dst_net (and masks, AS numbers, peer_dst_as,
 //      peer_dst_ip) from the exported masks and/or the networks_file, per
-//      net_source / as_source (networks_file.h);
+//      net_source / as_source (networks_file.h); then, with a BGP or BMP
+//      feed, the routing view of the record (bgp_correlator.h: AS numbers,
+//      AS paths, communities, local_pref, med, nets from the RIB);
 //   2. pre_tag_map: tag, tag2, label, tos (pre_tag_map.h), including the
 //      extra copies of return=true rows, which then go through steps 3-4;
 //   3. sampling: the rate is the sampling_map's when a row matches (it then
@@ -31,6 +33,7 @@
 
 #include <memory>
 
+#include "flowacct/enrich/bgp_correlator.h"
 #include "flowacct/enrich/networks_file.h"
 #include "flowacct/enrich/ports_file.h"
 #include "flowacct/enrich/pre_tag_map.h"
@@ -44,6 +47,7 @@ struct EnrichOptions {
   std::shared_ptr<const SamplingMap> sampling_map;  // null: exported rates
   std::shared_ptr<const NetworksFile> networks;     // null: masks only
   std::shared_ptr<const PortsFile> ports;           // null: ports untouched
+  std::shared_ptr<const BgpCorrelator> bgp;         // null: no BGP/BMP
   bool renormalize = false;  // nfacctd_renormalize / sfacctd_renormalize
   NetSource net_source = NetSource::kNetflow;  // nfacctd_net
   AsSource as_source = AsSource::kNetflow;     // nfacctd_as
@@ -65,6 +69,7 @@ class Enricher {
   const EnrichOptions& options() const { return options_; }
 
  private:
+  void Networks(FlowRecord* record) const;
   void PostTag(FlowRecord* record) const;
   EnrichOptions options_;
 };

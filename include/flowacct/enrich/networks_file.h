@@ -40,21 +40,27 @@ enum class NetSource : uint8_t {
   kMask,     // same as kNetflow (pmacct's `mask`)
   kFile,     // the networks_file prefix; no match: 0.0.0.0/0 (or ::/0)
   kLongest,  // the longer of the exported mask and the file prefix
-             // (equal lengths: the exported mask)
+             // (equal lengths: the exported mask); with BGP or BMP also
+             // the RIB's prefix (bgp_correlator.h)
+  kBgp,      // the BGP RIB's matching prefix (bgp_daemon); no route: 0/0
+  kBmp,      // the same, from the BMP views (bmp_daemon)
 };
 // Where src_as/dst_as (and peer_dst_as, peer_dst_ip) come from (*_as).
 enum class AsSource : uint8_t {
   kNetflow,  // as exported; the networks file is not used (default)
   kFile,     // the networks_file row; no match: 0 / unset
   kLongest,  // the file row when its prefix is longer than the exported
-             // mask, else as exported
+             // mask, else as exported; with BGP or BMP also the RIB's route
+  kBgp,      // the BGP RIB's route (origin AS); no route: 0
+  kBmp,      // the same, from the BMP views
 };
 
-// "netflow", "sflow" (same as netflow), "mask", "file", "longest".
-// Errors: kInvalidArgument, kUnimplemented for pmacct's bgp, bmp, igp,
-// bgp-ls (no routing correlation yet).
+// "netflow", "sflow" (same as netflow), "mask", "file", "longest", "bgp",
+// "bmp". Errors: kInvalidArgument, kUnimplemented for pmacct's igp and
+// bgp-ls (no IGP correlation).
 Result<NetSource> ParseNetSource(std::string_view text);
-// "netflow", "sflow", "file", "longest"; errors as ParseNetSource.
+// "netflow", "sflow", "file", "longest", "bgp", "bmp"; errors as
+// ParseNetSource.
 Result<AsSource> ParseAsSource(std::string_view text);
 
 // One networks_file row.

@@ -133,6 +133,18 @@ enum class FlowField : uint8_t {
   kTag,
   kTag2,
   kLabel,
+  // BGP attributes the enrich step copies from the RIB (bgp_daemon /
+  // bmp_daemon): the destination's route beyond local_pref / as_path /
+  // std_comm above, and the source address's route (src_*).
+  kMed,
+  kExtComm,
+  kLrgComm,
+  kSrcAsPath,
+  kSrcStdComm,
+  kSrcExtComm,
+  kSrcLrgComm,
+  kSrcLocalPref,
+  kSrcMed,
 
   kCount,  // not a field
 };
@@ -244,6 +256,18 @@ struct FlowRecord {
   uint32_t local_pref = 0;   // sFlow extended gateway
   ByteRef as_path;           // big-endian uint32 ASNs, first = neighbour
   ByteRef std_comm;          // big-endian uint32 communities
+  // From the BGP RIB (the enrich step), route of the destination address:
+  uint32_t med = 0;
+  ByteRef ext_comm;  // RFC 4360 extended communities, 8 octets each
+  ByteRef lrg_comm;  // RFC 8092 large communities, 12 octets each
+  // ... and of the source address (pmacct's src_* primitives), same
+  // encodings as the destination side.
+  uint32_t src_local_pref = 0;
+  uint32_t src_med = 0;
+  ByteRef src_as_path;
+  ByteRef src_std_comm;
+  ByteRef src_ext_comm;
+  ByteRef src_lrg_comm;
 
   // --- NAT / firewall -------------------------------------------------------
   uint8_t nat_event = 0;     // IE 230 (natEvent)

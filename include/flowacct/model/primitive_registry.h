@@ -63,6 +63,11 @@ enum class PrimitiveType : uint8_t {
   kTimestamp,    // ns since epoch, printed "YYYY-MM-DD HH:MM:SS.ffffff"
   kAsPath,       // list of ASNs printed "_"-separated
   kCommunities,  // list of communities printed "_"-separated "asn:value"
+  // RFC 4360 extended communities (8 octets each) printed "_"-separated as
+  // pmacct does: "RT:65000:100", "SoO:192.0.2.1:7", "RT:4200000000:1".
+  kExtCommunities,
+  // RFC 8092 large communities (12 octets each): "65000:1:2", "_"-separated.
+  kLargeCommunities,
   kMplsStack,    // label stack printed "label-exp,label-exp"
   kRd,           // route distinguisher printed "type:admin:value"
   kProto,        // IP protocol: name ("tcp") unless numeric output is asked

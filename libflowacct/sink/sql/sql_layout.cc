@@ -30,6 +30,8 @@ SqlColumnKind KindOf(const PrimitiveInfo& p) {
     case PrimitiveType::kRaw:
     case PrimitiveType::kAsPath:
     case PrimitiveType::kCommunities:
+    case PrimitiveType::kExtCommunities:
+    case PrimitiveType::kLargeCommunities:
     case PrimitiveType::kMplsStack:
     case PrimitiveType::kRd:
     case PrimitiveType::kDirection:

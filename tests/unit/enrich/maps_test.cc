@@ -229,10 +229,14 @@ TEST_CASE("net and AS source names", "[networks_file]") {
   CHECK(*ParseNetSource("mask") == NetSource::kMask);
   CHECK(*ParseNetSource("file") == NetSource::kFile);
   CHECK(*ParseNetSource("longest") == NetSource::kLongest);
-  CHECK(ParseNetSource("bgp").status().code() == StatusCode::kUnimplemented);
+  CHECK(*ParseNetSource("bgp") == NetSource::kBgp);
+  CHECK(*ParseNetSource("bmp") == NetSource::kBmp);
+  CHECK(ParseNetSource("igp").status().code() == StatusCode::kUnimplemented);
   CHECK(ParseNetSource("x").status().code() == StatusCode::kInvalidArgument);
   CHECK(*ParseAsSource("file") == AsSource::kFile);
   CHECK(*ParseAsSource("longest") == AsSource::kLongest);
+  CHECK(*ParseAsSource("bgp") == AsSource::kBgp);
+  CHECK(*ParseAsSource("bmp") == AsSource::kBmp);
   CHECK_FALSE(ParseAsSource("mask").ok());
 }
 

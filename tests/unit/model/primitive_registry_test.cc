@@ -171,7 +171,8 @@ TEST_CASE("Built-in table: every pmacct primitive, unique names, order") {
   CHECK(reg->Find("ip_src") == nullptr);
   CHECK(reg->Find("src_host")->field == FlowField::kSrcHost);
   CHECK(reg->Find("src_net")->field == FlowField::kSrcNet);
-  CHECK(reg->Find("med")->field == FlowField::kCount);  // BGP: not yet
+  CHECK(reg->Find("med")->field == FlowField::kMed);  // from the BGP RIB
+  CHECK(reg->Find("dst_roa")->field == FlowField::kCount);  // not yet
   // Output order: tags first, counters last (packets, flows, bytes), the
   // pmacct sequence in between.
   auto pos = [&](const char* n) { return reg->Find(n)->id; };

@@ -1,0 +1,406 @@
+#include "flowacct/enrich/bgp_correlator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "libflowacct/enrich/map_text.h"
+#include "libflowacct/model/value_format.h"
+
+namespace flowacct {
+namespace {
+
+void PutBe32(uint32_t v, std::vector<uint8_t>* out) {
+  out->push_back(static_cast<uint8_t>(v >> 24));
+  out->push_back(static_cast<uint8_t>(v >> 16));
+  out->push_back(static_cast<uint8_t>(v >> 8));
+  out->push_back(static_cast<uint8_t>(v));
+}
+
+std::vector<std::string> SplitPatterns(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string p = text.substr(start, comma - start);
+    p.erase(0, p.find_first_not_of(" \t"));
+    p.erase(p.find_last_not_of(" \t") + 1);
+    if (!p.empty()) out.push_back(std::move(p));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// A community's text starts with the pattern; '.' matches any character.
+bool Matches(std::string_view text, const std::vector<std::string>& patterns) {
+  if (patterns.empty()) return true;
+  for (const std::string& p : patterns) {
+    if (p.size() > text.size()) continue;
+    bool ok = true;
+    for (size_t i = 0; i < p.size() && ok; ++i) {
+      ok = p[i] == '.' || p[i] == text[i];
+    }
+    if (ok) return true;
+  }
+  return false;
+}
+
+// The two sides of a record.
+struct Side {
+  IpAddress* host;
+  uint8_t* mask;
+  IpAddress* net;
+  uint32_t* as;
+  FlowField mask_field;
+  FlowField net_field;
+  FlowField as_field;
+};
+
+}  // namespace
+
+struct BgpCorrelator::Impl {
+  const bgp::Rib* rib = nullptr;
+  BgpPeerResolver resolver;
+  std::shared_ptr<const BgpAgentMap> agent_map;
+  BgpCorrelatorOptions options;
+  std::vector<std::string> std_patterns, ext_patterns, lrg_patterns;
+
+  bool want_dst = false;
+  bool want_src = false;
+
+  mutable std::mutex readers_mu;
+  mutable std::map<std::thread::id, std::unique_ptr<bgp::RibReader>> readers;
+
+  mutable std::atomic<uint64_t> records{0}, no_peer{0}, dst_found{0},
+      src_found{0}, followed_default{0};
+
+  bool Wants(FlowField f) const { return options.wanted.has(f); }
+
+  bgp::RibReader* Reader() const {
+    std::lock_guard<std::mutex> lock(readers_mu);
+    std::unique_ptr<bgp::RibReader>& r = readers[std::this_thread::get_id()];
+    if (r == nullptr) r = const_cast<bgp::Rib*>(rib)->NewReader();
+    return r.get();
+  }
+
+  // The route of `peer` for `address`, following default routes.
+  std::optional<bgp::RouteMatch> Find(const bgp::RibReader::Section& section,
+                                      bgp::PeerId peer,
+                                      const IpAddress& address,
+                                      const bgp::LookupOptions& lookup) const {
+    std::optional<bgp::RouteMatch> m = section.Lookup(peer, address, lookup);
+    for (uint32_t hop = 0; m && m->prefix.length == 0 &&
+                           hop < options.follow_default;
+         ++hop) {
+      std::optional<bgp::PeerId> next =
+          resolver(m->attributes.next_hop(), 0);
+      if (!next || *next == peer) break;
+      std::optional<bgp::RouteMatch> followed =
+          section.Lookup(*next, address, lookup);
+      if (!followed) break;
+      followed_default.fetch_add(1, std::memory_order_relaxed);
+      peer = *next;
+      m = followed;
+    }
+    return m;
+  }
+
+  ByteRef StorePath(const bgp::AttributesView& a, RecordBatch* batch,
+                    std::vector<uint8_t>* scratch) const {
+    scratch->clear();
+    std::span<const uint32_t> asns = a.as_path_asns();
+    if (options.aspath_radius > 0 && asns.size() > options.aspath_radius) {
+      asns = asns.first(options.aspath_radius);
+    }
+    for (uint32_t as : asns) PutBe32(as, scratch);
+    return batch->StoreBytes(*scratch);
+  }
+
+  ByteRef StoreCommunities(const bgp::AttributesView& a, RecordBatch* batch,
+                           std::vector<uint8_t>* scratch,
+                           std::string* text) const {
+    scratch->clear();
+    for (uint32_t c : a.communities()) {
+      if (!std_patterns.empty()) {
+        text->clear();
+        text->append(std::to_string(c >> 16));
+        text->push_back(':');
+        text->append(std::to_string(c & 0xffff));
+        if (!Matches(*text, std_patterns)) continue;
+      }
+      PutBe32(c, scratch);
+    }
+    return batch->StoreBytes(*scratch);
+  }
+
+  ByteRef StoreExtCommunities(const bgp::AttributesView& a, RecordBatch* batch,
+                              std::vector<uint8_t>* scratch,
+                              std::string* text) const {
+    scratch->clear();
+    for (uint64_t c : a.ext_communities()) {
+      uint8_t bytes[8];
+      for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(c >> (56 - 8 * i));
+      if (!ext_patterns.empty()) {
+        text->clear();
+        internal::AppendExtCommunities(std::span<const uint8_t>(bytes, 8),
+                                       text);
+        if (!Matches(*text, ext_patterns)) continue;
+      }
+      scratch->insert(scratch->end(), bytes, bytes + 8);
+    }
+    return batch->StoreBytes(*scratch);
+  }
+
+  ByteRef StoreLargeCommunities(const bgp::AttributesView& a,
+                                RecordBatch* batch,
+                                std::vector<uint8_t>* scratch,
+                                std::string* text) const {
+    scratch->clear();
+    for (const bgp::LargeCommunity& c : a.large_communities()) {
+      if (!lrg_patterns.empty()) {
+        text->clear();
+        text->append(std::to_string(c.global_admin) + ":" +
+                     std::to_string(c.local1) + ":" +
+                     std::to_string(c.local2));
+        if (!Matches(*text, lrg_patterns)) continue;
+      }
+      PutBe32(c.global_admin, scratch);
+      PutBe32(c.local1, scratch);
+      PutBe32(c.local2, scratch);
+    }
+    return batch->StoreBytes(*scratch);
+  }
+
+  // Net and AS of one side from the route (per net_source / as_source).
+  // Returns whether the AS came from the RIB.
+  bool FillSide(FlowRecord* r, const Side& side,
+                const std::optional<bgp::RouteMatch>& m) const {
+    const int exported = r->has(side.mask_field) ? *side.mask : 0;
+    const int rib_length = m ? m->prefix.length : -1;
+    const bool rib_wins = rib_length >= 0 && rib_length >= exported;
+    const NetSource ns = options.net_source;
+    if ((ns == NetSource::kBgp || ns == NetSource::kBmp) ||
+        (ns == NetSource::kLongest && rib_wins)) {
+      const int length = std::max(rib_length, 0);
+      *side.net = enrich_internal::MaskAddress(*side.host, length);
+      *side.mask = static_cast<uint8_t>(length);
+      r->fields.set(side.net_field);
+      r->fields.set(side.mask_field);
+    }
+    const AsSource as = options.as_source;
+    if ((as == AsSource::kBgp || as == AsSource::kBmp) ||
+        (as == AsSource::kLongest && rib_wins)) {
+      *side.as = m ? m->attributes.origin_as() : 0;
+      r->fields.set(side.as_field);
+      return true;
+    }
+    return false;
+  }
+
+  void ApplyOne(FlowRecord* r, RecordBatch* batch,
+                const bgp::RibReader::Section& section, bgp::PeerId peer,
+                std::vector<uint8_t>* scratch, std::string* text) const {
+    bgp::LookupOptions lookup;
+    if (r->has(FlowField::kBgpNextHop)) lookup.bgp_next_hop = r->bgp_next_hop;
+    if (r->has(FlowField::kMplsVpnRd)) {
+      std::copy(r->mpls_vpn_rd.begin(), r->mpls_vpn_rd.end(),
+                lookup.rd.bytes.begin());
+      if (lookup.rd.is_set()) lookup.safi = bgp::Safi::kMplsVpn;
+    }
+    if (want_dst && r->dst_host.is_set()) {
+      std::optional<bgp::RouteMatch> m =
+          Find(section, peer, r->dst_host, lookup);
+      if (m) dst_found.fetch_add(1, std::memory_order_relaxed);
+      const Side dst{&r->dst_host,  &r->dst_mask,      &r->dst_net,
+                     &r->dst_as,    FlowField::kDstMask, FlowField::kDstNet,
+                     FlowField::kDstAs};
+      if (FillSide(r, dst, m)) {
+        r->peer_dst_as = m ? m->attributes.first_as() : 0;
+        r->fields.set(FlowField::kPeerDstAs);
+        if (m) {
+          r->bgp_next_hop = m->attributes.next_hop();
+          r->fields.set(FlowField::kBgpNextHop);
+        }
+      }
+      if (m) {
+        const bgp::AttributesView& a = m->attributes;
+        if (Wants(FlowField::kAsPath)) {
+          r->as_path = StorePath(a, batch, scratch);
+          r->fields.set(FlowField::kAsPath);
+        }
+        if (Wants(FlowField::kStdComm)) {
+          r->std_comm = StoreCommunities(a, batch, scratch, text);
+          r->fields.set(FlowField::kStdComm);
+        }
+        if (Wants(FlowField::kExtComm)) {
+          r->ext_comm = StoreExtCommunities(a, batch, scratch, text);
+          r->fields.set(FlowField::kExtComm);
+        }
+        if (Wants(FlowField::kLrgComm)) {
+          r->lrg_comm = StoreLargeCommunities(a, batch, scratch, text);
+          r->fields.set(FlowField::kLrgComm);
+        }
+        if (Wants(FlowField::kLocalPref)) {
+          r->local_pref = a.local_pref().value_or(0);
+          r->fields.set(FlowField::kLocalPref);
+        }
+        if (Wants(FlowField::kMed)) {
+          r->med = a.med().value_or(0);
+          r->fields.set(FlowField::kMed);
+        }
+      }
+    }
+    if (want_src && r->src_host.is_set()) {
+      std::optional<bgp::RouteMatch> m =
+          Find(section, peer, r->src_host, lookup);
+      if (m) src_found.fetch_add(1, std::memory_order_relaxed);
+      const Side src{&r->src_host,  &r->src_mask,      &r->src_net,
+                     &r->src_as,    FlowField::kSrcMask, FlowField::kSrcNet,
+                     FlowField::kSrcAs};
+      FillSide(r, src, m);
+      if (options.peer_src_as_from_bgp) {
+        r->peer_src_as = m ? m->attributes.first_as() : 0;
+        r->fields.set(FlowField::kPeerSrcAs);
+      }
+      if (m) {
+        const bgp::AttributesView& a = m->attributes;
+        if (options.src_as_path && Wants(FlowField::kSrcAsPath)) {
+          r->src_as_path = StorePath(a, batch, scratch);
+          r->fields.set(FlowField::kSrcAsPath);
+        }
+        if (options.src_std_comm && Wants(FlowField::kSrcStdComm)) {
+          r->src_std_comm = StoreCommunities(a, batch, scratch, text);
+          r->fields.set(FlowField::kSrcStdComm);
+        }
+        if (options.src_ext_comm && Wants(FlowField::kSrcExtComm)) {
+          r->src_ext_comm = StoreExtCommunities(a, batch, scratch, text);
+          r->fields.set(FlowField::kSrcExtComm);
+        }
+        if (options.src_lrg_comm && Wants(FlowField::kSrcLrgComm)) {
+          r->src_lrg_comm = StoreLargeCommunities(a, batch, scratch, text);
+          r->fields.set(FlowField::kSrcLrgComm);
+        }
+        if (options.src_local_pref && Wants(FlowField::kSrcLocalPref)) {
+          r->src_local_pref = a.local_pref().value_or(0);
+          r->fields.set(FlowField::kSrcLocalPref);
+        }
+        if (options.src_med && Wants(FlowField::kSrcMed)) {
+          r->src_med = a.med().value_or(0);
+          r->fields.set(FlowField::kSrcMed);
+        }
+      }
+    }
+  }
+};
+
+BgpCorrelator::BgpCorrelator(const bgp::Rib* rib, BgpPeerResolver resolver,
+                             std::shared_ptr<const BgpAgentMap> agent_map,
+                             BgpCorrelatorOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  s.rib = rib;
+  s.resolver = std::move(resolver);
+  s.agent_map = std::move(agent_map);
+  s.options = std::move(options);
+  s.std_patterns = SplitPatterns(s.options.stdcomm_pattern);
+  s.ext_patterns = SplitPatterns(s.options.extcomm_pattern);
+  s.lrg_patterns = SplitPatterns(s.options.lrgcomm_pattern);
+  const auto rib_source = [](auto src) {
+    return src == decltype(src)::kBgp || src == decltype(src)::kBmp ||
+           src == decltype(src)::kLongest;
+  };
+  const FieldSet& w = s.options.wanted;
+  const bool as_rib = rib_source(s.options.as_source);
+  const bool net_rib = rib_source(s.options.net_source);
+  s.want_dst =
+      (as_rib && (w.has(FlowField::kDstAs) || w.has(FlowField::kPeerDstAs) ||
+                  w.has(FlowField::kBgpNextHop))) ||
+      (net_rib && (w.has(FlowField::kDstNet) || w.has(FlowField::kDstMask))) ||
+      w.has(FlowField::kAsPath) || w.has(FlowField::kStdComm) ||
+      w.has(FlowField::kExtComm) || w.has(FlowField::kLrgComm) ||
+      w.has(FlowField::kLocalPref) || w.has(FlowField::kMed);
+  const BgpCorrelatorOptions& o = s.options;
+  s.want_src =
+      (as_rib && w.has(FlowField::kSrcAs)) ||
+      (net_rib && (w.has(FlowField::kSrcNet) || w.has(FlowField::kSrcMask))) ||
+      (o.peer_src_as_from_bgp && w.has(FlowField::kPeerSrcAs)) ||
+      (o.src_as_path && w.has(FlowField::kSrcAsPath)) ||
+      (o.src_std_comm && w.has(FlowField::kSrcStdComm)) ||
+      (o.src_ext_comm && w.has(FlowField::kSrcExtComm)) ||
+      (o.src_lrg_comm && w.has(FlowField::kSrcLrgComm)) ||
+      (o.src_local_pref && w.has(FlowField::kSrcLocalPref)) ||
+      (o.src_med && w.has(FlowField::kSrcMed));
+}
+
+BgpCorrelator::~BgpCorrelator() = default;
+
+bool BgpCorrelator::active() const {
+  return impl_->rib != nullptr && (impl_->want_dst || impl_->want_src);
+}
+
+const BgpCorrelatorOptions& BgpCorrelator::options() const {
+  return impl_->options;
+}
+
+BgpCorrelator::Stats BgpCorrelator::stats() const {
+  Stats s;
+  s.records = impl_->records.load(std::memory_order_relaxed);
+  s.no_peer = impl_->no_peer.load(std::memory_order_relaxed);
+  s.dst_found = impl_->dst_found.load(std::memory_order_relaxed);
+  s.src_found = impl_->src_found.load(std::memory_order_relaxed);
+  s.followed_default = impl_->followed_default.load(std::memory_order_relaxed);
+  return s;
+}
+
+void BgpCorrelator::Apply(RecordBatch* batch, size_t begin, size_t end) const {
+  const Impl& s = *impl_;
+  if (!active() || begin >= end) return;
+  bgp::RibReader* reader = s.Reader();
+  // Exporter -> peer, per call (a batch holds few exporters; the resolver
+  // takes a lock).
+  struct Cached {
+    IpAddress address;
+    uint16_t port;
+    std::optional<bgp::PeerId> peer;
+  };
+  std::vector<Cached> cache;
+  std::vector<uint8_t> scratch;
+  std::string text;
+  uint64_t records = 0, no_peer = 0;
+  bgp::RibReader::Section section = reader->Enter();
+  for (size_t i = begin; i < end; ++i) {
+    FlowRecord* r = &batch->records()[i];
+    if (r->kind == RecordKind::kOptions) continue;
+    ++records;
+    IpAddress address = enrich_internal::UnmapV4(r->exporter);
+    uint16_t port = 0;
+    if (s.agent_map != nullptr) {
+      if (std::optional<BgpAgent> agent = s.agent_map->Lookup(*r)) {
+        address = agent->address;
+        port = agent->port;
+      }
+    }
+    const Cached* hit = nullptr;
+    for (const Cached& c : cache) {
+      if (c.address == address && c.port == port) hit = &c;
+    }
+    if (hit == nullptr) {
+      cache.push_back({address, port, s.resolver(address, port)});
+      hit = &cache.back();
+    }
+    if (!hit->peer) {
+      ++no_peer;
+      continue;
+    }
+    s.ApplyOne(r, batch, section, *hit->peer, &scratch, &text);
+  }
+  s.records.fetch_add(records, std::memory_order_relaxed);
+  s.no_peer.fetch_add(no_peer, std::memory_order_relaxed);
+}
+
+}  // namespace flowacct
