@@ -19,6 +19,7 @@
 
 #include "daemon/flowacctd/log.h"
 #include "daemon/flowacctd/metrics.h"
+#include "daemon/flowacctd/routing.h"
 #include "daemon/flowacctd/views.h"
 #include <pthread.h>
 #include <signal.h>
@@ -61,6 +62,10 @@ sigset_t HandledSignals() {
 struct Daemon::Impl {
   DaemonConfig config;
   std::unique_ptr<PrimitiveRegistry> registry;
+  // bgp_daemon / bmp_daemon. Declared before `pipeline` so that it outlives
+  // the enrichment that uses its feeds.
+  std::unique_ptr<Routing> routing;
+  RoutingFeeds feeds;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<MetricsEndpoint> metrics;
 
@@ -100,7 +105,14 @@ Status Daemon::Impl::Setup() {
         AddCustomPrimitives(*text, config.aggregate_primitives, registry.get());
     if (!s.ok()) return s;
   }
-  Result<EnrichFunction> enrich = BuildEnrichment(config);
+  // The routing feeds exist (no sockets yet) before the enrichment that
+  // looks routes up in them is built.
+  Result<std::unique_ptr<Routing>> r = Routing::Create(config);
+  if (!r.ok()) return r.status();
+  routing = std::move(r).value();
+  if (routing != nullptr) feeds = routing->feeds();
+
+  Result<EnrichFunction> enrich = BuildEnrichment(config, feeds);
   if (!enrich.ok()) return enrich.status();
 
   Result<std::vector<ViewOptions>> views = BuildViews(config, *registry);
@@ -263,7 +275,8 @@ void Daemon::Impl::WatchSinks() {
 }
 
 void Daemon::Impl::ReloadMaps() {
-  Result<EnrichFunction> enrich = BuildEnrichment(config);
+  if (routing != nullptr) routing->ReloadAllowFiles();
+  Result<EnrichFunction> enrich = BuildEnrichment(config, feeds);
   if (!enrich.ok()) {
     Log(LogLevel::kError, "core", "map reload failed, keeping the old maps",
         {{"error", enrich.status().message()}});
@@ -293,10 +306,15 @@ bool Daemon::Impl::HandleSignal(int sig) {
     case SIGHUP:
       OpenLog(config.logfile, config.debug);
       pipeline->ReopenSinks();
+      if (routing != nullptr) routing->ReopenFiles();
       Log(LogLevel::kInfo, "core", "log and output files reopened");
       return false;
     case SIGUSR1:
       LogStats();
+      if (routing != nullptr) {
+        routing->LogStats();
+        routing->DumpNow();  // bgp_table_dump_file: a dump right now
+      }
       return false;
     case SIGUSR2:
       ReloadMaps();
@@ -312,7 +330,9 @@ std::string Daemon::Impl::RenderMetrics() const {
     ls.push_back(
         {l.receiver->local_endpoint().ToString(), l.receiver->stats()});
   }
-  return RenderPrometheus(pipeline->stats(), ls);
+  std::string text = RenderPrometheus(pipeline->stats(), ls);
+  if (routing != nullptr) text += routing->RenderMetrics();
+  return text;
 }
 
 int Daemon::Impl::RunCapture() {
@@ -359,7 +379,14 @@ void Daemon::Impl::StopPipeline() {
 }
 
 int Daemon::Impl::RunLive() {
-  Status s = OpenListeners();
+  Status s = routing != nullptr ? routing->Start() : Status::Ok();
+  if (!s.ok()) {
+    Log(LogLevel::kError, "core", "cannot open the BGP/BMP listeners",
+        {{"error", s.message()}});
+    (void)pipeline->Stop(WallNow());
+    return 1;
+  }
+  s = OpenListeners();
   if (!s.ok()) {
     Log(LogLevel::kError, "core", "cannot open listeners",
         {{"error", s.message()}});
@@ -380,6 +407,9 @@ int Daemon::Impl::RunLive() {
     WatchSinks();
   }
   stopping = true;
+  // BGP/BMP sessions end first (their message-log lines are written), then
+  // the flow inputs, then the pipeline flushes.
+  if (routing != nullptr) routing->Stop();
   for (Listener& l : listeners) l.receiver->Stop();
   for (Listener& l : listeners) l.thread.join();
   StopPipeline();

@@ -15,6 +15,8 @@
 #include "flowacct/sink/print_sink.h"
 #include "flowacct/sink/sql_sink.h"
 
+#include "daemon/flowacctd/bgp_enrichment.h"
+
 namespace flowacct::daemon {
 namespace {
 
@@ -88,8 +90,14 @@ Result<ViewFilter> BuildFilter(const PluginConfig& plugin) {
 
 }  // namespace
 
-Result<EnrichFunction> BuildEnrichment(const DaemonConfig& config) {
+Result<EnrichFunction> BuildEnrichment(const DaemonConfig& config,
+                                       const RoutingFeeds& feeds) {
   EnrichOptions o;
+  // BGP/BMP: nfacctd_as / nfacctd_net bgp|bmp, bgp_agent_map, bgp_src_*.
+  Result<std::shared_ptr<const BgpCorrelator>> bgp =
+      BuildBgpCorrelator(config, feeds);
+  if (!bgp.ok()) return bgp.status();
+  o.bgp = std::move(bgp).value();
   if (!config.pre_tag_map.empty()) {
     PreTagMapOptions mo;
     mo.max_entries = config.maps_entries;
@@ -156,6 +164,7 @@ Result<std::vector<ViewOptions>> BuildViews(const DaemonConfig& config,
     a.history = plugin.history;
     a.history_roundoff = plugin.history_roundoff;
     a.bin_by_arrival = config.time_new;
+    a.timestamps_secs = config.timestamps_secs;
     const bool sql = plugin.type == "sqlite3" || plugin.type == "mysql" ||
                      plugin.type == "pgsql";
     const uint32_t buckets =

@@ -16,11 +16,17 @@
 #include "flowacct/pipeline/pipeline.h"
 #include "flowacct/status.h"
 
+#include "daemon/flowacctd/routing_feeds.h"
+
 namespace flowacct::daemon {
 
 // Loads pre_tag_map, sampling_map, networks_file and ports_file and returns
-// the enrich step for the pipeline (errors name file:line).
-Result<EnrichFunction> BuildEnrichment(const DaemonConfig& config);
+// the enrich step for the pipeline (errors name file:line). `feeds`: the
+// BGP/BMP RIB, speaker and collector (null members when off), for
+// nfacctd_as / nfacctd_net: bgp|bmp and bgp_agent_map; they outlive the
+// returned function.
+Result<EnrichFunction> BuildEnrichment(const DaemonConfig& config,
+                                       const RoutingFeeds& feeds = {});
 
 // One view per plugin, with its sink. Unknown primitives in `aggregate` are
 // errors naming the config line.

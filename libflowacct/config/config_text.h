@@ -51,8 +51,9 @@ Result<HistorySpec> ParseHistoryText(std::string_view value);
 const char* IgnoredKeyReason(std::string_view key);
 
 // True for pmacct keys (CONFIG-KEYS, pmacct 1.7.7 to 1.8.x) flowacctd does
-// not implement, and for every key of a pmacct family flowacctd has none of
-// (bgp_*, bmp_*, telemetry_*, isis_*, rpki_*, nfprobe_*, sfprobe_*, tee_*,
+// not implement, and for every key of a pmacct family flowacctd implements
+// little or none of (bgp_*, bmp_* — callers ask about the implemented ones
+// first —, telemetry_*, isis_*, rpki_*, nfprobe_*, sfprobe_*, tee_*,
 // classifier_*, pmacctd_*, uacctd_*, redis_*, geoip*).
 bool IsUnsupportedPmacctKey(std::string_view key);
 

@@ -1,5 +1,6 @@
 #include "flowacct/config/daemon_config.h"
 
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -177,6 +178,13 @@ struct GlobalState {
   ListenerKeys netflow;
   ListenerKeys sflow;
   std::vector<ConfigWarning>* warnings;
+  // The lines that set *_as / *_net (checked against bgp_daemon and
+  // bmp_daemon once every line is read), and bgp_daemon_id.
+  ConfigSource as_source;
+  std::string as_key;
+  ConfigSource net_source;
+  std::string net_key;
+  std::optional<uint32_t> bgp_id;
 };
 
 using GlobalSetter =
@@ -185,13 +193,14 @@ using GlobalSetter =
 
 Status SetNetSource(std::string_view value, std::string* out) {
   const std::string v = ToLower(value);
-  if (v == "bgp" || v == "bmp" || v == "igp" || v == "bgp-ls") {
+  if (v == "igp" || v == "bgp-ls") {
     return InvalidArgumentError(
         Quote(v) +
-        " is not supported by flowacctd (no BGP, BMP or IGP "
-        "source yet); use netflow, sflow, mask, file or longest");
+        " is not supported by flowacctd (no IGP or BGP-LS source); use "
+        "netflow, sflow, mask, file, longest, bgp or bmp");
   }
-  if (Status s = CheckOneOf(v, {"netflow", "sflow", "mask", "file", "longest"});
+  if (Status s = CheckOneOf(
+          v, {"netflow", "sflow", "mask", "file", "longest", "bgp", "bmp"});
       !s.ok()) {
     return s;
   }
@@ -201,17 +210,256 @@ Status SetNetSource(std::string_view value, std::string* out) {
 
 Status SetAsSource(std::string_view value, std::string* out) {
   const std::string v = ToLower(value);
-  if (v == "bgp" || v == "bmp") {
-    return InvalidArgumentError(
-        Quote(v) +
-        " is not supported by flowacctd (no BGP or BMP source "
-        "yet); use netflow, sflow, file or longest");
-  }
-  if (Status s = CheckOneOf(v, {"netflow", "sflow", "file", "longest"});
+  if (Status s =
+          CheckOneOf(v, {"netflow", "sflow", "file", "longest", "bgp", "bmp"});
       !s.ok()) {
     return s;
   }
   *out = v == "sflow" ? "netflow" : v;
+  return Status::Ok();
+}
+
+// *_as / *_net setters that remember the line for the bgp/bmp check.
+GlobalSetter AsSourceKey() {
+  return [](std::string_view key, std::string_view value,
+            const ConfigSource& source, GlobalState* st) -> Status {
+    if (Status s = SetAsSource(value, &st->config->as_source); !s.ok()) {
+      return s;
+    }
+    st->as_source = source;
+    st->as_key = std::string(key);
+    return Status::Ok();
+  };
+}
+
+GlobalSetter NetSourceKey() {
+  return [](std::string_view key, std::string_view value,
+            const ConfigSource& source, GlobalState* st) -> Status {
+    if (Status s = SetNetSource(value, &st->config->net_source); !s.ok()) {
+      return s;
+    }
+    st->net_source = source;
+    st->net_key = std::string(key);
+    return Status::Ok();
+  };
+}
+
+// Setters for members of DaemonConfig::bgp / ::bmp.
+template <typename S>
+GlobalSetter SubString(S DaemonConfig::*outer, std::string S::*inner) {
+  return [outer, inner](std::string_view, std::string_view value,
+                        const ConfigSource&, GlobalState* st) -> Status {
+    (st->config->*outer).*inner = std::string(value);
+    return Status::Ok();
+  };
+}
+
+template <typename S>
+GlobalSetter SubBool(S DaemonConfig::*outer, bool S::*inner) {
+  return [outer, inner](std::string_view, std::string_view value,
+                        const ConfigSource&, GlobalState* st) -> Status {
+    FLOWACCT_ASSIGN_OR_RETURN((st->config->*outer).*inner, ParseBool(value));
+    return Status::Ok();
+  };
+}
+
+template <typename S>
+GlobalSetter SubUint(S DaemonConfig::*outer, uint32_t S::*inner, uint32_t min,
+                     uint32_t max) {
+  return
+      [outer, inner, min, max](std::string_view, std::string_view value,
+                               const ConfigSource&, GlobalState* st) -> Status {
+        FLOWACCT_ASSIGN_OR_RETURN((st->config->*outer).*inner,
+                                  ParseUint32(value, min, max));
+        return Status::Ok();
+      };
+}
+
+template <typename S>
+GlobalSetter SubPort(S DaemonConfig::*outer, uint16_t S::*inner) {
+  return [outer, inner](std::string_view, std::string_view value,
+                        const ConfigSource&, GlobalState* st) -> Status {
+    uint32_t port = 0;
+    FLOWACCT_ASSIGN_OR_RETURN(port, ParseUint32(value, 1, 65535));
+    (st->config->*outer).*inner = static_cast<uint16_t>(port);
+    return Status::Ok();
+  };
+}
+
+template <typename S>
+GlobalSetter SubIp(S DaemonConfig::*outer, std::string S::*inner) {
+  return [outer, inner](std::string_view, std::string_view value,
+                        const ConfigSource&, GlobalState* st) -> Status {
+    if (!IsIpLiteral(value)) {
+      return InvalidArgumentError("expected an IPv4 or IPv6 address, got " +
+                                  Quote(value));
+    }
+    (st->config->*outer).*inner = std::string(value);
+    return Status::Ok();
+  };
+}
+
+// *_output keys of the BGP/BMP logs and dumps: json only.
+template <typename S>
+GlobalSetter SubJsonOutput(S DaemonConfig::*outer, std::string S::*inner) {
+  return [outer, inner](std::string_view, std::string_view value,
+                        const ConfigSource&, GlobalState* st) -> Status {
+    const std::string v = ToLower(value);
+    if (v == "avro" || v == "avro_json") {
+      return InvalidArgumentError(Quote(v) +
+                                  " is not supported by flowacctd (json only)");
+    }
+    if (Status s = CheckOneOf(v, {"json"}); !s.ok()) return s;
+    (st->config->*outer).*inner = v;
+    return Status::Ok();
+  };
+}
+
+// bgp_src_*_type and bgp_peer_src_as_type: `allowed` values; "map" is
+// pmacct's bgp_src_*_map / bgp_peer_src_as_map, which flowacctd lacks.
+GlobalSetter BgpSourceType(std::string BgpDaemonConfig::*inner,
+                           std::initializer_list<std::string_view> allowed) {
+  std::vector<std::string_view> list(allowed);
+  return [inner, list](std::string_view, std::string_view value,
+                       const ConfigSource&, GlobalState* st) -> Status {
+    const std::string v = ToLower(value);
+    if (v == "map") {
+      return InvalidArgumentError(
+          "'map' is not supported by flowacctd (no bgp_src_*_map / "
+          "bgp_peer_src_as_map)");
+    }
+    std::string names;
+    for (std::string_view a : list) {
+      if (a == v) {
+        st->config->bgp.*inner = v == "sflow" ? "netflow" : v;
+        return Status::Ok();
+      }
+      if (!names.empty()) names += ", ";
+      names += a;
+    }
+    return InvalidArgumentError("expected one of " + names + ", got " +
+                                Quote(value));
+  };
+}
+
+Result<uint32_t> ParseIpv4(std::string_view value) {
+  const std::string v(Trim(value));
+  in_addr a{};
+  if (inet_pton(AF_INET, v.c_str(), &a) != 1) {
+    return InvalidArgumentError("expected an IPv4 address, got " +
+                                Quote(value));
+  }
+  return ntohl(a.s_addr);
+}
+
+// The bgp_* and bmp_* keys flowacctd implements.
+void AddRoutingKeys(std::vector<std::pair<std::string_view, GlobalSetter>>* k) {
+  using B = BgpDaemonConfig;
+  using M = BmpDaemonConfig;
+  constexpr auto bgp = &DaemonConfig::bgp;
+  constexpr auto bmp = &DaemonConfig::bmp;
+  k->insert(
+      k->end(),
+      {
+          {"bgp_daemon", SubBool(bgp, &B::enabled)},
+          {"bgp_daemon_ip", SubIp(bgp, &B::ip)},
+          {"bgp_daemon_port", SubPort(bgp, &B::port)},
+          {"bgp_daemon_max_peers", SubUint(bgp, &B::max_peers, 1, 65535)},
+          {"bgp_daemon_allow_file", SubString(bgp, &B::allow_file)},
+          {"bgp_daemon_md5_file", SubString(bgp, &B::md5_file)},
+          {"bgp_daemon_as", SubUint(bgp, &B::local_as, 0, UINT32_MAX)},
+          {"bgp_daemon_id",
+           [](std::string_view, std::string_view value, const ConfigSource&,
+              GlobalState* st) -> Status {
+             uint32_t id = 0;
+             FLOWACCT_ASSIGN_OR_RETURN(id, ParseIpv4(value));
+             if (id == 0) {
+               return InvalidArgumentError(
+                   "the BGP identifier cannot be 0.0.0.0");
+             }
+             st->bgp_id = id;
+             return Status::Ok();
+           }},
+          {"bgp_daemon_add_path_ignore", SubBool(bgp, &B::add_path_ignore)},
+          {"bgp_daemon_pipe_size", SubUint(bgp, &B::pipe_size, 1, INT32_MAX)},
+          {"bgp_agent_map", SubString(bgp, &B::agent_map)},
+          {"bgp_table_dump_file", SubString(bgp, &B::table_dump_file)},
+          {"bgp_table_dump_refresh_time",
+           SubUint(bgp, &B::table_dump_refresh_time, 60, 86400)},
+          {"bgp_table_dump_output", SubJsonOutput(bgp, &B::table_dump_output)},
+          {"bgp_table_dump_latest_file",
+           SubString(bgp, &B::table_dump_latest_file)},
+          {"bgp_daemon_msglog_file", SubString(bgp, &B::msglog_file)},
+          {"bgp_daemon_msglog_output", SubJsonOutput(bgp, &B::msglog_output)},
+          {"bgp_peer_src_as_type",
+           BgpSourceType(&B::peer_src_as_type, {"netflow", "sflow", "bgp"})},
+          {"bgp_src_as_path_type",
+           BgpSourceType(&B::src_as_path_type, {"bgp"})},
+          {"bgp_src_std_comm_type",
+           BgpSourceType(&B::src_std_comm_type, {"bgp"})},
+          {"bgp_src_ext_comm_type",
+           BgpSourceType(&B::src_ext_comm_type, {"bgp"})},
+          {"bgp_src_lrg_comm_type",
+           BgpSourceType(&B::src_lrg_comm_type, {"bgp"})},
+          {"bgp_src_local_pref_type",
+           BgpSourceType(&B::src_local_pref_type, {"bgp"})},
+          {"bgp_src_med_type", BgpSourceType(&B::src_med_type, {"bgp"})},
+          {"bgp_follow_default",
+           SubUint(bgp, &B::follow_default, 0, UINT32_MAX)},
+          {"bgp_aspath_radius", SubUint(bgp, &B::aspath_radius, 0, 65535)},
+          {"bgp_stdcomm_pattern", SubString(bgp, &B::stdcomm_pattern)},
+          {"bgp_extcomm_pattern", SubString(bgp, &B::extcomm_pattern)},
+          {"bgp_lrgcomm_pattern", SubString(bgp, &B::lrgcomm_pattern)},
+          {"bmp_daemon", SubBool(bmp, &M::enabled)},
+          {"bmp_daemon_ip", SubIp(bmp, &M::ip)},
+          {"bmp_daemon_port", SubPort(bmp, &M::port)},
+          {"bmp_daemon_max_peers", SubUint(bmp, &M::max_peers, 1, 65535)},
+          {"bmp_daemon_allow_file", SubString(bmp, &M::allow_file)},
+          {"bmp_daemon_pipe_size", SubUint(bmp, &M::pipe_size, 1, INT32_MAX)},
+          {"bmp_agent_map", SubString(bmp, &M::agent_map)},
+          {"bmp_daemon_msglog_file", SubString(bmp, &M::msglog_file)},
+          {"bmp_daemon_msglog_output", SubJsonOutput(bmp, &M::msglog_output)},
+          {"bmp_dump_file", SubString(bmp, &M::dump_file)},
+          {"bmp_dump_refresh_time",
+           SubUint(bmp, &M::dump_refresh_time, 60, 86400)},
+          {"bmp_dump_output", SubJsonOutput(bmp, &M::dump_output)},
+          {"bmp_dump_latest_file", SubString(bmp, &M::dump_latest_file)},
+      });
+}
+
+// After every line: *_as / *_net bgp|bmp need their daemon; the router id
+// and dump refresh defaults.
+Status FinishRoutingKeys(GlobalState* st) {
+  DaemonConfig& c = *st->config;
+  auto check = [&](const std::string& value, const ConfigSource& source,
+                   const std::string& key) -> Status {
+    if (value == "bgp" && !c.bgp.enabled) {
+      return InvalidArgumentError(source.ToString() + ": " + key +
+                                  ": 'bgp' needs bgp_daemon: true");
+    }
+    if (value == "bmp" && !c.bmp.enabled) {
+      return InvalidArgumentError(source.ToString() + ": " + key +
+                                  ": 'bmp' needs bmp_daemon: true");
+    }
+    return Status::Ok();
+  };
+  if (Status s = check(c.as_source, st->as_source, st->as_key); !s.ok()) {
+    return s;
+  }
+  if (Status s = check(c.net_source, st->net_source, st->net_key); !s.ok()) {
+    return s;
+  }
+  if (st->bgp_id) {
+    c.bgp.router_id = *st->bgp_id;
+  } else if (Result<uint32_t> ip = ParseIpv4(c.bgp.ip); ip.ok() && *ip != 0) {
+    c.bgp.router_id = *ip;
+  }
+  if (!c.bgp.table_dump_file.empty() && c.bgp.table_dump_refresh_time == 0) {
+    c.bgp.table_dump_refresh_time = 60;
+  }
+  if (!c.bmp.dump_file.empty() && c.bmp.dump_refresh_time == 0) {
+    c.bmp.dump_refresh_time = 60;
+  }
   return Status::Ok();
 }
 
@@ -273,113 +521,99 @@ GlobalSetter ListenerPipe(ListenerKeys GlobalState::*which) {
 }
 
 const std::vector<std::pair<std::string_view, GlobalSetter>>& GlobalKeys() {
-  static const auto* keys =
-      new std::vector<std::pair<std::string_view, GlobalSetter>>{
-          {"aggregate_primitives",
-           StringMember(&DaemonConfig::aggregate_primitives)},
-          {"pre_tag_map", StringMember(&DaemonConfig::pre_tag_map)},
-          {"sampling_map", StringMember(&DaemonConfig::sampling_map)},
-          {"networks_file", StringMember(&DaemonConfig::networks_file)},
-          {"ports_file", StringMember(&DaemonConfig::ports_file)},
-          {"nfacctd_templates_file",
-           StringMember(&DaemonConfig::templates_file)},
-          {"nfacctd_renormalize", BoolMember(&DaemonConfig::renormalize)},
-          {"sfacctd_renormalize", BoolMember(&DaemonConfig::renormalize)},
-          {"nfacctd_time_new", BoolMember(&DaemonConfig::time_new)},
-          {"sfacctd_time_new", BoolMember(&DaemonConfig::time_new)},
-          {"nfacctd_ignore_exporter_address",
-           BoolMember(&DaemonConfig::ignore_exporter_address)},
-          {"sfacctd_ignore_exporter_address",
-           BoolMember(&DaemonConfig::ignore_exporter_address)},
-          {"maps_refresh", BoolMember(&DaemonConfig::maps_refresh)},
-          {"timestamps_secs", BoolMember(&DaemonConfig::timestamps_secs)},
-          {"timestamps_utc", BoolMember(&DaemonConfig::timestamps_utc)},
-          {"timestamps_since_epoch",
-           BoolMember(&DaemonConfig::timestamps_since_epoch)},
-          {"pcap_savefile", StringMember(&DaemonConfig::pcap_savefile)},
-          {"logfile", StringMember(&DaemonConfig::logfile)},
-          {"pidfile", StringMember(&DaemonConfig::pidfile)},
-          {"daemonize", BoolMember(&DaemonConfig::daemonize)},
-          {"debug", BoolMember(&DaemonConfig::debug)},
-          {"maps_entries",
-           [](std::string_view, std::string_view value, const ConfigSource&,
-              GlobalState* st) -> Status {
-             FLOWACCT_ASSIGN_OR_RETURN(st->config->maps_entries,
-                                       ParseUint32(value, 1, UINT32_MAX));
+  static const auto* keys = [] {
+    auto* k = new std::vector<std::pair<std::string_view, GlobalSetter>>{
+        {"aggregate_primitives",
+         StringMember(&DaemonConfig::aggregate_primitives)},
+        {"pre_tag_map", StringMember(&DaemonConfig::pre_tag_map)},
+        {"sampling_map", StringMember(&DaemonConfig::sampling_map)},
+        {"networks_file", StringMember(&DaemonConfig::networks_file)},
+        {"ports_file", StringMember(&DaemonConfig::ports_file)},
+        {"nfacctd_templates_file", StringMember(&DaemonConfig::templates_file)},
+        {"nfacctd_renormalize", BoolMember(&DaemonConfig::renormalize)},
+        {"sfacctd_renormalize", BoolMember(&DaemonConfig::renormalize)},
+        {"nfacctd_time_new", BoolMember(&DaemonConfig::time_new)},
+        {"sfacctd_time_new", BoolMember(&DaemonConfig::time_new)},
+        {"nfacctd_ignore_exporter_address",
+         BoolMember(&DaemonConfig::ignore_exporter_address)},
+        {"sfacctd_ignore_exporter_address",
+         BoolMember(&DaemonConfig::ignore_exporter_address)},
+        {"maps_refresh", BoolMember(&DaemonConfig::maps_refresh)},
+        {"timestamps_secs", BoolMember(&DaemonConfig::timestamps_secs)},
+        {"timestamps_utc", BoolMember(&DaemonConfig::timestamps_utc)},
+        {"timestamps_since_epoch",
+         BoolMember(&DaemonConfig::timestamps_since_epoch)},
+        {"pcap_savefile", StringMember(&DaemonConfig::pcap_savefile)},
+        {"logfile", StringMember(&DaemonConfig::logfile)},
+        {"pidfile", StringMember(&DaemonConfig::pidfile)},
+        {"daemonize", BoolMember(&DaemonConfig::daemonize)},
+        {"debug", BoolMember(&DaemonConfig::debug)},
+        {"maps_entries",
+         [](std::string_view, std::string_view value, const ConfigSource&,
+            GlobalState* st) -> Status {
+           FLOWACCT_ASSIGN_OR_RETURN(st->config->maps_entries,
+                                     ParseUint32(value, 1, UINT32_MAX));
+           return Status::Ok();
+         }},
+        {"nfacctd_net", NetSourceKey()},
+        {"sfacctd_net", NetSourceKey()},
+        {"nfacctd_as", AsSourceKey()},
+        {"sfacctd_as", AsSourceKey()},
+        {"nfacctd_as_new",
+         [](std::string_view, std::string_view value, const ConfigSource& src,
+            GlobalState* st) {
+           if (st->warnings != nullptr) {
+             st->warnings->push_back(
+                 {src,
+                  "key 'nfacctd_as_new' is the old spelling of "
+                  "'nfacctd_as'"});
+           }
+           return AsSourceKey()("nfacctd_as_new", value, src, st);
+         }},
+        {"sfacctd_as_new",
+         [](std::string_view, std::string_view value, const ConfigSource& src,
+            GlobalState* st) {
+           if (st->warnings != nullptr) {
+             st->warnings->push_back(
+                 {src,
+                  "key 'sfacctd_as_new' is the old spelling of "
+                  "'sfacctd_as'"});
+           }
+           return AsSourceKey()("sfacctd_as_new", value, src, st);
+         }},
+        {"nfacctd_ip", ListenerIp(&GlobalState::netflow)},
+        {"nfacctd_port", ListenerPort(&GlobalState::netflow)},
+        {"nfacctd_allow_file", ListenerAllow(&GlobalState::netflow)},
+        {"nfacctd_pipe_size", ListenerPipe(&GlobalState::netflow)},
+        {"sfacctd_ip", ListenerIp(&GlobalState::sflow)},
+        {"sfacctd_port", ListenerPort(&GlobalState::sflow)},
+        {"sfacctd_allow_file", ListenerAllow(&GlobalState::sflow)},
+        {"sfacctd_pipe_size", ListenerPipe(&GlobalState::sflow)},
+        {"flowacct_templates_by_port",
+         BoolMember(&DaemonConfig::templates_by_port)},
+        {"flowacct_workers",
+         [](std::string_view, std::string_view value, const ConfigSource&,
+            GlobalState* st) -> Status {
+           FLOWACCT_ASSIGN_OR_RETURN(st->config->workers,
+                                     ParseUint32(value, 0, 1024));
+           return Status::Ok();
+         }},
+        {"flowacct_metrics_listen",
+         [](std::string_view, std::string_view value, const ConfigSource&,
+            GlobalState* st) -> Status {
+           const std::string v = ToLower(value);
+           if (v == "false" || v == "none" || v == "off") {
+             st->config->metrics_listen.clear();
              return Status::Ok();
-           }},
-          {"nfacctd_net",
-           [](std::string_view, std::string_view value, const ConfigSource&,
-              GlobalState* st) {
-             return SetNetSource(value, &st->config->net_source);
-           }},
-          {"sfacctd_net",
-           [](std::string_view, std::string_view value, const ConfigSource&,
-              GlobalState* st) {
-             return SetNetSource(value, &st->config->net_source);
-           }},
-          {"nfacctd_as",
-           [](std::string_view, std::string_view value, const ConfigSource&,
-              GlobalState* st) {
-             return SetAsSource(value, &st->config->as_source);
-           }},
-          {"sfacctd_as",
-           [](std::string_view, std::string_view value, const ConfigSource&,
-              GlobalState* st) {
-             return SetAsSource(value, &st->config->as_source);
-           }},
-          {"nfacctd_as_new",
-           [](std::string_view, std::string_view value, const ConfigSource& src,
-              GlobalState* st) {
-             if (st->warnings != nullptr) {
-               st->warnings->push_back(
-                   {src,
-                    "key 'nfacctd_as_new' is the old spelling of "
-                    "'nfacctd_as'"});
-             }
-             return SetAsSource(value, &st->config->as_source);
-           }},
-          {"sfacctd_as_new",
-           [](std::string_view, std::string_view value, const ConfigSource& src,
-              GlobalState* st) {
-             if (st->warnings != nullptr) {
-               st->warnings->push_back(
-                   {src,
-                    "key 'sfacctd_as_new' is the old spelling of "
-                    "'sfacctd_as'"});
-             }
-             return SetAsSource(value, &st->config->as_source);
-           }},
-          {"nfacctd_ip", ListenerIp(&GlobalState::netflow)},
-          {"nfacctd_port", ListenerPort(&GlobalState::netflow)},
-          {"nfacctd_allow_file", ListenerAllow(&GlobalState::netflow)},
-          {"nfacctd_pipe_size", ListenerPipe(&GlobalState::netflow)},
-          {"sfacctd_ip", ListenerIp(&GlobalState::sflow)},
-          {"sfacctd_port", ListenerPort(&GlobalState::sflow)},
-          {"sfacctd_allow_file", ListenerAllow(&GlobalState::sflow)},
-          {"sfacctd_pipe_size", ListenerPipe(&GlobalState::sflow)},
-          {"flowacct_templates_by_port",
-           BoolMember(&DaemonConfig::templates_by_port)},
-          {"flowacct_workers",
-           [](std::string_view, std::string_view value, const ConfigSource&,
-              GlobalState* st) -> Status {
-             FLOWACCT_ASSIGN_OR_RETURN(st->config->workers,
-                                       ParseUint32(value, 0, 1024));
-             return Status::Ok();
-           }},
-          {"flowacct_metrics_listen",
-           [](std::string_view, std::string_view value, const ConfigSource&,
-              GlobalState* st) -> Status {
-             const std::string v = ToLower(value);
-             if (v == "false" || v == "none" || v == "off") {
-               st->config->metrics_listen.clear();
-               return Status::Ok();
-             }
-             if (Status s = CheckHostPort(value); !s.ok()) return s;
-             st->config->metrics_listen = std::string(value);
-             return Status::Ok();
-           }},
-      };
+           }
+           if (Status s = CheckHostPort(value); !s.ok()) return s;
+           st->config->metrics_listen = std::string(value);
+           return Status::Ok();
+         }},
+    };
+    AddRoutingKeys(k);
+    return k;
+  }();
   return *keys;
 }
 
@@ -424,13 +658,45 @@ PluginSetter PluginUint(uint32_t PluginConfig::*member, uint32_t min) {
   };
 }
 
+// The sum_* modes (sum_host, sum_net, sum_as, sum_port, sum_mac) count a
+// record under its source and its destination value: they must be the only
+// primitive of `aggregate` (the counters flows, packets and bytes may come
+// along). pmacct 1.7.7 warns instead and drops most other primitives.
+Status CheckSumMode(const std::vector<std::string>& aggregate) {
+  auto lower = [](std::string s) {
+    for (char& c : s) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return s;
+  };
+  std::string sum;
+  for (const std::string& name : aggregate) {
+    std::string n = lower(name);
+    if (n == "sum_host" || n == "sum_net" || n == "sum_as" || n == "sum_port" ||
+        n == "sum_mac") {
+      sum = n;
+      break;
+    }
+  }
+  if (sum.empty()) return Status::Ok();
+  for (const std::string& name : aggregate) {
+    std::string n = lower(name);
+    if (n == sum || n == "flows" || n == "packets" || n == "bytes") continue;
+    return InvalidArgumentError(Quote(sum) + " cannot be combined with " +
+                                Quote(name) +
+                                ": a sum_* primitive must be used alone "
+                                "(only flows may come along)");
+  }
+  return Status::Ok();
+}
+
 const std::vector<std::pair<std::string, PluginKey>>& PluginKeys() {
   static const auto* keys = [] {
     auto* k = new std::vector<std::pair<std::string, PluginKey>>;
     k->push_back(
         {"aggregate", {[](std::string_view value, PluginConfig* p) -> Status {
            FLOWACCT_ASSIGN_OR_RETURN(p->aggregate, ParseList(value));
-           return Status::Ok();
+           return CheckSumMode(p->aggregate);
          }}});
     k->push_back(
         {"pre_tag_filter",
@@ -633,7 +899,7 @@ Result<DaemonConfig> ParseDaemonConfig(
 
   // Classify every entry (in line order, so the first bad line is reported)
   // and apply global keys.
-  GlobalState state{&config, {}, {}, warnings};
+  GlobalState state{&config, {}, {}, warnings, {}, {}, {}, {}, {}};
   std::vector<const Entry*> plugin_entries;
   for (Entry& e : entries) {
     const ConfigLine& l = e.line;
@@ -705,6 +971,8 @@ Result<DaemonConfig> ParseDaemonConfig(
       }
     }
   }
+
+  if (Status s = FinishRoutingKeys(&state); !s.ok()) return s;
 
   // Listeners.
   auto make_listener = [](const ListenerKeys& k, uint16_t default_port) {

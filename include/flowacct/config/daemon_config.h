@@ -136,6 +136,71 @@ struct ListenerConfig {
   uint32_t rcvbuf_bytes = 0;  // *_pipe_size; 0 = flowacct's default (16 MiB)
 };
 
+// The BGP daemon (pmacct: bgp_daemon*, bgp_table_dump_*, bgp_src_*; see
+// docs/configuration.md). Inactive unless `enabled`. Other bgp_* keys are
+// errors ("not supported by flowacctd").
+struct BgpDaemonConfig {
+  bool enabled = false;     // bgp_daemon (false)
+  std::string ip;           // bgp_daemon_ip ("": every address, dual stack)
+  uint16_t port = 179;      // bgp_daemon_port (179)
+  uint32_t max_peers = 10;  // bgp_daemon_max_peers (10, as documented)
+  std::string allow_file;   // bgp_daemon_allow_file ("": allow everyone)
+  std::string md5_file;     // bgp_daemon_md5_file ("": no TCP-MD5)
+  uint32_t local_as = 0;    // bgp_daemon_as (0: mirror the peer's AS, iBGP)
+  // bgp_daemon_id, the BGP identifier we send, resolved: the key's IPv4
+  // address; else bgp_daemon_ip when it is a (non-wildcard) IPv4 address;
+  // else 1.2.3.4 (pmacct's rule). Host byte order.
+  uint32_t router_id = 0x01020304;
+  bool add_path_ignore = false;  // bgp_daemon_add_path_ignore (false)
+  uint32_t pipe_size = 0;        // bgp_daemon_pipe_size (0: system default)
+  std::string agent_map;         // bgp_agent_map (enrich/bgp_agent_map.h)
+  // Periodic RIB dumps, one file per peer per dump (bgp_table_dump_file,
+  // with $peer_src_ip and strftime variables). refresh: 60..86400 s
+  // (pmacct's range); default 0 = unset, which with a dump file set means
+  // 60.
+  std::string table_dump_file;
+  uint32_t table_dump_refresh_time = 0;
+  std::string table_dump_output = "json";  // json only
+  std::string table_dump_latest_file;      // symlink to the newest dump
+  // Message log: every UPDATE / withdraw / End-of-RIB as one JSON line
+  // (bgp_daemon_msglog_file, $peer_src_ip allowed).
+  std::string msglog_file;
+  std::string msglog_output = "json";  // json only
+  // Where source-side BGP primitives come from. bgp_peer_src_as_type:
+  // netflow (sflow is stored as netflow) | bgp; the bgp_src_*_type keys:
+  // "" (unset) | bgp. pmacct's "map" is rejected ("not supported").
+  std::string peer_src_as_type = "netflow";
+  std::string src_as_path_type;
+  std::string src_std_comm_type;
+  std::string src_ext_comm_type;
+  std::string src_lrg_comm_type;
+  std::string src_local_pref_type;
+  std::string src_med_type;
+  uint32_t follow_default = 0;  // bgp_follow_default (0: off)
+  uint32_t aspath_radius = 0;   // bgp_aspath_radius (0: whole path)
+  std::string stdcomm_pattern;  // bgp_stdcomm_pattern
+  std::string extcomm_pattern;  // bgp_extcomm_pattern
+  std::string lrgcomm_pattern;  // bgp_lrgcomm_pattern
+};
+
+// The BMP daemon (pmacct: bmp_daemon*, bmp_dump_*). Inactive unless
+// `enabled`; it shares the RIB with the BGP daemon.
+struct BmpDaemonConfig {
+  bool enabled = false;     // bmp_daemon (false)
+  std::string ip;           // bmp_daemon_ip ("": every address)
+  uint16_t port = 1790;     // bmp_daemon_port (1790)
+  uint32_t max_peers = 10;  // bmp_daemon_max_peers (10): routers at once
+  std::string allow_file;   // bmp_daemon_allow_file
+  uint32_t pipe_size = 0;   // bmp_daemon_pipe_size
+  std::string agent_map;    // bmp_agent_map
+  std::string msglog_file;  // bmp_daemon_msglog_file
+  std::string msglog_output = "json";  // bmp_daemon_msglog_output: json
+  std::string dump_file;               // bmp_dump_file (not written yet)
+  uint32_t dump_refresh_time = 0;      // bmp_dump_refresh_time (60..86400)
+  std::string dump_output = "json";    // bmp_dump_output: json
+  std::string dump_latest_file;        // bmp_dump_latest_file
+};
+
 struct DaemonConfig {
   std::string config_file;  // as given to -f
 
@@ -158,12 +223,18 @@ struct DaemonConfig {
   std::string templates_file;  // nfacctd_templates_file
   bool renormalize = false;    // nfacctd_renormalize / sfacctd_...
   bool time_new = false;       // nfacctd_time_new / sfacctd_time_new
-  // nfacctd_net / sfacctd_net: netflow|mask|file|longest ("sflow" is stored
-  // as "netflow": from the flow protocol); bgp, bmp, igp rejected for now.
+  // nfacctd_net / sfacctd_net: netflow|mask|file|longest|bgp|bmp ("sflow"
+  // is stored as "netflow": from the flow protocol); bgp needs bgp_daemon,
+  // bmp needs bmp_daemon (else an error naming the line); igp and bgp-ls
+  // are rejected.
   std::string net_source = "netflow";
   // nfacctd_as / sfacctd_as (old spelling *_as_new, with a warning):
-  // netflow|file|longest ("sflow" -> "netflow"); bgp, bmp rejected for now.
+  // netflow|file|longest|bgp|bmp ("sflow" -> "netflow"); bgp and bmp as
+  // for net_source.
   std::string as_source = "netflow";
+
+  BgpDaemonConfig bgp;
+  BmpDaemonConfig bmp;
   bool ignore_exporter_address = false;  // nfacctd_ignore_exporter_address
   bool maps_refresh = true;
   uint32_t maps_entries = 384;

@@ -287,12 +287,13 @@ TEST_CASE("bad values name file, line and key") {
   CHECK(ErrorOf("aggregate: src_host dst_host\n") ==
         "t.conf:1: aggregate: expected a comma-separated list, got 'src_host "
         "dst_host'");
-  CHECK(ErrorOf("nfacctd_net: bgp\n") ==
-        "t.conf:1: nfacctd_net: 'bgp' is not supported by flowacctd (no BGP, "
-        "BMP or IGP source yet); use netflow, sflow, mask, file or longest");
+  CHECK(ErrorOf("nfacctd_net: igp\n") ==
+        "t.conf:1: nfacctd_net: 'igp' is not supported by flowacctd (no IGP "
+        "or BGP-LS source); use netflow, sflow, mask, file, longest, bgp or "
+        "bmp");
   CHECK(ErrorOf("nfacctd_as: igp\n") ==
         "t.conf:1: nfacctd_as: expected one of netflow, sflow, file, longest, "
-        "got 'igp'");
+        "bgp, bmp, got 'igp'");
   CHECK(ErrorOf("maps_entries: 0\n") ==
         "t.conf:1: maps_entries: expected a positive integer, got '0'");
   CHECK(ErrorOf("flowacct_workers: 5000\n") ==
@@ -325,8 +326,8 @@ TEST_CASE("syntax errors name file and line") {
 TEST_CASE("unknown and unsupported keys") {
   CHECK(ErrorOf("plugins: print\nagregate: src_host\n") ==
         "t.conf:2: unknown key 'agregate'");
-  CHECK(ErrorOf("bgp_daemon: true\n") ==
-        "t.conf:1: key 'bgp_daemon' is not supported by flowacctd");
+  CHECK(ErrorOf("bgp_daemon_lg: true\n") ==
+        "t.conf:1: key 'bgp_daemon_lg' is not supported by flowacctd");
   CHECK(ErrorOf("BGP_Daemon_Something_New: 1\n") ==
         "t.conf:1: key 'bgp_daemon_something_new' is not supported by "
         "flowacctd");
@@ -722,6 +723,225 @@ TEST_CASE("LoadDaemonConfig reads a file") {
   CHECK(missing.status().code() == StatusCode::kNotFound);
   CHECK(missing.status().message() ==
         "cannot open config file /nonexistent/flowacct.conf");
+}
+
+TEST_CASE("bgp_daemon and bmp_daemon: defaults") {
+  DaemonConfig c = MustParse("");
+  CHECK_FALSE(c.bgp.enabled);
+  CHECK(c.bgp.ip.empty());
+  CHECK(c.bgp.port == 179);
+  CHECK(c.bgp.max_peers == 10);
+  CHECK(c.bgp.local_as == 0);
+  CHECK(c.bgp.router_id == 0x01020304);  // 1.2.3.4
+  CHECK_FALSE(c.bgp.add_path_ignore);
+  CHECK(c.bgp.pipe_size == 0);
+  CHECK(c.bgp.table_dump_file.empty());
+  CHECK(c.bgp.table_dump_refresh_time == 0);
+  CHECK(c.bgp.table_dump_output == "json");
+  CHECK(c.bgp.msglog_output == "json");
+  CHECK(c.bgp.peer_src_as_type == "netflow");
+  CHECK(c.bgp.src_as_path_type.empty());
+  CHECK(c.bgp.src_med_type.empty());
+  CHECK(c.bgp.follow_default == 0);
+  CHECK(c.bgp.aspath_radius == 0);
+  CHECK_FALSE(c.bmp.enabled);
+  CHECK(c.bmp.port == 1790);
+  CHECK(c.bmp.max_peers == 10);
+  CHECK(c.bmp.dump_refresh_time == 0);
+  CHECK(c.bmp.dump_output == "json");
+  CHECK(c.bmp.msglog_output == "json");
+}
+
+TEST_CASE("bgp_daemon keys") {
+  DaemonConfig c = MustParse(
+      "bgp_daemon: true\n"
+      "bgp_daemon_ip: 192.0.2.10\n"
+      "bgp_daemon_port: 1179\n"
+      "bgp_daemon_max_peers: 100\n"
+      "bgp_daemon_allow_file: /etc/pmacct/bgp.allow\n"
+      "bgp_daemon_md5_file: /etc/pmacct/bgp.md5\n"
+      "bgp_daemon_as: 4200000000\n"
+      "bgp_daemon_add_path_ignore: true\n"
+      "bgp_daemon_pipe_size: 8388608\n"
+      "bgp_agent_map: /etc/pmacct/bgp_agent.map\n"
+      "bgp_table_dump_file: /var/lib/bgp-$peer_src_ip-%H%M.txt\n"
+      "bgp_table_dump_refresh_time: 300\n"
+      "bgp_table_dump_output: JSON\n"
+      "bgp_table_dump_latest_file: /var/lib/bgp-$peer_src_ip.latest\n"
+      "bgp_daemon_msglog_file: /var/log/bgp-$peer_src_ip.log\n"
+      "bgp_daemon_msglog_output: json\n"
+      "bgp_peer_src_as_type: bgp\n"
+      "bgp_src_as_path_type: bgp\n"
+      "bgp_src_std_comm_type: bgp\n"
+      "bgp_src_ext_comm_type: bgp\n"
+      "bgp_src_lrg_comm_type: bgp\n"
+      "bgp_src_local_pref_type: bgp\n"
+      "bgp_src_med_type: BGP\n"
+      "bgp_follow_default: 1\n"
+      "bgp_aspath_radius: 3\n"
+      "bgp_stdcomm_pattern: 65000:.\n"
+      "bgp_extcomm_pattern: RT:65000\n"
+      "bgp_lrgcomm_pattern: 65000:1:\n"
+      "nfacctd_as: bgp\n"
+      "nfacctd_net: bgp\n");
+  CHECK(c.bgp.enabled);
+  CHECK(c.bgp.ip == "192.0.2.10");
+  CHECK(c.bgp.port == 1179);
+  CHECK(c.bgp.max_peers == 100);
+  CHECK(c.bgp.allow_file == "/etc/pmacct/bgp.allow");
+  CHECK(c.bgp.md5_file == "/etc/pmacct/bgp.md5");
+  CHECK(c.bgp.local_as == 4200000000u);
+  // No bgp_daemon_id: bgp_daemon_ip (IPv4) is the identifier.
+  CHECK(c.bgp.router_id == 0xC000020A);
+  CHECK(c.bgp.add_path_ignore);
+  CHECK(c.bgp.pipe_size == 8388608);
+  CHECK(c.bgp.agent_map == "/etc/pmacct/bgp_agent.map");
+  CHECK(c.bgp.table_dump_file == "/var/lib/bgp-$peer_src_ip-%H%M.txt");
+  CHECK(c.bgp.table_dump_refresh_time == 300);
+  CHECK(c.bgp.table_dump_output == "json");
+  CHECK(c.bgp.table_dump_latest_file == "/var/lib/bgp-$peer_src_ip.latest");
+  CHECK(c.bgp.msglog_file == "/var/log/bgp-$peer_src_ip.log");
+  CHECK(c.bgp.msglog_output == "json");
+  CHECK(c.bgp.peer_src_as_type == "bgp");
+  CHECK(c.bgp.src_as_path_type == "bgp");
+  CHECK(c.bgp.src_std_comm_type == "bgp");
+  CHECK(c.bgp.src_ext_comm_type == "bgp");
+  CHECK(c.bgp.src_lrg_comm_type == "bgp");
+  CHECK(c.bgp.src_local_pref_type == "bgp");
+  CHECK(c.bgp.src_med_type == "bgp");
+  CHECK(c.bgp.follow_default == 1);
+  CHECK(c.bgp.aspath_radius == 3);
+  CHECK(c.bgp.stdcomm_pattern == "65000:.");
+  CHECK(c.bgp.extcomm_pattern == "RT:65000");
+  CHECK(c.bgp.lrgcomm_pattern == "65000:1:");
+  CHECK(c.as_source == "bgp");
+  CHECK(c.net_source == "bgp");
+
+  // bgp_daemon_id beats bgp_daemon_ip; an IPv6 bgp_daemon_ip keeps 1.2.3.4.
+  CHECK(MustParse("bgp_daemon_ip: 192.0.2.10\nbgp_daemon_id: 10.0.0.1\n")
+            .bgp.router_id == 0x0A000001);
+  CHECK(MustParse("bgp_daemon_ip: ::1\n").bgp.router_id == 0x01020304);
+  CHECK(MustParse("bgp_daemon_ip: 0.0.0.0\n").bgp.router_id == 0x01020304);
+  // A dump file without a refresh time dumps every 60 s.
+  CHECK(MustParse("bgp_table_dump_file: /x\n").bgp.table_dump_refresh_time ==
+        60);
+  CHECK(MustParse("bgp_peer_src_as_type: sflow\n").bgp.peer_src_as_type ==
+        "netflow");
+}
+
+TEST_CASE("bmp_daemon keys") {
+  DaemonConfig c = MustParse(
+      "bmp_daemon: true\n"
+      "bmp_daemon_ip: ::\n"
+      "bmp_daemon_port: 11019\n"
+      "bmp_daemon_max_peers: 3\n"
+      "bmp_daemon_allow_file: /etc/pmacct/bmp.allow\n"
+      "bmp_daemon_pipe_size: 1048576\n"
+      "bmp_agent_map: /etc/pmacct/bmp_agent.map\n"
+      "bmp_daemon_msglog_file: /var/log/bmp.log\n"
+      "bmp_daemon_msglog_output: json\n"
+      "bmp_dump_file: /var/lib/bmp-%H%M.txt\n"
+      "bmp_dump_refresh_time: 86400\n"
+      "bmp_dump_output: json\n"
+      "bmp_dump_latest_file: /var/lib/bmp.latest\n"
+      "sfacctd_as: bmp\n"
+      "sfacctd_net: bmp\n");
+  CHECK(c.bmp.enabled);
+  CHECK(c.bmp.ip == "::");
+  CHECK(c.bmp.port == 11019);
+  CHECK(c.bmp.max_peers == 3);
+  CHECK(c.bmp.allow_file == "/etc/pmacct/bmp.allow");
+  CHECK(c.bmp.pipe_size == 1048576);
+  CHECK(c.bmp.agent_map == "/etc/pmacct/bmp_agent.map");
+  CHECK(c.bmp.msglog_file == "/var/log/bmp.log");
+  CHECK(c.bmp.dump_file == "/var/lib/bmp-%H%M.txt");
+  CHECK(c.bmp.dump_refresh_time == 86400);
+  CHECK(c.bmp.dump_latest_file == "/var/lib/bmp.latest");
+  CHECK(c.as_source == "bmp");
+  CHECK(c.net_source == "bmp");
+  CHECK(MustParse("bmp_dump_file: /x\n").bmp.dump_refresh_time == 60);
+}
+
+TEST_CASE("bgp and bmp key errors name file:line") {
+  CHECK(ErrorOf("bgp_daemon: maybe\n") ==
+        "t.conf:1: bgp_daemon: expected true or false, got 'maybe'");
+  CHECK(ErrorOf("\nbgp_daemon_ip: bgp.example\n") ==
+        "t.conf:2: bgp_daemon_ip: expected an IPv4 or IPv6 address, got "
+        "'bgp.example'");
+  CHECK(ErrorOf("bgp_daemon_port: 0\n") ==
+        "t.conf:1: bgp_daemon_port: expected an integer from 1 to 65535, got "
+        "'0'");
+  CHECK(ErrorOf("bgp_daemon_max_peers: 0\n") ==
+        "t.conf:1: bgp_daemon_max_peers: expected an integer from 1 to 65535, "
+        "got '0'");
+  CHECK(ErrorOf("bgp_daemon_id: 2001:db8::1\n") ==
+        "t.conf:1: bgp_daemon_id: expected an IPv4 address, got "
+        "'2001:db8::1'");
+  CHECK(ErrorOf("bgp_daemon_id: 0.0.0.0\n") ==
+        "t.conf:1: bgp_daemon_id: the BGP identifier cannot be 0.0.0.0");
+  CHECK(ErrorOf("bgp_daemon_as: -1\n") ==
+        "t.conf:1: bgp_daemon_as: expected a non-negative integer, got '-1'");
+  CHECK(ErrorOf("bgp_table_dump_refresh_time: 59\n") ==
+        "t.conf:1: bgp_table_dump_refresh_time: expected an integer from 60 "
+        "to 86400, got '59'");
+  CHECK(ErrorOf("bmp_dump_refresh_time: 86401\n") ==
+        "t.conf:1: bmp_dump_refresh_time: expected an integer from 60 to "
+        "86400, got '86401'");
+  CHECK(ErrorOf("bgp_table_dump_output: avro\n") ==
+        "t.conf:1: bgp_table_dump_output: 'avro' is not supported by "
+        "flowacctd (json only)");
+  CHECK(ErrorOf("bgp_daemon_msglog_output: avro_json\n") ==
+        "t.conf:1: bgp_daemon_msglog_output: 'avro_json' is not supported by "
+        "flowacctd (json only)");
+  CHECK(ErrorOf("bmp_dump_output: csv\n") ==
+        "t.conf:1: bmp_dump_output: expected one of json, got 'csv'");
+  CHECK(ErrorOf("\n\nbgp_peer_src_as_type: map\n") ==
+        "t.conf:3: bgp_peer_src_as_type: 'map' is not supported by flowacctd "
+        "(no bgp_src_*_map / bgp_peer_src_as_map)");
+  CHECK(ErrorOf("bgp_src_med_type: map\n") ==
+        "t.conf:1: bgp_src_med_type: 'map' is not supported by flowacctd (no "
+        "bgp_src_*_map / bgp_peer_src_as_map)");
+  CHECK(ErrorOf("bgp_src_local_pref_type: map\n") ==
+        "t.conf:1: bgp_src_local_pref_type: 'map' is not supported by "
+        "flowacctd (no bgp_src_*_map / bgp_peer_src_as_map)");
+  CHECK(ErrorOf("bgp_src_std_comm_type: netflow\n") ==
+        "t.conf:1: bgp_src_std_comm_type: expected one of bgp, got "
+        "'netflow'");
+  CHECK(ErrorOf("bgp_peer_src_as_type: file\n") ==
+        "t.conf:1: bgp_peer_src_as_type: expected one of netflow, sflow, bgp, "
+        "got 'file'");
+  CHECK(ErrorOf("bgp_daemon[p]: true\nplugins: print[p]\n") ==
+        "t.conf:1: key 'bgp_daemon' is global in flowacctd and cannot be "
+        "bound to plugin 'p'");
+  // Keys of the families flowacctd does not implement stay errors.
+  for (const char* key :
+       {"bgp_daemon_lg", "bgp_daemon_interface", "bgp_neighbors_file",
+        "bgp_table_dump_kafka_topic", "bgp_daemon_msglog_kafka_topic",
+        "bgp_daemon_tag_map", "bgp_follow_nexthop", "bmp_daemon_ha",
+        "bmp_dump_kafka_topic", "bmp_daemon_parse_proxy_header"}) {
+    CHECK(ErrorOf(std::string("\n") + key + ": 1\n") ==
+          std::string("t.conf:2: key '") + key +
+              "' is not supported by flowacctd");
+  }
+}
+
+TEST_CASE("*_as and *_net bgp/bmp need their daemon, whatever the order") {
+  CHECK(ErrorOf("plugins: print\nnfacctd_as: bgp\n") ==
+        "t.conf:2: nfacctd_as: 'bgp' needs bgp_daemon: true");
+  CHECK(ErrorOf("sfacctd_net: bmp\nbgp_daemon: true\n") ==
+        "t.conf:1: sfacctd_net: 'bmp' needs bmp_daemon: true");
+  CHECK(ErrorOf("nfacctd_net: bgp\nbgp_daemon: false\n") ==
+        "t.conf:1: nfacctd_net: 'bgp' needs bgp_daemon: true");
+  CHECK(ErrorOf("bmp_daemon: true\n\n\nnfacctd_as_new: bgp\n") ==
+        "t.conf:4: nfacctd_as_new: 'bgp' needs bgp_daemon: true");
+  CHECK(ErrorOf("bgp_daemon: true\n", {{"nfacctd_net", "bmp"}}) ==
+        "command line: nfacctd_net: 'bmp' needs bmp_daemon: true");
+  // The daemon line may come after the source line.
+  DaemonConfig c = MustParse("nfacctd_as: bmp\nbmp_daemon: true\n");
+  CHECK(c.as_source == "bmp");
+  // A later line that does not use bgp clears the requirement.
+  CHECK(MustParse("nfacctd_as: bgp\nnfacctd_as: netflow\n").as_source ==
+        "netflow");
 }
 
 }  // namespace

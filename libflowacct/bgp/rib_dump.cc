@@ -1,0 +1,349 @@
+#include "flowacct/bgp/rib_dump.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <ctime>
+
+#include "libflowacct/model/value_format.h"
+#include "libflowacct/sink/file_util.h"
+#include "libflowacct/sink/name_template.h"
+
+namespace flowacct::bgp {
+namespace {
+
+void AppendUint(uint64_t v, std::string* out) {
+  out->append(std::to_string(v));
+}
+
+void AppendHeaderPeer(const BgpLineHeader& h, std::string* out) {
+  out->append("\"timestamp\": \"");
+  out->append(h.timestamp);
+  out->append("\", \"peer_ip_src\": \"");
+  h.peer.address.AppendTo(out);
+  out->append("\", \"peer_tcp_port\": ");
+  AppendUint(h.peer.port, out);
+}
+
+void AppendSeq(const BgpLineHeader& h, std::string* out) {
+  out->append("\"seq\": ");
+  AppendUint(h.seq, out);
+}
+
+bool IsVpn(const Family& f) { return f.safi == Safi::kMplsVpn; }
+bool HasLabel(const Family& f) {
+  return f.safi == Safi::kMplsVpn || f.safi == Safi::kLabeledUnicast;
+}
+
+// "afi", "safi", "ip_prefix", ["rd"], ["as_path_id"].
+void AppendKey(const RouteKey& key, std::string* out) {
+  out->append(", \"afi\": ");
+  AppendUint(static_cast<uint16_t>(key.family.afi), out);
+  out->append(", \"safi\": ");
+  AppendUint(static_cast<uint8_t>(key.family.safi), out);
+  out->append(", \"ip_prefix\": \"");
+  out->append(key.prefix.ToString());
+  out->push_back('"');
+  if (IsVpn(key.family) || key.rd.is_set()) {
+    out->append(", \"rd\": \"");
+    out->append(key.rd.ToString());
+    out->push_back('"');
+  }
+  if (key.path_id != 0) {
+    out->append(", \"as_path_id\": ");
+    AppendUint(key.path_id, out);
+  }
+}
+
+void AppendSpaceList(std::string_view name, const std::string& text,
+                     std::string* out) {
+  if (text.empty()) return;
+  out->append(", \"");
+  out->append(name);
+  out->append("\": \"");
+  out->append(text);
+  out->push_back('"');
+}
+
+std::string CommunitiesText(std::span<const uint32_t> comms) {
+  std::string s;
+  for (uint32_t c : comms) {
+    if (!s.empty()) s.push_back(' ');
+    s += std::to_string(c >> 16);
+    s.push_back(':');
+    s += std::to_string(c & 0xFFFF);
+  }
+  return s;
+}
+
+std::string LargeCommunitiesText(std::span<const LargeCommunity> comms) {
+  std::string s;
+  for (const LargeCommunity& c : comms) {
+    if (!s.empty()) s.push_back(' ');
+    s += std::to_string(c.global_admin);
+    s.push_back(':');
+    s += std::to_string(c.local1);
+    s.push_back(':');
+    s += std::to_string(c.local2);
+  }
+  return s;
+}
+
+// What a route's attributes contribute, whichever form they come in.
+struct AttrFields {
+  IpAddress next_hop;
+  std::string as_path;
+  std::string comms;
+  std::string ecomms;
+  std::string lcomms;
+  std::optional<Origin> origin;
+  std::optional<uint32_t> local_pref;
+  std::optional<uint32_t> med;
+};
+
+void AppendAttrs(const AttrFields& a, std::optional<uint32_t> label,
+                 const Family& family, std::string* out) {
+  out->append(", \"bgp_nexthop\": \"");
+  if (a.next_hop.is_set()) {
+    a.next_hop.AppendTo(out);
+  } else {
+    out->append(family.afi == Afi::kIpv6 ? "::" : "0.0.0.0");
+  }
+  out->append("\", \"as_path\": \"");
+  out->append(a.as_path);
+  out->push_back('"');
+  AppendSpaceList("comms", a.comms, out);
+  AppendSpaceList("ecomms", a.ecomms, out);
+  AppendSpaceList("lcomms", a.lcomms, out);
+  if (a.origin) {
+    out->append(", \"origin\": \"");
+    out->append(OriginLetter(*a.origin));
+    out->push_back('"');
+  }
+  if (a.local_pref.value_or(0) != 0) {
+    out->append(", \"local_pref\": ");
+    AppendUint(*a.local_pref, out);
+  }
+  if (a.med.value_or(0) != 0) {
+    out->append(", \"med\": ");
+    AppendUint(*a.med, out);
+  }
+  if (HasLabel(family) && label) {
+    out->append(", \"label\": \"");
+    AppendUint(*label, out);
+    out->push_back('"');
+  }
+}
+
+AttrFields FieldsOf(const AttributesView& v) {
+  AttrFields a;
+  if (!v.valid()) return a;
+  a.next_hop = v.next_hop();
+  PathAttributes segments;
+  for (size_t i = 0; i < v.as_path_segment_count(); ++i) {
+    AsPathSegmentView s = v.as_path_segment(i);
+    segments.as_path.push_back(
+        {s.type, std::vector<uint32_t>(s.asns.begin(), s.asns.end())});
+  }
+  a.as_path = segments.AsPathString();
+  a.comms = CommunitiesText(v.communities());
+  a.ecomms = FormatExtCommunities(v.ext_communities());
+  a.lcomms = LargeCommunitiesText(v.large_communities());
+  a.origin = v.origin();
+  a.local_pref = v.local_pref();
+  a.med = v.med();
+  return a;
+}
+
+AttrFields FieldsOf(const PathAttributes& p) {
+  AttrFields a;
+  a.next_hop = p.next_hop;
+  a.as_path = p.AsPathString();
+  a.comms = CommunitiesText(p.communities);
+  a.ecomms = FormatExtCommunities(p.ext_communities);
+  a.lcomms = LargeCommunitiesText(p.large_communities);
+  a.origin = p.origin;
+  a.local_pref = p.local_pref;
+  a.med = p.med;
+  return a;
+}
+
+void AppendLogStart(const BgpLineHeader& h, std::string_view log_type,
+                    std::string* out) {
+  out->append("{");
+  AppendSeq(h, out);
+  out->append(", \"log_type\": \"");
+  out->append(log_type);
+  out->append("\", ");
+  AppendHeaderPeer(h, out);
+  out->append(", \"event_type\": \"log\"");
+}
+
+}  // namespace
+
+std::string FormatBgpTimestamp(int64_t time_ns, bool utc, bool microseconds) {
+  const std::tm tm = internal::CalendarTime(time_ns, utc);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  std::string s(buf, n);
+  if (microseconds) {
+    int64_t us = (time_ns / 1000) % 1000000;
+    if (us < 0) us += 1000000;
+    std::snprintf(buf, sizeof(buf), ".%06" PRId64, us);
+    s += buf;
+  }
+  return s;
+}
+
+std::string_view OriginLetter(Origin origin) {
+  switch (origin) {
+    case Origin::kIgp:
+      return "i";
+    case Origin::kEgp:
+      return "e";
+    case Origin::kIncomplete:
+      return "u";
+  }
+  return "u";
+}
+
+std::string FormatExtCommunities(std::span<const uint64_t> communities) {
+  std::string s;
+  char buf[64];
+  for (uint64_t c : communities) {
+    if (!s.empty()) s.push_back(' ');
+    // RFC 4360 §3: type (high octet), sub-type, 6 octets of value; RFC
+    // 5668 for the 4-octet AS form. Sub-type 2: route target, 3: origin.
+    const uint8_t type = static_cast<uint8_t>(c >> 56);
+    const uint8_t subtype = static_cast<uint8_t>(c >> 48);
+    const char* name = subtype == 0x02   ? "RT"
+                       : subtype == 0x03 ? "SoO"
+                                         : nullptr;
+    const uint8_t base = type & 0x3F;  // IANA bit and transitive bit aside
+    if (name != nullptr && (type & 0x80) == 0 && base <= 0x02) {
+      if (base == 0x00) {  // 2-octet AS : 4-octet value
+        std::snprintf(buf, sizeof(buf), "%s:%u:%u", name,
+                      static_cast<unsigned>((c >> 32) & 0xFFFF),
+                      static_cast<unsigned>(c & 0xFFFFFFFF));
+      } else if (base == 0x01) {  // IPv4 address : 2-octet value
+        const uint32_t a = static_cast<uint32_t>((c >> 16) & 0xFFFFFFFF);
+        std::snprintf(buf, sizeof(buf), "%s:%u.%u.%u.%u:%u", name, a >> 24,
+                      (a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFF,
+                      static_cast<unsigned>(c & 0xFFFF));
+      } else {  // 4-octet AS : 2-octet value
+        std::snprintf(buf, sizeof(buf), "%s:%u:%u", name,
+                      static_cast<unsigned>((c >> 16) & 0xFFFFFFFF),
+                      static_cast<unsigned>(c & 0xFFFF));
+      }
+    } else {
+      std::snprintf(buf, sizeof(buf), "0x%016" PRIx64, c);
+    }
+    s += buf;
+  }
+  return s;
+}
+
+void AppendDumpInit(const BgpLineHeader& header, uint32_t dump_period_s,
+                    std::string* out) {
+  out->append("{");
+  AppendHeaderPeer(header, out);
+  out->append(", \"event_type\": \"dump_init\", \"dump_period\": ");
+  AppendUint(dump_period_s, out);
+  out->append(", ");
+  AppendSeq(header, out);
+  out->append("}\n");
+}
+
+void AppendDumpRoute(const BgpLineHeader& header, const RouteEntry& route,
+                     std::string* out) {
+  out->append("{");
+  AppendSeq(header, out);
+  out->append(", ");
+  AppendHeaderPeer(header, out);
+  out->append(", \"event_type\": \"dump\"");
+  AppendKey(route.key, out);
+  AppendAttrs(FieldsOf(route.attributes), route.mpls_label, route.key.family,
+              out);
+  out->append("}\n");
+}
+
+void AppendDumpClose(const BgpLineHeader& header, uint64_t entries,
+                     uint64_t tables, std::string* out) {
+  out->append("{");
+  AppendHeaderPeer(header, out);
+  out->append(", \"event_type\": \"dump_close\", \"entries\": ");
+  AppendUint(entries, out);
+  out->append(", \"tables\": ");
+  AppendUint(tables, out);
+  out->append(", ");
+  AppendSeq(header, out);
+  out->append("}\n");
+}
+
+void AppendLogEvent(const BgpLineHeader& header, std::string_view event_type,
+                    std::string* out) {
+  out->append("{");
+  AppendSeq(header, out);
+  out->append(", ");
+  AppendHeaderPeer(header, out);
+  out->append(", \"event_type\": \"");
+  out->append(event_type);
+  out->append("\"}\n");
+}
+
+void AppendLogRoute(const BgpLineHeader& header, std::string_view log_type,
+                    const Nlri& nlri, const PathAttributes* attributes,
+                    std::string* out) {
+  AppendLogStart(header, log_type, out);
+  AppendKey(nlri.key, out);
+  if (attributes != nullptr) {
+    AppendAttrs(FieldsOf(*attributes), nlri.mpls_label, nlri.key.family, out);
+  }
+  out->append("}\n");
+}
+
+void AppendLogRibRoute(const BgpLineHeader& header, std::string_view log_type,
+                       const RouteEntry& route, std::string* out) {
+  AppendLogStart(header, log_type, out);
+  AppendKey(route.key, out);
+  AppendAttrs(FieldsOf(route.attributes), route.mpls_label, route.key.family,
+              out);
+  out->append("}\n");
+}
+
+void AppendLogEndOfRib(const BgpLineHeader& header, const Family& family,
+                       std::string* out) {
+  AppendLogStart(header, "end-of-rib", out);
+  out->append(", \"afi\": ");
+  AppendUint(static_cast<uint16_t>(family.afi), out);
+  out->append(", \"safi\": ");
+  AppendUint(static_cast<uint8_t>(family.safi), out);
+  out->append("}\n");
+}
+
+Result<std::string> RenderPeerFileName(std::string_view pattern,
+                                       int64_t time_ns, const IpAddress& peer,
+                                       bool utc) {
+  // $peer_src_ip first (its value holds no '%'), then strftime.
+  std::string text;
+  constexpr std::string_view kVar = "$peer_src_ip";
+  const std::string value =
+      internal::SanitizePathValue(peer.is_set() ? peer.ToString() : "");
+  for (size_t i = 0; i < pattern.size();) {
+    if (pattern.substr(i).starts_with(kVar)) {
+      text += value;
+      i += kVar.size();
+    } else {
+      text.push_back(pattern[i++]);
+    }
+  }
+  internal::NameTemplate name(std::move(text), "file name", utc);
+  Result<std::string> rendered = name.Render(time_ns, nullptr);
+  if (!rendered.ok()) return rendered.status();
+  if (rendered->empty()) {
+    return InvalidArgumentError("file name \"" + std::string(pattern) +
+                                "\" renders to an empty name");
+  }
+  return rendered;
+}
+
+}  // namespace flowacct::bgp

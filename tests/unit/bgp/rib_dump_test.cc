@@ -1,0 +1,166 @@
+// pmacct JSON lines for BGP dumps and the message log
+// (flowacct/bgp/rib_dump.h); the expected lines are nfacctd 1.7.7's
+// (docs/pmacct-parity.md §14).
+
+#include "flowacct/bgp/rib_dump.h"
+
+#include <string>
+
+#include <catch2/catch.hpp>
+
+namespace flowacct::bgp {
+namespace {
+
+IpAddress Ip(const char* text) { return *IpAddress::Parse(text); }
+
+Prefix Pfx(const char* address, uint8_t length) {
+  return Prefix{Ip(address), length};
+}
+
+PathAttributes Attrs() {
+  PathAttributes a;
+  a.origin = Origin::kIgp;
+  a.as_path = {{AsSegmentType::kSequence, {65020, 65021}}};
+  a.next_hop = Ip("192.0.2.2");
+  a.communities = {(65002u << 16) | 1, (65002u << 16) | 2};
+  a.large_communities = {{65002, 1, 2}};
+  a.local_pref = 200;
+  a.med = 5;
+  return a;
+}
+
+TEST_CASE("rib_dump: timestamps as nfacctd writes them", "[rib_dump]") {
+  const int64_t t = int64_t{1796624049} * 1'000'000'000 + 109'089'123;
+  CHECK(FormatBgpTimestamp(t, true, true) == "2026-12-07 06:14:09.109089");
+  CHECK(FormatBgpTimestamp(t, true, false) == "2026-12-07 06:14:09");
+}
+
+TEST_CASE("rib_dump: message log lines", "[rib_dump]") {
+  BgpLineHeader h;
+  h.seq = 2;
+  h.timestamp = "2026-12-07 06:14:09.111841";
+  h.peer = {Ip("127.0.0.2"), 42225};
+  std::string out;
+  AppendLogEvent(h, "log_init", &out);
+  CHECK(out ==
+        "{\"seq\": 2, \"timestamp\": \"2026-12-07 06:14:09.111841\", "
+        "\"peer_ip_src\": \"127.0.0.2\", \"peer_tcp_port\": 42225, "
+        "\"event_type\": \"log_init\"}\n");
+
+  out.clear();
+  Nlri n{{kIpv4Unicast, Pfx("10.2.0.0", 24), 1, {}}, std::nullopt};
+  PathAttributes a = Attrs();
+  AppendLogRoute(h, "update", n, &a, &out);
+  CHECK(out ==
+        "{\"seq\": 2, \"log_type\": \"update\", \"timestamp\": \"2026-12-07 "
+        "06:14:09.111841\", \"peer_ip_src\": \"127.0.0.2\", "
+        "\"peer_tcp_port\": 42225, \"event_type\": \"log\", \"afi\": 1, "
+        "\"safi\": 1, \"ip_prefix\": \"10.2.0.0/24\", \"as_path_id\": 1, "
+        "\"bgp_nexthop\": \"192.0.2.2\", \"as_path\": \"65020 65021\", "
+        "\"comms\": \"65002:1 65002:2\", \"lcomms\": \"65002:1:2\", "
+        "\"origin\": \"i\", \"local_pref\": 200, \"med\": 5}\n");
+
+  // No ADD-PATH, no communities, MED 0, origin incomplete, IPv6.
+  out.clear();
+  Nlri v6{{kIpv6Unicast, Pfx("2001:db8:2::", 48), 0, {}}, std::nullopt};
+  a = PathAttributes();
+  a.origin = Origin::kIncomplete;
+  a.as_path = {{AsSegmentType::kSequence, {65090}},
+               {AsSegmentType::kSet, {65091, 65092}}};
+  a.next_hop = Ip("2001:db8::2");
+  a.med = 0;
+  a.local_pref = 100;
+  AppendLogRoute(h, "update", v6, &a, &out);
+  CHECK(out.find("\"afi\": 2, \"safi\": 1, \"ip_prefix\": "
+                 "\"2001:db8:2::/48\", \"bgp_nexthop\": \"2001:db8::2\", "
+                 "\"as_path\": \"65090 {65091,65092}\", \"origin\": \"u\", "
+                 "\"local_pref\": 100}\n") != std::string::npos);
+
+  out.clear();
+  AppendLogRoute(h, "withdraw", v6, nullptr, &out);
+  CHECK(
+      out.ends_with("\"event_type\": \"log\", \"afi\": 2, \"safi\": 1, "
+                    "\"ip_prefix\": \"2001:db8:2::/48\"}\n"));
+
+  out.clear();
+  AppendLogEndOfRib(h, kIpv6Unicast, &out);
+  CHECK(out.find("\"log_type\": \"end-of-rib\"") != std::string::npos);
+  CHECK(out.ends_with("\"event_type\": \"log\", \"afi\": 2, \"safi\": 1}\n"));
+}
+
+TEST_CASE("rib_dump: dump_init and dump_close", "[rib_dump]") {
+  BgpLineHeader h;
+  h.seq = 9;
+  h.timestamp = "2026-12-07 06:15:00";
+  h.peer = {Ip("127.0.0.2"), 42225};
+  std::string out;
+  AppendDumpInit(h, 60, &out);
+  AppendDumpClose(h, 5, 1, &out);
+  CHECK(out ==
+        "{\"timestamp\": \"2026-12-07 06:15:00\", \"peer_ip_src\": "
+        "\"127.0.0.2\", \"peer_tcp_port\": 42225, \"event_type\": "
+        "\"dump_init\", \"dump_period\": 60, \"seq\": 9}\n"
+        "{\"timestamp\": \"2026-12-07 06:15:00\", \"peer_ip_src\": "
+        "\"127.0.0.2\", \"peer_tcp_port\": 42225, \"event_type\": "
+        "\"dump_close\", \"entries\": 5, \"tables\": 1, \"seq\": 9}\n");
+}
+
+TEST_CASE("rib_dump: dump lines from the RIB", "[rib_dump]") {
+  auto rib = Rib::Create({});
+  REQUIRE(rib.ok());
+  auto peer = (*rib)->AddPeer({.name = "127.0.0.2"});
+  REQUIRE(peer.ok());
+  auto handle = (*peer)->Intern(Attrs());
+  REQUIRE(handle.ok());
+  REQUIRE(
+      (*peer)
+          ->Announce(Nlri{{kIpv4Unicast, Pfx("10.2.0.0", 24), 0, {}}}, *handle)
+          .ok());
+  BgpLineHeader h;
+  h.seq = 9;
+  h.timestamp = "2026-12-07 06:15:00";
+  h.peer = {Ip("127.0.0.2"), 42225};
+  std::string out;
+  auto reader = (*rib)->NewReader();
+  {
+    RibReader::Section s = reader->Enter();
+    s.ForEachRoute((*peer)->id(),
+                   [&](const RouteEntry& r) { AppendDumpRoute(h, r, &out); });
+  }
+  CHECK(out ==
+        "{\"seq\": 9, \"timestamp\": \"2026-12-07 06:15:00\", "
+        "\"peer_ip_src\": \"127.0.0.2\", \"peer_tcp_port\": 42225, "
+        "\"event_type\": \"dump\", \"afi\": 1, \"safi\": 1, \"ip_prefix\": "
+        "\"10.2.0.0/24\", \"bgp_nexthop\": \"192.0.2.2\", \"as_path\": "
+        "\"65020 65021\", \"comms\": \"65002:1 65002:2\", \"lcomms\": "
+        "\"65002:1:2\", \"origin\": \"i\", \"local_pref\": 200, \"med\": "
+        "5}\n");
+}
+
+TEST_CASE("rib_dump: extended communities", "[rib_dump]") {
+  // RT 65000:100 (type 0x00/0x02), SoO 65000:200 (0x00/0x03), RT
+  // 192.0.2.1:7 (0x01/0x02), RT 4200000000:1 (0x02/0x02), opaque.
+  const uint64_t rt = 0x0002'FDE8'0000'0064ull;
+  const uint64_t soo = 0x0003'FDE8'0000'00C8ull;
+  const uint64_t rt4 = 0x0102'C000'0201'0007ull;
+  const uint64_t rt_as4 = 0x0202'FA56'EA00'0001ull;
+  const uint64_t opaque = 0x0300'0000'0000'0001ull;
+  CHECK(FormatExtCommunities(std::vector<uint64_t>{rt, soo}) ==
+        "RT:65000:100 SoO:65000:200");
+  CHECK(FormatExtCommunities(std::vector<uint64_t>{rt4, rt_as4, opaque}) ==
+        "RT:192.0.2.1:7 RT:4200000000:1 0x0300000000000001");
+}
+
+TEST_CASE("rib_dump: file names: $peer_src_ip and strftime", "[rib_dump]") {
+  const int64_t t = int64_t{1796624100} * 1'000'000'000;  // 06:15:00 UTC
+  auto name = RenderPeerFileName("/d/bgp-$peer_src_ip-%H%M.txt", t,
+                                 Ip("127.0.0.2"), true);
+  REQUIRE(name.ok());
+  CHECK(*name == "/d/bgp-127_0_0_2-0615.txt");
+  name = RenderPeerFileName("/d/$peer_src_ip.log", t, Ip("2001:db8::1"), true);
+  REQUIRE(name.ok());
+  CHECK(*name == "/d/2001_db8__1.log");
+}
+
+}  // namespace
+}  // namespace flowacct::bgp
