@@ -20,7 +20,6 @@ struct ViewKey {
     return {h.type, h.distinguisher, h.address, h.post_policy, h.adj_rib_out};
   }
   friend auto operator<=>(const ViewKey&, const ViewKey&) = default;
-  friend bool operator==(const ViewKey&, const ViewKey&) = default;
 };
 
 std::string Printable(const std::string& raw) {
