@@ -1,0 +1,351 @@
+#include "libflowacct/bgp/rib/prefix_index.h"
+
+#include <bit>
+#include <cstring>
+#include <new>
+
+namespace flowacct::bgp::rib_internal {
+
+// Population count without a libgcc call when the build does not enable
+// POPCNT (the default x86-64 baseline); the compiler emits the instruction
+// itself when it may.
+inline int Popcount(uint64_t x) {
+#if defined(__POPCNT__) || !defined(__x86_64__)
+  return std::popcount(x);
+#else
+  x = x - ((x >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return static_cast<int>((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+// See prefix_index.h for the layout. The header puts the rank bases first
+// and each word's two bitmaps side by side, so a lookup of slot s mostly
+// touches one header cache line; leaves (the common answer) follow the
+// header, children come last. Followed in memory by
+// uint32_t leaves[n_runs] (padded to 8 bytes) and
+// std::atomic<TrieNode*> children[n_children].
+struct TrieNode {
+  uint8_t child_base[4];
+  uint8_t run_base[4];
+  uint16_t n_children;
+  uint16_t n_runs;
+  uint32_t pad;
+  struct Words {
+    uint64_t child_bits;
+    uint64_t run_bits;
+  } w[4];
+
+  static size_t LeavesBytes(int n_runs) {
+    return (n_runs * sizeof(uint32_t) + 7) & ~size_t{7};
+  }
+  const uint32_t* leaves() const {
+    return reinterpret_cast<const uint32_t*>(this + 1);
+  }
+  uint32_t* leaves() { return reinterpret_cast<uint32_t*>(this + 1); }
+  std::atomic<TrieNode*>* children() {
+    return reinterpret_cast<std::atomic<TrieNode*>*>(
+        reinterpret_cast<char*>(this + 1) + LeavesBytes(n_runs));
+  }
+  const std::atomic<TrieNode*>* children() const {
+    return reinterpret_cast<const std::atomic<TrieNode*>*>(
+        reinterpret_cast<const char*>(this + 1) + LeavesBytes(n_runs));
+  }
+  static size_t Bytes(int n_children, int n_runs) {
+    return sizeof(TrieNode) + LeavesBytes(n_runs) +
+           n_children * sizeof(std::atomic<TrieNode*>);
+  }
+  size_t bytes() const { return Bytes(n_children, n_runs); }
+
+  uint32_t LeafAt(unsigned s) const {
+    unsigned i = s >> 6, b = s & 63;
+    uint64_t mask = (uint64_t{2} << b) - 1;  // bits 0..b (b == 63: all)
+    return leaves()[run_base[i] + Popcount(w[i].run_bits & mask) - 1];
+  }
+  TrieNode* ChildAt(unsigned s) const {
+    unsigned i = s >> 6, b = s & 63;
+    if (((w[i].child_bits >> b) & 1) == 0) return nullptr;
+    uint64_t mask = (uint64_t{1} << b) - 1;
+    return children()[child_base[i] + Popcount(w[i].child_bits & mask)].load(
+        std::memory_order_acquire);
+  }
+  std::atomic<TrieNode*>* ChildSlot(unsigned s) {
+    unsigned i = s >> 6, b = s & 63;
+    if (((w[i].child_bits >> b) & 1) == 0) return nullptr;
+    uint64_t mask = (uint64_t{1} << b) - 1;
+    return &children()[child_base[i] + Popcount(w[i].child_bits & mask)];
+  }
+  // Writer side: the 256 leaves and children, uncompressed.
+  void Expand(uint32_t* leaves_out, TrieNode** children_out) const {
+    int run = -1;
+    int child = 0;
+    for (unsigned s = 0; s < 256; ++s) {
+      if ((w[s >> 6].run_bits >> (s & 63)) & 1) ++run;
+      leaves_out[s] = leaves()[run];
+      if ((w[s >> 6].child_bits >> (s & 63)) & 1) {
+        children_out[s] = children()[child++].load(std::memory_order_relaxed);
+      } else {
+        children_out[s] = nullptr;
+      }
+    }
+  }
+};
+
+PrefixIndex::PrefixIndex(int addr_bytes, int root_bits, EpochDomain* domain)
+    : addr_bytes_(addr_bytes),
+      root_bits_(root_bits),
+      domain_(domain),
+      root_(new RootEntry[size_t{1} << root_bits]),
+      addr_dir_(new std::atomic<uint8_t*>[1024]) {
+  for (int i = 0; i < 1024; ++i) addr_dir_[i].store(nullptr);
+  for (size_t i = 0; i < (size_t{1} << root_bits); ++i) {
+    root_[i].leaf.store(0, std::memory_order_relaxed);
+    root_[i].child.store(nullptr, std::memory_order_relaxed);
+  }
+}
+
+namespace {
+void FreeTree(TrieNode* node) {
+  if (node == nullptr) return;
+  for (int i = 0; i < node->n_children; ++i) {
+    FreeTree(node->children()[i].load(std::memory_order_relaxed));
+  }
+  ::operator delete(node);
+}
+}  // namespace
+
+PrefixIndex::~PrefixIndex() {
+  for (size_t i = 0; i < (size_t{1} << root_bits_); ++i) {
+    FreeTree(root_[i].child.load(std::memory_order_relaxed));
+  }
+  for (int i = 0; i < 1024; ++i) delete[] addr_dir_[i].load();
+}
+
+void PrefixIndex::CopyAddress(uint32_t id, uint8_t* out) const {
+  const uint8_t* chunk = addr_dir_[id >> 16].load(std::memory_order_acquire);
+  std::memcpy(out, chunk + size_t{id & 0xffff} * addr_bytes_, addr_bytes_);
+}
+
+uint32_t PrefixIndex::Lookup(const uint8_t* addr, int* length) const {
+  uint32_t ri = RootIndex(addr);
+  uint32_t best = root_[ri].leaf.load(std::memory_order_acquire);
+  int best_depth = 0;
+  const TrieNode* node = root_[ri].child.load(std::memory_order_acquire);
+  int byte = root_bits_ / 8;
+  while (node != nullptr) {
+    unsigned s = addr[byte++];
+    uint32_t leaf = node->LeafAt(s);
+    if (leaf != 0) {
+      best = leaf;
+      best_depth = (byte - 1) * 8;
+    }
+    node = node->ChildAt(s);
+  }
+  *length = LeafLength(best, best_depth);
+  return LeafId(best);
+}
+
+uint32_t PrefixIndex::WalkAtMost(const uint8_t* addr, int len,
+                                 int* found_len) const {
+  uint32_t ri = RootIndex(addr);
+  uint32_t best = root_[ri].leaf.load(std::memory_order_acquire);
+  int best_depth = 0;
+  const TrieNode* node = root_[ri].child.load(std::memory_order_acquire);
+  int byte = root_bits_ / 8;
+  // A node at depth 8*byte holds lengths up to 8*byte+8; visit only those
+  // that can hold `len` or shorter.
+  while (node != nullptr && byte * 8 < len) {
+    unsigned s = addr[byte++];
+    uint32_t leaf = node->LeafAt(s);
+    if (leaf != 0) {
+      best = leaf;
+      best_depth = (byte - 1) * 8;
+    }
+    node = node->ChildAt(s);
+  }
+  int best_len = LeafLength(best, best_depth);
+  best = LeafId(best);
+  // Longer than `len`: follow covering links (reads prefix records).
+  while (best != 0 && best_len > len) {
+    best = Parent(best);
+    best_len = best != 0 ? Length(best) : 0;
+  }
+  *found_len = best_len;
+  return best;
+}
+
+uint32_t PrefixIndex::FindExact(const uint8_t* addr, int len) const {
+  int found_len;
+  uint32_t id = WalkAtMost(addr, len, &found_len);
+  return id != 0 && found_len == len ? id : 0;
+}
+
+uint32_t PrefixIndex::FindOrInsert(const uint8_t* addr, int len) {
+  uint32_t id = FindExact(addr, len);
+  if (id != 0) return id;
+  std::lock_guard<std::mutex> lock(insert_mu_);
+  id = FindExact(addr, len);
+  if (id != 0) return id;
+  return Insert(addr, len);
+}
+
+TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
+                               TrieNode* const* children) {
+  int n_children = 0;
+  int n_runs = 0;
+  for (unsigned s = 0; s < 256; ++s) {
+    if (children[s] != nullptr) ++n_children;
+    if (s == 0 || leaves[s] != leaves[s - 1]) ++n_runs;
+  }
+  size_t bytes = TrieNode::Bytes(n_children, n_runs);
+  void* raw = ::operator new(bytes);
+  TrieNode* node = new (raw) TrieNode{};
+  node->n_children = static_cast<uint16_t>(n_children);
+  node->n_runs = static_cast<uint16_t>(n_runs);
+  std::atomic<TrieNode*>* out_children = node->children();
+  uint32_t* out_leaves = node->leaves();
+  int c = 0;
+  int r = 0;
+  for (unsigned s = 0; s < 256; ++s) {
+    unsigned i = s >> 6;
+    if ((s & 63) == 0) {
+      node->child_base[i] = static_cast<uint8_t>(c);
+      node->run_base[i] = static_cast<uint8_t>(r);
+    }
+    if (children[s] != nullptr) {
+      node->w[i].child_bits |= uint64_t{1} << (s & 63);
+      new (&out_children[c++]) std::atomic<TrieNode*>(children[s]);
+    }
+    if (s == 0 || leaves[s] != leaves[s - 1]) {
+      node->w[i].run_bits |= uint64_t{1} << (s & 63);
+      out_leaves[r++] = leaves[s];
+    }
+  }
+  node_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  node_count_.fetch_add(1, std::memory_order_relaxed);
+  return node;
+}
+
+void PrefixIndex::RetireNode(TrieNode* node) {
+  node_bytes_.fetch_sub(node->bytes(), std::memory_order_relaxed);
+  node_count_.fetch_sub(1, std::memory_order_relaxed);
+  domain_->Retire([](void*, void* p, uint64_t) { ::operator delete(p); },
+                  nullptr, node);
+}
+
+void PrefixIndex::FixChain(uint32_t leaf, int len, uint32_t id) {
+  uint32_t c = leaf;
+  if (c == 0 || c == id) return;
+  for (;;) {
+    uint32_t p = Parent(c);
+    if (p == id) return;
+    if (p == 0 || Length(p) <= len) {
+      SetParent(c, id);
+      return;
+    }
+    c = p;
+  }
+}
+
+void PrefixIndex::FixSubtree(const TrieNode* node, int len, uint32_t id) {
+  uint32_t last = 0;
+  for (unsigned s = 0; s < 256; ++s) {
+    uint32_t leaf = LeafId(node->LeafAt(s));
+    if (leaf != 0) {
+      // The whole slot is under `leaf`: its chain covers the subtree.
+      if (leaf != last) FixChain(leaf, len, id);
+      last = leaf;
+      continue;
+    }
+    const TrieNode* child = node->ChildAt(s);
+    if (child != nullptr) FixSubtree(child, len, id);
+  }
+}
+
+uint32_t PrefixIndex::Insert(const uint8_t* addr, int len) {
+  uint32_t n = count_.load(std::memory_order_relaxed);
+  if (n >= kMaxIds) return 0;
+  uint32_t id = n + 1;
+  int parent_len;
+  uint32_t parent = WalkAtMost(addr, len, &parent_len);  // < len: absent
+  *length_.GetOrCreate(id) = static_cast<uint8_t>(len);
+  std::atomic<uint8_t*>& dir = addr_dir_[id >> 16];
+  uint8_t* chunk = dir.load(std::memory_order_relaxed);
+  if (chunk == nullptr) {
+    chunk = new uint8_t[static_cast<size_t>(addr_bytes_) << 16]();
+    dir.store(chunk, std::memory_order_release);
+    addr_chunks_.fetch_add(1, std::memory_order_relaxed);
+  }
+  std::memcpy(chunk + size_t{id & 0xffff} * addr_bytes_, addr, addr_bytes_);
+  parent_.GetOrCreate(id)->store(parent, std::memory_order_relaxed);
+  count_.store(id, std::memory_order_release);
+
+  uint32_t ri = RootIndex(addr);
+  if (len <= root_bits_) {
+    uint32_t span = uint32_t{1} << (root_bits_ - len);
+    uint32_t last = 0;
+    for (uint32_t s = ri; s < ri + span; ++s) {
+      uint32_t cur = LeafId(root_[s].leaf.load(std::memory_order_relaxed));
+      if (cur == 0 || Length(cur) < len) {
+        root_[s].leaf.store(MakeLeaf(id, len, 0), std::memory_order_release);
+        const TrieNode* child = root_[s].child.load(std::memory_order_relaxed);
+        if (child != nullptr) FixSubtree(child, len, id);
+      } else if (cur != last) {
+        FixChain(cur, len, id);
+        last = cur;
+      }
+    }
+    return id;
+  }
+
+  // Walk (creating empty nodes) to the node at the depth holding `len`.
+  const int target_byte = (len - 1) / 8;  // node at depth 8*target_byte
+  std::atomic<TrieNode*>* slot = &root_[ri].child;
+  uint32_t leaves[256];
+  TrieNode* children[256];
+  for (int byte = root_bits_ / 8;; ++byte) {
+    TrieNode* node = slot->load(std::memory_order_relaxed);
+    if (node == nullptr) {
+      uint32_t zero_leaves[256] = {};
+      TrieNode* no_children[256] = {};
+      node = NewNode(zero_leaves, no_children);
+      slot->store(node, std::memory_order_release);
+    }
+    unsigned s = addr[byte];
+    if (byte == target_byte) {
+      node->Expand(leaves, children);
+      int depth = byte * 8;
+      unsigned span = 1u << (depth + 8 - len);
+      unsigned last = 0;
+      for (unsigned t = s; t < s + span; ++t) {
+        uint32_t cur = LeafId(leaves[t]);
+        if (cur == 0 || Length(cur) < len) {
+          leaves[t] = MakeLeaf(id, len, depth);
+          if (children[t] != nullptr) FixSubtree(children[t], len, id);
+        } else if (cur != last) {
+          FixChain(cur, len, id);
+          last = cur;
+        }
+      }
+      TrieNode* fresh = NewNode(leaves, children);
+      slot->store(fresh, std::memory_order_release);
+      RetireNode(node);
+      return id;
+    }
+    std::atomic<TrieNode*>* next = node->ChildSlot(s);
+    if (next == nullptr) {
+      node->Expand(leaves, children);
+      uint32_t zero_leaves[256] = {};
+      TrieNode* no_children[256] = {};
+      children[s] = NewNode(zero_leaves, no_children);
+      TrieNode* fresh = NewNode(leaves, children);
+      slot->store(fresh, std::memory_order_release);
+      RetireNode(node);
+      next = fresh->ChildSlot(s);
+    }
+    slot = next;
+  }
+}
+
+}  // namespace flowacct::bgp::rib_internal

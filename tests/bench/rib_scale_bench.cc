@@ -1,0 +1,294 @@
+// rib_scale_bench: full-table scale figures for the BGP RIB.
+//
+// Generates a synthetic full table (model: tests/bench/rib_table_gen.h),
+// feeds it to 1..N peers (each an iBGP edge router seeing every prefix with
+// partly shared paths) and reports, at each checkpoint:
+//   - RIB bytes by structure (the RIB's own accounting) and process RSS,
+//     and both per additional peer;
+//   - ingest CPU-seconds per million routes (thread CPU time of the writer,
+//     table generation excluded);
+//   - longest-prefix lookup latency, idle and while another thread ingests
+//     a further full-table peer.
+//
+//   rib_scale_bench [--peers=1,10,20] [--v4=1000000] [--v6=200000]
+//                   [--lookups=2000000]
+//
+// A plain executable (its own main), not a Google Benchmark binary.
+
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "flowacct/bgp/rib.h"
+
+#include "tests/bench/rib_table_gen.h"
+#include <malloc.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace flowacct::bgp {
+namespace {
+
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+double RssMiB() {
+  malloc_trim(0);
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  long size = 0, resident = 0;
+  if (std::fscanf(f, "%ld %ld", &size, &resident) != 2) resident = 0;
+  std::fclose(f);
+  return resident * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1048576.0;
+}
+
+double MiB(uint64_t bytes) { return bytes / 1048576.0; }
+
+struct Ingested {
+  double cpu_seconds = 0;
+  uint64_t routes = 0;
+  uint64_t updates = 0;
+};
+
+Ingested Ingest(PeerWriter* peer, const std::vector<benchgen::Update>& ups) {
+  Ingested r;
+  double t0 = ThreadCpuSeconds();
+  for (const benchgen::Update& u : ups) {
+    Result<AttrHandle> h = peer->Intern(u.attributes);
+    if (!h.ok()) std::abort();
+    if (!peer->Announce(std::span<const Nlri>(u.nlri), *h).ok()) std::abort();
+    r.routes += u.nlri.size();
+  }
+  r.cpu_seconds = ThreadCpuSeconds() - t0;
+  r.updates = ups.size();
+  return r;
+}
+
+std::vector<IpAddress> LookupAddresses(const benchgen::Table& t, bool v6,
+                                       size_t n) {
+  std::mt19937_64 rng(v6 ? 6 : 4);
+  const auto& ps = v6 ? t.v6 : t.v4;
+  std::vector<IpAddress> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Prefix& p = ps[rng() % ps.size()].prefix;
+    uint8_t raw[16];
+    std::memcpy(raw, p.address.data(), 16);
+    int bits = v6 ? 128 : 32;
+    for (int b = p.length; b < bits; ++b) {
+      if (rng() & 1) raw[b / 8] |= static_cast<uint8_t>(0x80 >> (b % 8));
+    }
+    out.push_back(v6 ? IpAddress::V6Bytes(raw) : IpAddress::V4Bytes(raw));
+  }
+  return out;
+}
+
+// Mean ns per lookup over `addrs`, spreading lookups over `peers`;
+// sections of 64 lookups (a decode worker's batch). Thread CPU time, so a
+// busy shared machine inflates it less than wall time would.
+double MeasureLookups(RibReader* reader, const std::vector<PeerId>& peers,
+                      const std::vector<IpAddress>& addrs, size_t count,
+                      uint64_t* found, const std::atomic<bool>* until_false) {
+  double t0 = ThreadCpuSeconds();
+  size_t done = 0;
+  uint64_t hits = 0;
+  uint64_t sink = 0;
+  size_t i = 0;
+  while (done < count || (until_false && until_false->load())) {
+    auto section = reader->Enter();
+    for (int k = 0; k < 64; ++k, ++i) {
+      const IpAddress& a = addrs[i % addrs.size()];
+      PeerId peer = peers[(i * 7) % peers.size()];
+      auto m = section.Lookup(peer, a);
+      if (m) {
+        ++hits;
+        sink += m->attributes.origin_as() + m->prefix.length;
+      }
+    }
+    done += 64;
+  }
+  double ns = (ThreadCpuSeconds() - t0) * 1e9;
+  *found = hits + (sink == 42 ? 1 : 0);
+  return ns / static_cast<double>(done);
+}
+
+std::vector<int> ParseList(const char* s) {
+  std::vector<int> out;
+  while (*s) {
+    out.push_back(std::atoi(s));
+    while (*s && *s != ',') ++s;
+    if (*s == ',') ++s;
+  }
+  return out;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<int> checkpoints = {1, 10, 20};
+  size_t n_v4 = 1000000, n_v6 = 200000, n_lookups = 2000000;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&](const char* flag) -> const char* {
+      size_t l = std::strlen(flag);
+      return a.compare(0, l, flag) == 0 ? argv[i] + l : nullptr;
+    };
+    if (const char* v = val("--peers=")) {
+      checkpoints = ParseList(v);
+    } else if (const char* v4 = val("--v4=")) {
+      n_v4 = std::strtoull(v4, nullptr, 10);
+    } else if (const char* v6 = val("--v6=")) {
+      n_v6 = std::strtoull(v6, nullptr, 10);
+    } else if (const char* lk = val("--lookups=")) {
+      n_lookups = std::strtoull(lk, nullptr, 10);
+    } else {
+      std::fprintf(stderr,
+                   "usage: %s [--peers=1,10,20] [--v4=N] [--v6=N] "
+                   "[--lookups=N]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  int max_peers = checkpoints.empty() ? 1 : checkpoints.back();
+
+  std::printf("generating %zu IPv4 + %zu IPv6 prefixes...\n", n_v4, n_v6);
+  benchgen::Table table = benchgen::MakeTable(n_v4, n_v6);
+  std::vector<IpAddress> v4_addrs = LookupAddresses(table, false, 1 << 18);
+  std::vector<IpAddress> v6_addrs = LookupAddresses(table, true, 1 << 18);
+
+  auto rib = std::move(*Rib::Create({}));
+  auto reader = rib->NewReader();
+  std::vector<std::unique_ptr<PeerWriter>> peers;
+  std::vector<PeerId> ids;
+  double rss_base = RssMiB();
+  uint64_t bytes_one = 0;
+  double rss_one = 0;
+  double cpu_first = 0, cpu_rest = 0;
+  uint64_t routes_first = 0, routes_rest = 0;
+  uint64_t sets_before = 0;
+
+  std::printf("baseline RSS (table generator + lookup sets): %.1f MiB\n\n",
+              rss_base);
+  for (int p = 1; p <= max_peers; ++p) {
+    std::vector<benchgen::Update> ups = benchgen::UpdatesFor(table, p);
+    peers.push_back(std::move(*rib->AddPeer({})));
+    Ingested in = Ingest(peers.back().get(), ups);
+    ids.push_back(peers.back()->id());
+    RibStats st = rib->GetStats();
+    if (p == 1) {
+      cpu_first = in.cpu_seconds;
+      routes_first = in.routes;
+    } else {
+      cpu_rest += in.cpu_seconds;
+      routes_rest += in.routes;
+    }
+    std::printf(
+        "peer %2d: %" PRIu64 " routes in %" PRIu64
+        " UPDATEs, %.3f CPU-s (%.3f s/M routes), new attribute sets %" PRIu64
+        "\n",
+        p, in.routes, in.updates, in.cpu_seconds,
+        in.cpu_seconds * 1e6 / in.routes, st.attribute_sets - sets_before);
+    sets_before = st.attribute_sets;
+    ups.clear();
+    ups.shrink_to_fit();
+    bool report = std::find(checkpoints.begin(), checkpoints.end(), p) !=
+                  checkpoints.end();
+    if (!report) continue;
+
+    rib->Reclaim();
+    st = rib->GetStats();
+    double rss = RssMiB() - rss_base;
+    if (p == 1) {
+      bytes_one = st.total_bytes();
+      rss_one = rss;
+    }
+    std::printf("\n=== %d peer(s) ===\n", p);
+    std::printf("prefixes %" PRIu64 ", routes %" PRIu64 ", paths %" PRIu64
+                ", attribute sets %" PRIu64 ", AS paths %" PRIu64
+                ", community sets %" PRIu64 ", index nodes %" PRIu64 "\n",
+                st.prefixes, st.routes, st.paths, st.attribute_sets,
+                st.as_paths, st.community_sets, st.index_nodes);
+    std::printf(
+        "bytes (MiB): index nodes %.1f, index records %.1f, route arrays "
+        "%.1f, side %.1f, attr sets %.1f, AS paths %.1f, communities %.1f, "
+        "rare %.1f, intern tables %.1f => total %.1f\n",
+        MiB(st.index_node_bytes), MiB(st.index_record_bytes),
+        MiB(st.route_array_bytes), MiB(st.side_bytes),
+        MiB(st.attribute_set_bytes), MiB(st.as_path_bytes),
+        MiB(st.community_bytes), MiB(st.rare_attribute_bytes),
+        MiB(st.intern_table_bytes), MiB(st.total_bytes()));
+    std::printf("RSS above baseline: %.1f MiB\n", rss);
+    if (p > 1) {
+      std::printf(
+          "per additional peer: %.1f MiB (RIB accounting), %.1f MiB (RSS)\n",
+          MiB(st.total_bytes() - bytes_one) / (p - 1),
+          (rss - rss_one) / (p - 1));
+      std::printf(
+          "ingest: first peer %.3f CPU-s/M routes (builds the index),"
+          " later peers %.3f CPU-s/M routes\n",
+          cpu_first * 1e6 / routes_first, cpu_rest * 1e6 / routes_rest);
+    } else {
+      std::printf("ingest: %.3f CPU-s/M routes (includes building the index)\n",
+                  cpu_first * 1e6 / routes_first);
+    }
+
+    uint64_t found = 0;
+    double v4_idle =
+        MeasureLookups(reader.get(), ids, v4_addrs, n_lookups, &found, nullptr);
+    double v6_idle =
+        MeasureLookups(reader.get(), ids, v6_addrs, n_lookups, &found, nullptr);
+    std::printf("lookup idle (CPU ns): IPv4 %.1f ns, IPv6 %.1f ns\n", v4_idle,
+                v6_idle);
+
+    // Lookups while another thread ingests one more full-table peer.
+    std::vector<benchgen::Update> extra = benchgen::UpdatesFor(table, 1000);
+    std::atomic<bool> ingesting{true};
+    std::atomic<bool> started{false};
+    Ingested extra_in;
+    std::thread writer([&] {
+      auto w = std::move(*rib->AddPeer({}));
+      started.store(true);
+      extra_in = Ingest(w.get(), extra);
+      ingesting.store(false);
+      // `w` goes out of scope here: removing the peer is part of the churn.
+    });
+    while (!started.load()) std::this_thread::yield();
+    uint64_t f4 = 0, f6 = 0;
+    double v4_busy = 0, v6_busy = 0;
+    int rounds = 0;
+    while (ingesting.load()) {
+      v4_busy +=
+          MeasureLookups(reader.get(), ids, v4_addrs, 1 << 16, &f4, nullptr);
+      v6_busy +=
+          MeasureLookups(reader.get(), ids, v6_addrs, 1 << 16, &f6, nullptr);
+      ++rounds;
+    }
+    writer.join();
+    rib->Reclaim();
+    if (rounds > 0) {
+      std::printf(
+          "lookup during ingest (%d rounds, CPU ns): IPv4 %.1f ns, IPv6 %.1f "
+          "ns; "
+          "concurrent ingest %.3f CPU-s/M routes\n",
+          rounds, v4_busy / rounds, v6_busy / rounds,
+          extra_in.cpu_seconds * 1e6 / extra_in.routes);
+    }
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace flowacct::bgp
+
+int main(int argc, char** argv) { return flowacct::bgp::Main(argc, argv); }

@@ -1,0 +1,578 @@
+// bgp/rib: announce, withdraw, longest-prefix match per peer, ADD-PATH,
+// VPN, interning, graceful restart, peer removal, iteration and stats.
+
+#include "flowacct/bgp/rib.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace flowacct::bgp {
+namespace {
+
+IpAddress Ip(const std::string& text) { return *IpAddress::Parse(text); }
+
+Prefix Pfx(const std::string& text) {
+  size_t slash = text.find('/');
+  Prefix p;
+  p.address = Ip(text.substr(0, slash));
+  p.length = static_cast<uint8_t>(std::stoi(text.substr(slash + 1)));
+  return p;
+}
+
+Nlri Route(const std::string& prefix, uint32_t path_id = 0) {
+  Nlri n;
+  n.key.prefix = Pfx(prefix);
+  n.key.family = n.key.prefix.address.is_v6() ? kIpv6Unicast : kIpv4Unicast;
+  n.key.path_id = path_id;
+  return n;
+}
+
+PathAttributes Attrs(std::vector<uint32_t> path, const std::string& next_hop,
+                     uint32_t local_pref = 100) {
+  PathAttributes a;
+  a.origin = Origin::kIgp;
+  a.as_path.push_back(AsPathSegment{AsSegmentType::kSequence, path});
+  a.next_hop = Ip(next_hop);
+  a.local_pref = local_pref;
+  return a;
+}
+
+std::unique_ptr<Rib> NewRib() { return std::move(*Rib::Create({})); }
+
+TEST_CASE("bgp/rib: announce, lookup, replace and withdraw") {
+  auto rib = NewRib();
+  auto peer = std::move(*rib->AddPeer({.name = "p1"}));
+  auto reader = rib->NewReader();
+
+  PathAttributes a1 = Attrs({64500, 64501, 64502}, "192.0.2.1");
+  a1.med = 7;
+  a1.communities = {0xfde80001, 0xfde80002};
+  a1.ext_communities = {0x0002fde800000001ull};
+  a1.large_communities = {LargeCommunity{64500, 1, 2}};
+  auto h1 = peer->Intern(a1);
+  REQUIRE(h1.ok());
+  REQUIRE(peer->Announce(Route("10.0.0.0/8"), *h1).ok());
+  REQUIRE(peer->Announce(Route("2001:db8::/32"), *h1).ok());
+  CHECK(peer->route_count() == 2);
+
+  {
+    auto section = reader->Enter();
+    auto m = section.Lookup(peer->id(), Ip("10.1.2.3"));
+    REQUIRE(m.has_value());
+    CHECK(m->prefix == Pfx("10.0.0.0/8"));
+    CHECK(m->path_id == 0);
+    CHECK_FALSE(m->mpls_label.has_value());
+    const AttributesView& v = m->attributes;
+    CHECK(v.first_as() == 64500);
+    CHECK(v.origin_as() == 64502);
+    CHECK(v.med() == std::optional<uint32_t>(7));
+    CHECK(v.local_pref() == std::optional<uint32_t>(100));
+    CHECK(v.next_hop() == Ip("192.0.2.1"));
+    CHECK(v.origin() == std::optional<Origin>(Origin::kIgp));
+    CHECK(std::vector<uint32_t>(v.communities().begin(),
+                                v.communities().end()) == a1.communities);
+    CHECK(v.ext_communities().size() == 1);
+    CHECK(v.large_communities()[0] == LargeCommunity{64500, 1, 2});
+    REQUIRE(v.as_path_segment_count() == 1);
+    CHECK(v.as_path_segment(0).asns.size() == 3);
+    CHECK(v.ToPathAttributes() == a1);
+
+    auto m6 = section.Lookup(peer->id(), Ip("2001:db8:1::1"));
+    REQUIRE(m6.has_value());
+    CHECK(m6->prefix == Pfx("2001:db8::/32"));
+    CHECK_FALSE(section.Lookup(peer->id(), Ip("11.0.0.1")).has_value());
+    CHECK_FALSE(section.Lookup(peer->id(), Ip("2001:db9::1")).has_value());
+    CHECK_FALSE(section.Lookup(peer->id() + 1, Ip("10.1.2.3")).has_value());
+  }
+
+  // Replace with other attributes.
+  auto h2 = peer->Intern(Attrs({64600}, "192.0.2.2"));
+  REQUIRE(peer->Announce(Route("10.0.0.0/8"), *h2).ok());
+  CHECK(peer->route_count() == 2);
+  {
+    auto section = reader->Enter();
+    auto m = section.Lookup(peer->id(), Ip("10.1.2.3"));
+    REQUIRE(m.has_value());
+    CHECK(m->attributes.origin_as() == 64600);
+    CHECK(m->attributes.set_id() == h2->set_id());
+  }
+
+  CHECK(peer->Withdraw(Route("10.0.0.0/8").key));
+  CHECK_FALSE(peer->Withdraw(Route("10.0.0.0/8").key));
+  CHECK_FALSE(peer->Withdraw(Route("10.0.0.0/9").key));
+  CHECK(peer->route_count() == 1);
+  auto section = reader->Enter();
+  CHECK_FALSE(section.Lookup(peer->id(), Ip("10.1.2.3")).has_value());
+}
+
+TEST_CASE("bgp/rib: invalid announcements are rejected") {
+  auto rib = NewRib();
+  auto peer = std::move(*rib->AddPeer({}));
+  auto h = peer->Intern(Attrs({1}, "192.0.2.1"));
+  Nlri bad = Route("10.0.0.0/8");
+  bad.key.family = kIpv6Unicast;
+  CHECK(peer->Announce(bad, *h).code() == StatusCode::kInvalidArgument);
+  Nlri long_prefix = Route("10.0.0.0/8");
+  long_prefix.key.prefix.length = 33;
+  CHECK(peer->Announce(long_prefix, *h).code() == StatusCode::kInvalidArgument);
+  CHECK(peer->Announce(Route("10.0.0.0/8"), AttrHandle()).code() ==
+        StatusCode::kInvalidArgument);
+  // Host bits are cleared, not kept.
+  REQUIRE(peer->Announce(Route("10.1.2.3/8"), *h).ok());
+  auto reader = rib->NewReader();
+  auto section = reader->Enter();
+  auto m = section.Lookup(peer->id(), Ip("10.200.0.1"));
+  REQUIRE(m.has_value());
+  CHECK(m->prefix == Pfx("10.0.0.0/8"));
+}
+
+TEST_CASE("bgp/rib: lookup falls back to the peer's shorter prefixes") {
+  auto rib = NewRib();
+  auto a = std::move(*rib->AddPeer({}));
+  auto b = std::move(*rib->AddPeer({}));
+  auto ha = a->Intern(Attrs({1}, "192.0.2.1"));
+  auto hb = b->Intern(Attrs({2}, "192.0.2.2"));
+  // Peer a: /8 and /24; peer b: /16 and /32 inside a's /24 and a /0.
+  REQUIRE(a->Announce(Route("10.0.0.0/8"), *ha).ok());
+  REQUIRE(a->Announce(Route("10.1.2.0/24"), *ha).ok());
+  REQUIRE(b->Announce(Route("10.1.0.0/16"), *hb).ok());
+  REQUIRE(b->Announce(Route("10.1.2.3/32"), *hb).ok());
+  REQUIRE(b->Announce(Route("0.0.0.0/0"), *hb).ok());
+  auto reader = rib->NewReader();
+  auto s = reader->Enter();
+  CHECK(s.Lookup(a->id(), Ip("10.1.2.3"))->prefix == Pfx("10.1.2.0/24"));
+  CHECK(s.Lookup(b->id(), Ip("10.1.2.3"))->prefix == Pfx("10.1.2.3/32"));
+  CHECK(s.Lookup(b->id(), Ip("10.1.2.4"))->prefix == Pfx("10.1.0.0/16"));
+  CHECK(s.Lookup(a->id(), Ip("10.1.3.1"))->prefix == Pfx("10.0.0.0/8"));
+  CHECK(s.Lookup(b->id(), Ip("10.2.0.1"))->prefix == Pfx("0.0.0.0/0"));
+  CHECK_FALSE(s.Lookup(a->id(), Ip("11.0.0.1")).has_value());
+  CHECK(s.Lookup(b->id(), Ip("11.0.0.1"))->prefix == Pfx("0.0.0.0/0"));
+}
+
+// Random prefixes of random lengths, clustered so that nesting is common.
+std::vector<Prefix> RandomPrefixes(std::mt19937_64& rng, bool v6, size_t n) {
+  std::vector<Prefix> out;
+  std::set<std::pair<std::vector<uint8_t>, int>> seen;
+  int bytes = v6 ? 16 : 4;
+  int max_len = v6 ? 128 : 32;
+  while (out.size() < n) {
+    uint8_t raw[16] = {};
+    // Few distinct leading bytes so prefixes overlap a lot.
+    raw[0] = static_cast<uint8_t>(v6 ? 0x20 : 10 + rng() % 3);
+    raw[1] = static_cast<uint8_t>(rng() % 4);
+    for (int i = 2; i < bytes; ++i) {
+      raw[i] = static_cast<uint8_t>(rng() % (v6 && i < 5 ? 4
+                                             : i == 2    ? 16
+                                                         : 256));
+    }
+    int len = static_cast<int>(rng() % (max_len + 1));
+    if (rng() % 3 == 0) len = std::min(max_len, 8 * (1 + int(rng() % 4)));
+    for (int i = 0; i < bytes; ++i) {
+      int keep = std::clamp(len - i * 8, 0, 8);
+      raw[i] &= static_cast<uint8_t>(0xff00u >> keep);
+    }
+    std::vector<uint8_t> key(raw, raw + bytes);
+    if (!seen.insert({key, len}).second) continue;
+    Prefix p;
+    p.address = v6 ? IpAddress::V6Bytes(raw) : IpAddress::V4Bytes(raw);
+    p.length = static_cast<uint8_t>(len);
+    out.push_back(p);
+  }
+  return out;
+}
+
+bool Covers(const Prefix& p, const IpAddress& a) {
+  if (p.address.family() != a.family()) return false;
+  for (int i = 0; i < a.size(); ++i) {
+    int keep = std::clamp(p.length - i * 8, 0, 8);
+    uint8_t mask = static_cast<uint8_t>(0xff00u >> keep);
+    if ((a.data()[i] & mask) != p.address.data()[i]) return false;
+  }
+  return true;
+}
+
+IpAddress RandomAddressNear(std::mt19937_64& rng, const std::vector<Prefix>& ps,
+                            bool v6) {
+  const Prefix& base = ps[rng() % ps.size()];
+  uint8_t raw[16];
+  std::memcpy(raw, base.address.data(), 16);
+  int bytes = v6 ? 16 : 4;
+  // Randomise the host part and sometimes a few network bits too.
+  int from = std::max(0, base.length - static_cast<int>(rng() % 6));
+  for (int bit = from; bit < bytes * 8; ++bit) {
+    if (rng() & 1) raw[bit / 8] ^= static_cast<uint8_t>(0x80 >> (bit % 8));
+  }
+  return v6 ? IpAddress::V6Bytes(raw) : IpAddress::V4Bytes(raw);
+}
+
+TEST_CASE("bgp/rib: longest-prefix match equals brute force, many peers") {
+  for (bool v6 : {false, true}) {
+    std::mt19937_64 rng(v6 ? 42 : 7);
+    auto rib = NewRib();
+    constexpr int kPeers = 6;
+    std::vector<std::unique_ptr<PeerWriter>> peers;
+    std::vector<AttrHandle> handles;
+    for (int i = 0; i < kPeers; ++i) {
+      peers.push_back(std::move(*rib->AddPeer({})));
+      handles.push_back(*peers.back()->Intern(
+          Attrs({64500u + i}, v6 ? "2001:db8::1" : "192.0.2.1")));
+    }
+    std::vector<Prefix> prefixes = RandomPrefixes(rng, v6, 3000);
+    // Each peer announces a different random subset, in random order.
+    std::vector<std::vector<Prefix>> have(kPeers);
+    for (int i = 0; i < kPeers; ++i) {
+      for (const Prefix& p : prefixes) {
+        if (rng() % 100 < static_cast<unsigned>(20 + 12 * i)) {
+          have[i].push_back(p);
+        }
+      }
+      std::shuffle(have[i].begin(), have[i].end(), rng);
+    }
+    for (size_t k = 0;; ++k) {  // interleave peers so the index grows mixed
+      bool any = false;
+      for (int i = 0; i < kPeers; ++i) {
+        if (k < have[i].size()) {
+          any = true;
+          Nlri n;
+          n.key.family = v6 ? kIpv6Unicast : kIpv4Unicast;
+          n.key.prefix = have[i][k];
+          REQUIRE(peers[i]->Announce(n, handles[i]).ok());
+        }
+      }
+      if (!any) break;
+    }
+    // Withdraw a third of peer 0's routes.
+    std::vector<Prefix> kept0;
+    for (size_t k = 0; k < have[0].size(); ++k) {
+      RouteKey key{v6 ? kIpv6Unicast : kIpv4Unicast, have[0][k], 0, {}};
+      if (k % 3 == 0) {
+        REQUIRE(peers[0]->Withdraw(key));
+      } else {
+        kept0.push_back(have[0][k]);
+      }
+    }
+    have[0] = kept0;
+
+    auto reader = rib->NewReader();
+    auto section = reader->Enter();
+    for (int q = 0; q < 20000; ++q) {
+      IpAddress a = RandomAddressNear(rng, prefixes, v6);
+      for (int i = 0; i < kPeers; ++i) {
+        const Prefix* best = nullptr;
+        for (const Prefix& p : have[i]) {
+          if (Covers(p, a) && (best == nullptr || p.length > best->length)) {
+            best = &p;
+          }
+        }
+        auto m = section.Lookup(peers[i]->id(), a);
+        if (best == nullptr) {
+          CHECK_FALSE(m.has_value());
+        } else {
+          REQUIRE(m.has_value());
+          CHECK(m->prefix == *best);
+          CHECK(m->attributes.first_as() == 64500u + i);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("bgp/rib: ADD-PATH chooses the path by BGP next hop") {
+  auto rib = NewRib();
+  auto peer = std::move(*rib->AddPeer({}));
+  auto h1 = peer->Intern(Attrs({1, 10}, "192.0.2.1"));
+  auto h2 = peer->Intern(Attrs({2, 10}, "192.0.2.2"));
+  auto h3 = peer->Intern(Attrs({3, 10}, "192.0.2.3"));
+  REQUIRE(peer->Announce(Route("198.51.100.0/24", 1), *h1).ok());
+  REQUIRE(peer->Announce(Route("198.51.100.0/24", 2), *h2).ok());
+  REQUIRE(peer->Announce(Route("198.51.100.0/24", 3), *h3).ok());
+  CHECK(peer->route_count() == 1);
+  CHECK(peer->path_count() == 3);
+  auto reader = rib->NewReader();
+  {
+    auto s = reader->Enter();
+    auto first = s.Lookup(peer->id(), Ip("198.51.100.7"));
+    REQUIRE(first.has_value());
+    CHECK(first->path_id == 1);
+    CHECK(first->attributes.first_as() == 1);
+    LookupOptions o;
+    o.bgp_next_hop = Ip("192.0.2.2");
+    auto by_nh = s.Lookup(peer->id(), Ip("198.51.100.7"), o);
+    REQUIRE(by_nh.has_value());
+    CHECK(by_nh->path_id == 2);
+    CHECK(by_nh->attributes.first_as() == 2);
+    o.bgp_next_hop = Ip("192.0.2.99");
+    CHECK(s.Lookup(peer->id(), Ip("198.51.100.7"), o)->path_id == 1);
+  }
+  // Replace path 2, withdraw path 1: path 2 comes first now.
+  REQUIRE(peer->Announce(Route("198.51.100.0/24", 2), *h3).ok());
+  CHECK(peer->Withdraw(Route("198.51.100.0/24", 1).key));
+  CHECK_FALSE(peer->Withdraw(Route("198.51.100.0/24", 1).key));
+  CHECK_FALSE(peer->Withdraw(Route("198.51.100.0/24", 0).key));
+  CHECK(peer->path_count() == 2);
+  {
+    auto s = reader->Enter();
+    auto m = s.Lookup(peer->id(), Ip("198.51.100.7"));
+    REQUIRE(m.has_value());
+    CHECK(m->path_id == 2);
+    CHECK(m->attributes.first_as() == 3);
+  }
+  CHECK(peer->Withdraw(Route("198.51.100.0/24", 2).key));
+  CHECK(peer->Withdraw(Route("198.51.100.0/24", 3).key));
+  CHECK(peer->route_count() == 0);
+  CHECK(peer->path_count() == 0);
+  auto s = reader->Enter();
+  CHECK_FALSE(s.Lookup(peer->id(), Ip("198.51.100.7")).has_value());
+}
+
+TEST_CASE("bgp/rib: plain route upgraded to ADD-PATH keeps its path") {
+  auto rib = NewRib();
+  auto peer = std::move(*rib->AddPeer({}));
+  auto h1 = peer->Intern(Attrs({1}, "192.0.2.1"));
+  auto h2 = peer->Intern(Attrs({2}, "192.0.2.2"));
+  REQUIRE(peer->Announce(Route("203.0.113.0/24"), *h1).ok());
+  REQUIRE(peer->Announce(Route("203.0.113.0/24", 5), *h2).ok());
+  CHECK(peer->path_count() == 2);
+  auto reader = rib->NewReader();
+  auto s = reader->Enter();
+  LookupOptions o;
+  o.bgp_next_hop = Ip("192.0.2.2");
+  CHECK(s.Lookup(peer->id(), Ip("203.0.113.1"))->path_id == 0);
+  CHECK(s.Lookup(peer->id(), Ip("203.0.113.1"), o)->path_id == 5);
+}
+
+TEST_CASE("bgp/rib: labeled unicast and VPN routes with RD and label") {
+  auto rib = NewRib();
+  auto peer = std::move(*rib->AddPeer({}));
+  auto h = peer->Intern(Attrs({65001}, "192.0.2.1"));
+  auto h2 = peer->Intern(Attrs({65002}, "192.0.2.1"));
+  RouteDistinguisher rd1;
+  rd1.bytes = {0, 0, 0xfd, 0xe8, 0, 0, 0, 1};
+  RouteDistinguisher rd2;
+  rd2.bytes = {0, 0, 0xfd, 0xe8, 0, 0, 0, 2};
+  Nlri v1;
+  v1.key = {Family{Afi::kIpv4, Safi::kMplsVpn}, Pfx("10.0.0.0/8"), 0, rd1};
+  v1.mpls_label = 1001;
+  Nlri v2 = v1;
+  v2.key.rd = rd2;
+  v2.key.prefix = Pfx("10.1.0.0/16");
+  v2.mpls_label = 1002;
+  REQUIRE(peer->Announce(v1, *h).ok());
+  REQUIRE(peer->Announce(v2, *h2).ok());
+  Nlri lu;
+  lu.key = {
+      Family{Afi::kIpv4, Safi::kLabeledUnicast}, Pfx("172.16.0.0/12"), 0, {}};
+  lu.mpls_label = 3000;
+  REQUIRE(peer->Announce(lu, *h).ok());
+
+  auto reader = rib->NewReader();
+  auto s = reader->Enter();
+  LookupOptions o;
+  o.safi = Safi::kMplsVpn;
+  o.rd = rd1;
+  auto m1 = s.Lookup(peer->id(), Ip("10.1.2.3"), o);
+  REQUIRE(m1.has_value());
+  CHECK(m1->prefix == Pfx("10.0.0.0/8"));
+  CHECK(m1->rd == rd1);
+  CHECK(m1->mpls_label == std::optional<uint32_t>(1001));
+  o.rd = rd2;
+  auto m2 = s.Lookup(peer->id(), Ip("10.1.2.3"), o);
+  REQUIRE(m2.has_value());
+  CHECK(m2->prefix == Pfx("10.1.0.0/16"));
+  CHECK(m2->mpls_label == std::optional<uint32_t>(1002));
+  CHECK_FALSE(s.Lookup(peer->id(), Ip("10.2.0.1"), o).has_value());
+  // Unicast lookups never see VPN routes, but fall back to labeled unicast.
+  CHECK_FALSE(s.Lookup(peer->id(), Ip("10.1.2.3")).has_value());
+  auto l = s.Lookup(peer->id(), Ip("172.16.5.5"));
+  REQUIRE(l.has_value());
+  CHECK(l->mpls_label == std::optional<uint32_t>(3000));
+
+  int count = 0;
+  s.ForEachRoute(peer->id(), [&](const RouteEntry& e) {
+    ++count;
+    if (e.key.family.safi == Safi::kMplsVpn && e.key.rd == rd2) {
+      CHECK(e.key.prefix == Pfx("10.1.0.0/16"));
+      CHECK(e.mpls_label == std::optional<uint32_t>(1002));
+    }
+  });
+  CHECK(count == 3);
+}
+
+TEST_CASE("bgp/rib: attributes are interned once and freed when unused") {
+  auto rib = NewRib();
+  std::vector<std::unique_ptr<PeerWriter>> peers;
+  for (int i = 0; i < 4; ++i) peers.push_back(std::move(*rib->AddPeer({})));
+  PathAttributes shared = Attrs({64500, 64501}, "192.0.2.1");
+  shared.communities = {1, 2, 3};
+  for (auto& p : peers) {
+    auto h = p->Intern(shared);
+    REQUIRE(p->Announce(Route("10.0.0.0/8"), *h).ok());
+    REQUIRE(p->Announce(Route("10.1.0.0/16"), *h).ok());
+    // Same path and communities, another next hop: a new set sharing the
+    // interned AS path and community list.
+    PathAttributes own = shared;
+    own.next_hop = IpAddress::V4(0xc0000264 + static_cast<uint32_t>(p->id()));
+    auto h2 = p->Intern(own);
+    REQUIRE(p->Announce(Route("10.2.0.0/16"), *h2).ok());
+  }
+  RibStats st = rib->GetStats();
+  CHECK(st.prefixes == 3);
+  CHECK(st.routes == 12);
+  CHECK(st.attribute_sets == 5);
+  CHECK(st.as_paths == 1);
+  CHECK(st.community_sets == 1);
+  {
+    auto h = peers[0]->Intern(shared);
+    CHECK(h->ref_count() == 8 + 1);
+  }
+  for (auto& p : peers) {
+    CHECK(p->Withdraw(Route("10.0.0.0/8").key));
+    CHECK(p->Withdraw(Route("10.1.0.0/16").key));
+  }
+  st = rib->GetStats();
+  CHECK(st.attribute_sets == 4);
+  CHECK(st.as_paths == 1);
+  peers.clear();  // removes the peers and their routes
+  rib->Reclaim();
+  st = rib->GetStats();
+  CHECK(st.peers == 0);
+  CHECK(st.routes == 0);
+  CHECK(st.attribute_sets == 0);
+  CHECK(st.as_paths == 0);
+  CHECK(st.community_sets == 0);
+  CHECK(st.pending_reclaim == 0);
+  CHECK(st.as_path_bytes == 0);
+}
+
+TEST_CASE("bgp/rib: a handle keeps its set alive; ids are reused") {
+  auto rib = NewRib();
+  auto peer = std::move(*rib->AddPeer({}));
+  uint32_t first_id;
+  {
+    auto h = peer->Intern(Attrs({1}, "192.0.2.1"));
+    first_id = h->set_id();
+    AttrHandle copy = *h;
+    CHECK(copy.ref_count() == 2);
+    REQUIRE(peer->Announce(Route("10.0.0.0/8"), copy).ok());
+    CHECK(copy.ref_count() == 3);
+  }
+  CHECK(rib->GetStats().attribute_sets == 1);
+  CHECK(peer->Withdraw(Route("10.0.0.0/8").key));
+  CHECK(rib->GetStats().attribute_sets == 0);
+  rib->Reclaim();
+  auto h = peer->Intern(Attrs({2}, "192.0.2.1"));
+  CHECK(h->set_id() == first_id);
+}
+
+TEST_CASE("bgp/rib: peer removal drops only that peer's routes") {
+  auto rib = NewRib();
+  auto a = std::move(*rib->AddPeer({}));
+  auto b = std::move(*rib->AddPeer({}));
+  auto ha = a->Intern(Attrs({1}, "192.0.2.1"));
+  auto hb = b->Intern(Attrs({2}, "192.0.2.2"));
+  REQUIRE(a->Announce(Route("10.0.0.0/8"), *ha).ok());
+  REQUIRE(b->Announce(Route("10.0.0.0/8"), *hb).ok());
+  REQUIRE(b->Announce(Route("2001:db8::/32", 4), *hb).ok());
+  PeerId a_id = a->id();
+  PeerId b_id = b->id();
+  auto reader = rib->NewReader();
+  b.reset();
+  {
+    auto s = reader->Enter();
+    CHECK(s.Lookup(a_id, Ip("10.0.0.1")).has_value());
+    CHECK_FALSE(s.Lookup(b_id, Ip("10.0.0.1")).has_value());
+    CHECK_FALSE(s.Lookup(b_id, Ip("2001:db8::1")).has_value());
+  }
+  rib->Reclaim();
+  RibStats st = rib->GetStats();
+  CHECK(st.peers == 1);
+  CHECK(st.routes == 1);
+  // The removed peer's id is reused after reclamation.
+  auto c = std::move(*rib->AddPeer({}));
+  CHECK(c->id() == b_id);
+  auto s = reader->Enter();
+  CHECK_FALSE(s.Lookup(c->id(), Ip("10.0.0.1")).has_value());
+}
+
+TEST_CASE("bgp/rib: graceful restart marks stale and sweeps") {
+  auto rib = NewRib();
+  auto peer = std::move(*rib->AddPeer({}));
+  auto h = peer->Intern(Attrs({1}, "192.0.2.1"));
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(
+        peer->Announce(Route("10." + std::to_string(i) + ".0.0/16"), *h).ok());
+  }
+  REQUIRE(peer->Announce(Route("192.0.2.0/24", 1), *h).ok());
+  REQUIRE(peer->Announce(Route("192.0.2.0/24", 2), *h).ok());
+  REQUIRE(peer->Announce(Route("2001:db8::/32"), *h).ok());
+  CHECK(peer->MarkStale(kIpv4Unicast) == 12);
+  auto reader = rib->NewReader();
+  {
+    auto s = reader->Enter();
+    auto m = s.Lookup(peer->id(), Ip("10.3.0.1"));
+    REQUIRE(m.has_value());  // stale routes still answer
+    CHECK(m->stale);
+    CHECK_FALSE(s.Lookup(peer->id(), Ip("2001:db8::1"))->stale);
+  }
+  // The session comes back and re-announces some routes.
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(
+        peer->Announce(Route("10." + std::to_string(i) + ".0.0/16"), *h).ok());
+  }
+  REQUIRE(peer->Announce(Route("192.0.2.0/24", 2), *h).ok());
+  CHECK(peer->SweepStale(kIpv4Unicast) == 7);
+  CHECK(peer->route_count() == 4 + 1 + 1);
+  CHECK(peer->path_count() == 4 + 1 + 1);
+  auto s = reader->Enter();
+  CHECK_FALSE(s.Lookup(peer->id(), Ip("10.3.0.1"))->stale);
+  CHECK_FALSE(s.Lookup(peer->id(), Ip("10.5.0.1")).has_value());
+  auto m = s.Lookup(peer->id(), Ip("192.0.2.1"));
+  REQUIRE(m.has_value());
+  CHECK(m->path_id == 2);
+  CHECK(s.Lookup(peer->id(), Ip("2001:db8::1")).has_value());
+}
+
+TEST_CASE("bgp/rib: iteration and stats") {
+  auto rib = NewRib();
+  auto peer = std::move(*rib->AddPeer({}));
+  auto h = peer->Intern(Attrs({1, 2}, "192.0.2.1"));
+  std::set<std::string> announced;
+  for (int i = 0; i < 300; ++i) {
+    std::string p = "10." + std::to_string(i % 200) + "." +
+                    std::to_string(i / 200) + ".0/24";
+    announced.insert(p);
+    REQUIRE(peer->Announce(Route(p), *h).ok());
+  }
+  REQUIRE(peer->Announce(Route("2001:db8::/48", 9), *h).ok());
+  announced.insert("2001:db8::/48");
+  std::set<std::string> seen;
+  auto reader = rib->NewReader();
+  {
+    auto s = reader->Enter();
+    s.ForEachRoute(peer->id(), [&](const RouteEntry& e) {
+      seen.insert(e.key.prefix.ToString());
+      CHECK(e.attributes.origin_as() == 2);
+      if (e.key.family == kIpv6Unicast) CHECK(e.key.path_id == 9);
+    });
+  }
+  CHECK(seen == announced);
+  RibStats st = rib->GetStats();
+  CHECK(st.prefixes == 301);
+  CHECK(st.routes == 301);
+  CHECK(st.paths == 301);
+  CHECK(st.attribute_sets == 1);
+  CHECK(st.index_node_bytes > 0);
+  CHECK(st.route_array_bytes > 0);
+  CHECK(st.side_bytes > 0);
+  CHECK(st.total_bytes() > st.index_node_bytes);
+}
+
+}  // namespace
+}  // namespace flowacct::bgp
