@@ -41,7 +41,9 @@ int64_t MonthBinStart(int64_t t, uint32_t count) {
 }
 
 // kWords > 0: the view's key is kWords long (hash and compare unrolled).
-template <size_t kWords>
+// kSum: a sum_* view (KeyLayout::sum()); every record counts twice, under
+// its source and its destination value.
+template <size_t kWords, bool kSum = false>
 class AggregatorImpl final : public Aggregator {
  public:
   AggregatorImpl(AggregatorOptions options,
@@ -59,11 +61,18 @@ class AggregatorImpl final : public Aggregator {
     if (r.kind == RecordKind::kOptions) return true;
     uint64_t* key = key_.data();
     MakeKey(r, batch, key);
+    if constexpr (kSum) return CountSum(r, key);
     return Count(r, key, internal::HashKey<kWords>(key, words_));
   }
 
   size_t AddAll(const RecordBatch& batch, size_t begin) override {
     std::span<const FlowRecord> recs = batch.records();
+    if constexpr (kSum) {
+      for (size_t i = begin; i < recs.size(); ++i) {
+        if (!Add(recs[i], batch)) return i;
+      }
+      return recs.size();
+    }
     // Two key buffers: the next record's key is packed, hashed and its slot
     // prefetched before the current one is looked up.
     uint64_t* cur = key_.data();
@@ -139,14 +148,30 @@ class AggregatorImpl final : public Aggregator {
   }
 
   // Adds r's counters to the aggregate of `key`; false when full.
-  bool Count(const FlowRecord& r, const uint64_t* key, uint64_t hash) {
-    uint64_t* c =
-        table_.template FindOrInsert<kWords>(key, hash, options_.max_entries);
+  bool Count(const FlowRecord& r, const uint64_t* key, uint64_t hash,
+             size_t max_entries) {
+    uint64_t* c = table_.template FindOrInsert<kWords>(key, hash, max_entries);
     if (c == nullptr) return false;
     c[0] += r.packets;
     c[1] += r.bytes;
     c[2] += r.has(FlowField::kFlows) ? r.flows : 1;
     c[3] |= r.tcp_flags;
+    return true;
+  }
+  bool Count(const FlowRecord& r, const uint64_t* key, uint64_t hash) {
+    return Count(r, key, hash, options_.max_entries);
+  }
+
+  // sum_* views: `key` holds the source half (MakeKey); counts r under it
+  // and under its destination half. Only the first insertion honours
+  // max_entries, so a record is added whole or not at all (the table may
+  // hold one entry more than max_entries).
+  bool CountSum(const FlowRecord& r, const uint64_t* key) {
+    if (!Count(r, key, internal::HashKey<kWords>(key, words_))) return false;
+    uint64_t* dst = key2_.data();
+    if (has_bins_) dst[0] = key[0];
+    layout_->PackSumDst(r, dst);
+    Count(r, dst, internal::HashKey<kWords>(dst, words_), 0);
     return true;
   }
 
@@ -249,6 +274,10 @@ Result<std::unique_ptr<Aggregator>> Aggregator::Create(
   auto shared =
       std::make_shared<const internal::KeyLayout>(std::move(layout).value());
   std::unique_ptr<Aggregator> agg;
+  if (shared->sum()) {
+    agg = std::make_unique<AggregatorImpl<0, true>>(std::move(options), shared);
+    return agg;
+  }
   switch (shared->words()) {
     case 1:
       agg = std::make_unique<AggregatorImpl<1>>(std::move(options), shared);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "libflowacct/model/builtin_primitives.h"
 
@@ -118,6 +120,24 @@ FieldSlot SlotOf(FlowField f) {
       return FLOWACCT_REF(as_path);
     case FlowField::kStdComm:
       return FLOWACCT_REF(std_comm);
+    case FlowField::kMed:
+      return FLOWACCT_SLOT(med);
+    case FlowField::kExtComm:
+      return FLOWACCT_REF(ext_comm);
+    case FlowField::kLrgComm:
+      return FLOWACCT_REF(lrg_comm);
+    case FlowField::kSrcAsPath:
+      return FLOWACCT_REF(src_as_path);
+    case FlowField::kSrcStdComm:
+      return FLOWACCT_REF(src_std_comm);
+    case FlowField::kSrcExtComm:
+      return FLOWACCT_REF(src_ext_comm);
+    case FlowField::kSrcLrgComm:
+      return FLOWACCT_REF(src_lrg_comm);
+    case FlowField::kSrcLocalPref:
+      return FLOWACCT_SLOT(src_local_pref);
+    case FlowField::kSrcMed:
+      return FLOWACCT_SLOT(src_med);
     case FlowField::kNatEvent:
       return FLOWACCT_SLOT(nat_event);
     case FlowField::kFwEvent:
@@ -197,6 +217,7 @@ size_t KeyWidth(KeyOpKind k) {
     case KeyOpKind::kCopy8:
     case KeyOpKind::kRd:
     case KeyOpKind::kArrival:
+    case KeyOpKind::kSeconds:
       return 8;
     case KeyOpKind::kCopy6:
       return 6;
@@ -230,6 +251,68 @@ inline T Take(const uint8_t* key, uint16_t offset) {
   T v;
   std::memcpy(&v, key + offset, sizeof(T));
   return v;
+}
+
+// The start of the second holding `ns` (ns since the epoch; floor, so
+// times before 1970 go down as well).
+inline int64_t FloorToSecond(int64_t ns) {
+  constexpr int64_t kNsPerSecond = 1'000'000'000;
+  int64_t rem = ns % kNsPerSecond;
+  if (rem < 0) rem += kNsPerSecond;
+  return ns - rem;
+}
+
+// The sum_* modes: each counts a record under its source value and under
+// its destination value.
+struct SumMode {
+  const char* name;
+  const char* src;
+  const char* dst;
+};
+constexpr SumMode kSumModes[] = {
+    {"sum_host", "src_host", "dst_host"}, {"sum_net", "src_net", "dst_net"},
+    {"sum_as", "src_as", "dst_as"},       {"sum_port", "src_port", "dst_port"},
+    {"sum_mac", "src_mac", "dst_mac"},
+};
+
+const SumMode* FindSumMode(std::string_view name) {
+  for (const SumMode& m : kSumModes) {
+    if (name == m.name) return &m;
+  }
+  return nullptr;
+}
+
+bool IsCounter(FlowField f) {
+  return f == FlowField::kBytes || f == FlowField::kPackets ||
+         f == FlowField::kFlows;
+}
+
+// Pack's plain copies (see CopyOp), for PackSumDst.
+void RunCopies(std::span<const CopyOp> copies17, std::span<const CopyOp> copies,
+               const uint8_t* rec, const uint64_t* bits, uint8_t* key) {
+  for (const CopyOp& c : copies17) {
+    const uint64_t keep =
+        uint64_t{0} -
+        static_cast<uint64_t>((bits[c.presence_word] & c.presence_mask) != 0);
+    uint64_t a, b;
+    std::memcpy(&a, rec + c.record_offset, 8);
+    std::memcpy(&b, rec + c.record_offset + 8, 8);
+    const uint8_t f = rec[c.record_offset + 16] & static_cast<uint8_t>(keep);
+    a &= keep;
+    b &= keep;
+    std::memcpy(key + c.key_offset, &a, 8);
+    std::memcpy(key + c.key_offset + 8, &b, 8);
+    key[c.key_offset + 16] = f;
+  }
+  for (const CopyOp& c : copies) {
+    const uint64_t keep =
+        uint64_t{0} -
+        static_cast<uint64_t>((bits[c.presence_word] & c.presence_mask) != 0);
+    uint64_t v;
+    std::memcpy(&v, rec + c.record_offset, 8);
+    v &= c.value_mask & keep;
+    std::memcpy(key + c.key_offset, &v, 8);
+  }
 }
 
 }  // namespace
@@ -310,6 +393,7 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
   layout.history_ = options.history;
   layout.history_origin_ = options.history_origin;
   layout.bin_by_arrival_ = options.bin_by_arrival;
+  layout.timestamps_secs_ = options.timestamps_secs;
 
   std::vector<PrimitiveId> ids = options.primitives;
   std::sort(ids.begin(), ids.end());
@@ -317,13 +401,53 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
   const size_t registry_size = registry.all().size();
   std::span<const BuiltinPrimitive> builtins = BuiltinPrimitives();
 
-  std::vector<KeyOp> ops;
-  bool has_none = false;
+  // A sum_* mode must be the view's only key primitive (the counters may
+  // come along: `flows` asks for the FLOWS column).
+  const SumMode* sum = nullptr;
+  PrimitiveId sum_src = 0;
+  FlowField sum_dst_field = FlowField::kCount;
   for (PrimitiveId id : ids) {
     if (id >= registry_size) {
       return InvalidArgumentError("aggregate: unknown primitive id " +
                                   std::to_string(id));
     }
+    const SumMode* m = FindSumMode(registry.Get(id).name);
+    if (m == nullptr) continue;
+    if (sum != nullptr) {
+      return InvalidArgumentError(
+          std::string("aggregate: \"") + sum->name + "\" and \"" + m->name +
+          "\" cannot be combined (a sum_* mode must be alone)");
+    }
+    sum = m;
+  }
+  if (sum != nullptr) {
+    for (PrimitiveId id : ids) {
+      const PrimitiveInfo& info = registry.Get(id);
+      if (info.name == sum->name) continue;
+      if (!info.is_custom && id < builtins.size() &&
+          IsCounter(builtins[id].field)) {
+        continue;
+      }
+      return InvalidArgumentError(
+          std::string("aggregate: \"") + sum->name +
+          "\" cannot be combined with other primitives (\"" + info.name +
+          "\"): a sum_* mode must be alone");
+    }
+    const PrimitiveInfo* src = registry.Find(sum->src);
+    const PrimitiveInfo* dst = registry.Find(sum->dst);
+    if (src == nullptr || dst == nullptr || src->id >= builtins.size() ||
+        dst->id >= builtins.size()) {
+      return InternalError(std::string("aggregate: no primitives for ") +
+                           sum->name);
+    }
+    layout.sum_ = true;
+    sum_src = src->id;
+    sum_dst_field = builtins[dst->id].field;
+  }
+
+  std::vector<KeyOp> ops;
+  bool has_none = false;
+  for (PrimitiveId id : ids) {
     const PrimitiveInfo& info = registry.Get(id);
     KeyOp op;
     op.primitive = id;
@@ -336,18 +460,16 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
       return InvalidArgumentError("aggregate: primitive \"" + info.name +
                                   "\" has no built-in description");
     }
-    const BuiltinPrimitive& b = builtins[id];
+    // A sum_* mode keys on its source primitive (Pack); PackSumDst puts the
+    // destination value in the same slot.
+    const bool is_sum = sum != nullptr && info.name == sum->name;
+    const BuiltinPrimitive& b = builtins[is_sum ? sum_src : id];
     const std::string& name = info.name;
     if (name == "none") {
       has_none = true;
       continue;
     }
-    if (name.rfind("sum_", 0) == 0) {
-      return UnimplementedError("aggregate: \"" + name +
-                                "\" (sum mode) is not supported yet");
-    }
-    if (b.field == FlowField::kBytes || b.field == FlowField::kPackets ||
-        b.field == FlowField::kFlows) {
+    if (IsCounter(b.field)) {
       // pmacct accepts `flows` (and the always-printed counters) in
       // `aggregate`: not a key, it asks the outputs for the FLOWS column.
       // It stays in primitives() so sinks see it.
@@ -387,6 +509,11 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
         break;
       case Accessor::kTimestampArrival:
         op.kind = KeyOpKind::kArrival;
+        if (options.timestamps_secs) {
+          op.kind = KeyOpKind::kSeconds;
+          op.record_offset =
+              static_cast<uint16_t>(offsetof(FlowRecord, timestamp_arrival));
+        }
         break;
       case Accessor::kField: {
         op.field = b.field;
@@ -412,7 +539,10 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
         } else if (slot.size == 4) {
           op.kind = KeyOpKind::kCopy4;
         } else if (slot.size == 8) {
-          op.kind = KeyOpKind::kCopy8;
+          op.kind =
+              options.timestamps_secs && b.type == PrimitiveType::kTimestamp
+                  ? KeyOpKind::kSeconds
+                  : KeyOpKind::kCopy8;
         } else if (slot.size == 6) {
           op.kind = KeyOpKind::kCopy6;
         } else if (slot.size == 17) {
@@ -513,11 +643,32 @@ Result<KeyLayout> KeyLayout::Build(const PrimitiveRegistry& registry,
       return InternalError("aggregate: address slot after a narrow slot");
     }
   }
+  if (layout.sum_) {
+    // The key is the one source copy; its destination twin reads the dst_*
+    // member into the same slot.
+    const FieldSlot dst = SlotOf(sum_dst_field);
+    if (layout.copies17_.size() + layout.copies_.size() != 1 ||
+        !layout.special_ops_.empty() || dst.size == 0 || dst.byte_ref) {
+      return InternalError("aggregate: bad sum_* key layout");
+    }
+    CopyOp c =
+        layout.copies17_.empty() ? layout.copies_[0] : layout.copies17_[0];
+    const int bit = static_cast<int>(sum_dst_field);
+    c.record_offset = dst.offset;
+    c.presence_word = static_cast<uint8_t>(bit >> 6);
+    c.presence_mask = uint64_t{1} << (bit & 63);
+    if (c.record_offset + 24u > sizeof(FlowRecord)) {
+      return InternalError("aggregate: key member too close to the end");
+    }
+    (layout.copies17_.empty() ? layout.sum_dst_ : layout.sum_dst17_)
+        .push_back(c);
+  }
   layout.words_ = std::max<size_t>(1, (offset + 7) / 8);
   // primitives() keeps the configured order (duplicates dropped): pmacct
   // prints custom primitives in `aggregate` order.
   layout.primitives_.clear();
   for (PrimitiveId id : options.primitives) {
+    if (sum != nullptr && registry.Get(id).name == sum->name) id = sum_src;
     if (std::find(layout.primitives_.begin(), layout.primitives_.end(), id) ==
         layout.primitives_.end()) {
       layout.primitives_.push_back(id);
@@ -535,6 +686,8 @@ void KeyLayout::Pack(const FlowRecord& r, const RecordBatch& batch,
   bits[2] = ~uint64_t{0};
   uint8_t* key = reinterpret_cast<uint8_t*>(key_words);
   const uint8_t* rec = reinterpret_cast<const uint8_t*>(&r);
+  // The same loops as RunCopies, kept inline here: the hot path's code is
+  // not to change with the sum_* modes.
   for (const CopyOp& c : copies17_) {
     const uint64_t keep =
         uint64_t{0} -
@@ -559,6 +712,14 @@ void KeyLayout::Pack(const FlowRecord& r, const RecordBatch& batch,
     std::memcpy(key + c.key_offset, &v, 8);
   }
   if (!special_ops_.empty()) PackSpecial(r, batch, pool, bits, key_words);
+}
+
+void KeyLayout::PackSumDst(const FlowRecord& r, uint64_t* key_words) const {
+  uint64_t bits[3];
+  std::memcpy(bits, &r.fields, 2 * sizeof(uint64_t));
+  bits[2] = ~uint64_t{0};
+  RunCopies(sum_dst17_, sum_dst_, reinterpret_cast<const uint8_t*>(&r), bits,
+            reinterpret_cast<uint8_t*>(key_words));
 }
 
 void KeyLayout::PackSpecial(const FlowRecord& r, const RecordBatch& batch,
@@ -692,6 +853,12 @@ void KeyLayout::PackSpecial(const FlowRecord& r, const RecordBatch& batch,
       case KeyOpKind::kArrival:
         Put<int64_t>(key, op.key_offset, r.timestamp_arrival);
         break;
+      case KeyOpKind::kSeconds: {
+        int64_t v;
+        std::memcpy(&v, m, 8);
+        Put<int64_t>(key, op.key_offset, present ? FloorToSecond(v) : 0);
+        break;
+      }
     }
   }
 }
@@ -713,6 +880,7 @@ void KeyLayout::Unpack(const uint64_t* key_words, std::span<const ByteRef> refs,
         break;
       case KeyOpKind::kCopy8:
       case KeyOpKind::kRd:
+      case KeyOpKind::kSeconds:
         std::memcpy(m, key + op.key_offset, 8);
         break;
       case KeyOpKind::kCopy6:
@@ -787,7 +955,8 @@ void KeyLayout::Unpack(const uint64_t* key_words, std::span<const ByteRef> refs,
 
 bool KeyLayout::SameAs(const KeyLayout& o) const {
   return primitives_ == o.primitives_ && has_bins_ == o.has_bins_ &&
-         or_tcp_flags_ == o.or_tcp_flags_ &&
+         or_tcp_flags_ == o.or_tcp_flags_ && sum_ == o.sum_ &&
+         timestamps_secs_ == o.timestamps_secs_ &&
          history_.unit == o.history_.unit &&
          history_.count == o.history_.count &&
          history_origin_ == o.history_origin_ &&

@@ -69,6 +69,7 @@ enum class KeyOpKind : uint8_t {
   kExporter,       // 17 bytes: FlowRecord::exporter
   kExportVersion,  // u8: 5 / 9 / 10
   kArrival,        // 8 bytes: timestamp_arrival
+  kSeconds,        // int64 ns member floored to the second (timestamps_secs)
 };
 
 struct KeyOp {
@@ -110,7 +111,15 @@ class KeyLayout {
   // part of the key (pmacct semantics).
   bool or_tcp_flags() const { return or_tcp_flags_; }
   bool has_customs() const { return has_customs_; }
-  // The view's primitives, sorted (registry order), without duplicates.
+  // The view is a sum_* mode (sum_host, sum_net, sum_as, sum_port,
+  // sum_mac): its only key slot holds the source value (Pack) or the
+  // destination value (PackSumDst) of the pair, and every record counts
+  // once under each.
+  bool sum() const { return sum_; }
+  // The view's primitives in configured order, without duplicates. A sum_*
+  // mode appears as its source primitive (sum_host as src_host): rows
+  // carry the value in the source field and print under its column, as
+  // pmacct prints them (SRC_IP / ip_src).
   const std::vector<PrimitiveId>& primitives() const { return primitives_; }
   // Key offsets (bytes) of intern ids (uint32), for re-interning in Merge.
   const std::vector<uint16_t>& intern_offsets() const {
@@ -126,6 +135,11 @@ class KeyLayout {
   // into *pool.
   void Pack(const FlowRecord& record, const RecordBatch& batch,
             InternPool* pool, uint64_t* key) const;
+
+  // sum() views: writes the key of the destination half of `record` (its
+  // dst_* value in the slot where Pack puts the src_* value; the bin word
+  // is not written).
+  void PackSumDst(const FlowRecord& record, uint64_t* key) const;
 
   // Restores the key primitives of `key` into *record (which must be
   // default-initialised): values and field bits. refs[id - 1] is where
@@ -145,6 +159,8 @@ class KeyLayout {
   bool has_bins_ = false;
   bool or_tcp_flags_ = false;
   bool has_customs_ = false;
+  bool sum_ = false;
+  bool timestamps_secs_ = false;
   bool view_has_in_vlan_ = false;
   bool view_has_out_vlan_ = false;
   bool view_has_mpls_stack_ = false;
@@ -154,6 +170,8 @@ class KeyLayout {
   std::vector<CopyOp> copies17_;    // Pack: addresses
   std::vector<CopyOp> copies_;      // Pack: narrow copies, ascending offsets
   std::vector<KeyOp> special_ops_;  // Pack: the rest, after the copies
+  std::vector<CopyOp> sum_dst17_;   // PackSumDst: the dst half (sum() only)
+  std::vector<CopyOp> sum_dst_;
   std::vector<KeyOp> custom_ops_;
   std::vector<uint16_t> intern_offsets_;
   // For SameAs.

@@ -313,19 +313,23 @@ const BuiltinPrimitive kBuiltins[] = {
     // --- Compound "sum" primitives (aggregation modes) ----------------------
     {"sum_host", "sum_host", "SUM_HOST", "sum_host", T::kIp, F::kCount,
      A::kNotDecoded, "src_host and dst_host, summed (aggregation mode)",
-     "ingress + egress traffic per host"},
+     "ingress + egress traffic per host (alone in aggregate; printed as "
+     "src_host: SRC_IP / ip_src)"},
     {"sum_net", "sum_net", "SUM_NET", "sum_net", T::kIp, F::kCount,
      A::kNotDecoded, "src_net and dst_net, summed (aggregation mode)",
-     "ingress + egress traffic per network"},
+     "ingress + egress traffic per network (alone in aggregate; printed as "
+     "src_net)"},
     {"sum_as", "sum_as", "SUM_AS", "sum_as", T::kUint, F::kCount,
      A::kNotDecoded, "src_as and dst_as, summed (aggregation mode)",
-     "ingress + egress traffic per AS"},
+     "ingress + egress traffic per AS (alone in aggregate; printed as src_as)"},
     {"sum_port", "sum_port", "SUM_PORT", "sum_port", T::kUint, F::kCount,
      A::kNotDecoded, "src_port and dst_port, summed (aggregation mode)",
-     "ingress + egress traffic per port"},
+     "ingress + egress traffic per port (alone in aggregate; printed as "
+     "src_port)"},
     {"sum_mac", "sum_mac", "SUM_MAC", "sum_mac", T::kMac, F::kCount,
      A::kNotDecoded, "src_mac and dst_mac, summed (aggregation mode)",
-     "ingress + egress traffic per MAC"},
+     "ingress + egress traffic per MAC (alone in aggregate; printed as "
+     "src_mac)"},
     {"none", "none", "NONE", "none", T::kUint, F::kCount, A::kNotDecoded,
      "aggregation mode", "grand total (no key)"},
     // --- flowacct extensions (no pmacct equivalent) ------------------------

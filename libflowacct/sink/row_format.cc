@@ -23,6 +23,8 @@ bool IsVariableLength(const PrimitiveInfo& p) {
     case PrimitiveType::kString:
     case PrimitiveType::kAsPath:
     case PrimitiveType::kCommunities:
+    case PrimitiveType::kExtCommunities:
+    case PrimitiveType::kLargeCommunities:
     case PrimitiveType::kMplsStack:
       return true;
     default:
@@ -358,17 +360,18 @@ void RowFormatter::AppendRow(const std::vector<KeyValue>& keys, bool stamps,
     out->push_back('"');
   }
   if (layout_ == RowLayout::kPrint) {
-    if (has_flows_) {
-      key("flows");
-      AppendUint(counters.flows, out);
-    }
-    // pmacct: no packets/bytes for event records (NEL / NSEL events). Snapshot
-    // rows do not carry the record kind yet, so a row with 0 packets and 0
-    // bytes is taken as one too (stopgap; NSEL flows with bytes but no
-    // packets keep both keys, as in nfacctd 1.7.7).
+    // pmacct: no flows/packets/bytes for event records (NEL / NSEL events;
+    // nfacctd 1.7.7 drops `flows` too, even when aggregated). Snapshot rows
+    // do not carry the record kind yet, so a row with 0 packets and 0 bytes
+    // is taken as one too (stopgap; NSEL flows with bytes but no packets
+    // keep their keys, as in nfacctd 1.7.7).
     if (counters.event || (counters.packets == 0 && counters.bytes == 0)) {
       out->append("}\n");
       return;
+    }
+    if (has_flows_) {
+      key("flows");
+      AppendUint(counters.flows, out);
     }
     key("packets");
     AppendUint(counters.packets, out);

@@ -43,8 +43,8 @@ struct RowCounters {
   uint64_t bytes = 0;
   uint64_t flows = 0;
   // An event record (NEL/NSEL without counters): print JSON leaves out
-  // packets and bytes, as pmacct; so does a row with 0 packets and 0 bytes
-  // (snapshot rows do not carry the record kind).
+  // flows, packets and bytes, as pmacct; so does a row with 0 packets and 0
+  // bytes (snapshot rows do not carry the record kind).
   bool event = false;
 };
 

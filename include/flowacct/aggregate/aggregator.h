@@ -55,8 +55,21 @@
 // rounded-off start time as history_origin for identical bins.
 //
 // Key primitives: every primitive of the registry can be a key except the
-// counters (packets, bytes, flows, reverse_*) and the sum_* modes
-// (kUnimplemented). `none` is the grand total (empty key; must be alone).
+// counters (packets, bytes, flows, reverse_*). `none` is the grand total
+// (empty key; must be alone).
+//
+// The sum_* modes (sum_host, sum_net, sum_as, sum_port, sum_mac) count
+// every record twice: once under its source value and once under its
+// destination value (src_host and dst_host for sum_host), so a host's row
+// holds the traffic it sent plus the traffic it received; a record whose
+// source and destination values are equal adds twice to that row (as in
+// pmacct 1.7.7). A sum_* mode must be the view's only primitive (`flows`,
+// asking for the FLOWS column, may come along). Snapshot rows carry the
+// value in the source field, and Snapshot::primitives() names the source
+// primitive (src_host for sum_host), so sinks print it under SRC_IP /
+// ip_src like pmacct. sum_net keys on src_net and dst_net as the enrich
+// step computed them (pmacct 1.7.7 counts the source network twice
+// instead: docs/pmacct-parity.md, E11).
 // Primitives nobody fills yet (Accessor "not decoded", e.g. med) are
 // accepted and contribute nothing to the key. A primitive a record does not
 // carry counts as zero / empty (as in pmacct), so "absent" and "0" share an
@@ -125,6 +138,12 @@ struct AggregatorOptions {
   // [origin + k * length, origin + (k + 1) * length). 0 = epoch-aligned.
   int64_t history_origin = 0;
   bool bin_by_arrival = false;  // nfacctd_time_new / sfacctd_time_new
+  // timestamps_secs: the time primitives of the key (timestamp_start,
+  // timestamp_end, timestamp_export, timestamp_arrival) are floored to the
+  // whole second before aggregation, so records of the same second share
+  // an aggregate and rows carry no sub-second part (printed ".000000", as
+  // nfacctd 1.7.7 does). Time bins still use the exact time.
+  bool timestamps_secs = false;
   // Maximum number of aggregates held before Add() reports full. pmacct's
   // print_cache_entries (default 16411) counts hash buckets with an average
   // chain of 10, so the config layer passes print_cache_entries * 10.
@@ -135,9 +154,8 @@ struct AggregatorOptions {
 class Aggregator {
  public:
   // kInvalidArgument when `registry` is null, a primitive id is unknown to
-  // it, a counter (packets, bytes, flows) is used as a key, or `none` is
-  // combined with other primitives. kUnimplemented for the sum_* modes and
-  // reverse_bytes / reverse_packets.
+  // it, or `none` or a sum_* mode is combined with other primitives.
+  // kUnimplemented for reverse_bytes / reverse_packets.
   // `registry` is borrowed and must outlive the aggregator and its snapshots.
   static Result<std::unique_ptr<Aggregator>> Create(
       const PrimitiveRegistry* registry, AggregatorOptions options);

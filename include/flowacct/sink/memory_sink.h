@@ -74,6 +74,8 @@ struct MemorySinkOptions {
   uint64_t max_entries = 0;
   bool num_protos = false;
   bool timestamps_utc = false;
+  // Applied before aggregation (AggregatorOptions::timestamps_secs); kept
+  // here for reference only.
   bool timestamps_secs = false;
   bool timestamps_since_epoch = false;
 

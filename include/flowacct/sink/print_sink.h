@@ -111,10 +111,11 @@ struct PrintSinkOptions {
   bool num_protos = false;
   bool markers = false;
   bool write_empty_file = false;
-  // pmacct's global timestamps_* keys. timestamps_secs has no effect yet:
-  // stamps never carry a fraction, and timestamp_* primitives are rendered
-  // by the registry (FormatOptions has no seconds-only switch; nfacctd 1.7.7
-  // also keeps ".000000").
+  // pmacct's global timestamps_* keys. timestamps_secs is applied before
+  // aggregation (AggregatorOptions::timestamps_secs floors the timestamp_*
+  // key values to the second, which then print ".000000" as in nfacctd
+  // 1.7.7); stamps never carry a fraction. The sink keeps the flag for
+  // reference only.
   bool timestamps_utc = false;
   bool timestamps_secs = false;
   bool timestamps_since_epoch = false;

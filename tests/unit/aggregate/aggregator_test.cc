@@ -134,7 +134,15 @@ TEST_CASE("Create rejects bad primitive sets", "[aggregate]") {
     return Aggregator::Create(reg.get(), o).status().code();
   };
   CHECK(make({"src_host", "dst_host"}) == StatusCode::kOk);
-  CHECK(make({"sum_host"}) == StatusCode::kUnimplemented);
+  CHECK(make({"sum_host"}) == StatusCode::kOk);
+  CHECK(make({"sum_host", "flows"}) == StatusCode::kOk);
+  // A sum_* mode must be alone (counters aside).
+  CHECK(make({"sum_host", "src_host"}) == StatusCode::kInvalidArgument);
+  CHECK(make({"sum_port", "proto"}) == StatusCode::kInvalidArgument);
+  CHECK(make({"sum_as", "timestamp_start"}) == StatusCode::kInvalidArgument);
+  CHECK(make({"sum_host", "tcpflags"}) == StatusCode::kInvalidArgument);
+  CHECK(make({"sum_host", "sum_port"}) == StatusCode::kInvalidArgument);
+  CHECK(make({"sum_mac", "none"}) == StatusCode::kInvalidArgument);
   // Counters in `aggregate` are accepted (pmacct's `flows` asks for the
   // FLOWS column) but are no key: see the counters test.
   CHECK(make({"flows"}) == StatusCode::kOk);
@@ -578,6 +586,296 @@ TEST_CASE("bins: rows are binned by start time, else end, else arrival",
                                         {At(2024, 5, 15, 12, 30), 1}});
     }
   }
+}
+
+// --- sum_* modes -------------------------------------------------------------
+
+struct SumCase {
+  const char* mode;
+  const char* src;  // the primitive rows print as
+  void (*set)(FlowRecord*, int src, int dst);
+};
+
+const SumCase kSumCases[] = {
+    {"sum_host", "src_host",
+     [](FlowRecord* r, int s, int d) {
+       r->src_host = IpAddress::V4(0x0A000000 + s);
+       r->dst_host = IpAddress::V4(0x0A000000 + d);
+       r->fields.set(FlowField::kSrcHost);
+       r->fields.set(FlowField::kDstHost);
+     }},
+    {"sum_net", "src_net",
+     [](FlowRecord* r, int s, int d) {
+       r->src_net = IpAddress::V4(0x0A000000 + (s << 8));
+       r->dst_net = IpAddress::V4(0x0A000000 + (d << 8));
+       r->fields.set(FlowField::kSrcNet);
+       r->fields.set(FlowField::kDstNet);
+     }},
+    {"sum_as", "src_as",
+     [](FlowRecord* r, int s, int d) {
+       r->src_as = static_cast<uint32_t>(64500 + s);
+       r->dst_as = static_cast<uint32_t>(64500 + d);
+       r->fields.set(FlowField::kSrcAs);
+       r->fields.set(FlowField::kDstAs);
+     }},
+    {"sum_port", "src_port",
+     [](FlowRecord* r, int s, int d) {
+       r->src_port = static_cast<uint16_t>(1000 + s);
+       r->dst_port = static_cast<uint16_t>(1000 + d);
+       r->fields.set(FlowField::kSrcPort);
+       r->fields.set(FlowField::kDstPort);
+     }},
+    {"sum_mac", "src_mac",
+     [](FlowRecord* r, int s, int d) {
+       uint8_t a[6] = {2, 0, 0, 0, 0, static_cast<uint8_t>(s)};
+       uint8_t b[6] = {2, 0, 0, 0, 0, static_cast<uint8_t>(d)};
+       r->src_mac = MacAddress::FromBytes(a);
+       r->dst_mac = MacAddress::FromBytes(b);
+       r->fields.set(FlowField::kSrcMac);
+       r->fields.set(FlowField::kDstMac);
+     }},
+};
+
+// Value `v` of a sum case as its source primitive prints it.
+std::string SumValue(const PrimitiveRegistry& reg, const SumCase& sc, int v) {
+  RecordBatch b(1);
+  FlowRecord* r = b.AppendRecord();
+  sc.set(r, v, v);
+  return Fmt(reg, Id(reg, sc.src), *r, b);
+}
+
+TEST_CASE("sum modes: a record counts under its source and its destination",
+          "[aggregate]") {
+  auto reg = PrimitiveRegistry::CreateWithBuiltins();
+  for (const SumCase& sc : kSumCases) {
+    INFO(sc.mode);
+    for (bool add_all : {false, true}) {
+      INFO("AddAll " << add_all);
+      auto agg = Make(*reg, {sc.mode});
+      RecordBatch batch(16);
+      // 1 -> 2: 100 bytes, 2 packets; 2 -> 3: 10 bytes, 1 packet, 4 flows;
+      // 3 -> 3 (source equals destination): 1000 bytes, 5 packets.
+      FlowRecord* a = NewFlow(&batch, 100, 2);
+      sc.set(a, 1, 2);
+      FlowRecord* b = NewFlow(&batch, 10, 1);
+      sc.set(b, 2, 3);
+      b->flows = 4;
+      b->fields.set(FlowField::kFlows);
+      FlowRecord* c = NewFlow(&batch, 1000, 5);
+      sc.set(c, 3, 3);
+      batch.AppendRecord()->kind = RecordKind::kOptions;  // ignored
+      if (add_all) {
+        REQUIRE(agg->AddAll(batch) == batch.size());
+      } else {
+        for (const FlowRecord& r : batch.records()) REQUIRE(agg->Add(r, batch));
+      }
+      CHECK(agg->size() == 3);
+      auto snap = agg->Flush(kT0, FlushReason::kRefresh);
+      // Rows print under the source primitive (pmacct: SRC_IP for sum_host).
+      REQUIRE(snap->primitives() == std::vector<PrimitiveId>{Id(*reg, sc.src)});
+      RowMap rows = Rows(*reg, *snap);
+      REQUIRE(rows.size() == 3);
+      const std::string v1 = SumValue(*reg, sc, 1) + "|0";
+      const std::string v2 = SumValue(*reg, sc, 2) + "|0";
+      const std::string v3 = SumValue(*reg, sc, 3) + "|0";
+      CHECK(rows[v1] == std::array<uint64_t, 3>{2, 100, 1});
+      CHECK(rows[v2] == std::array<uint64_t, 3>{3, 110, 5});
+      // The 3 -> 3 record adds twice to its row, as in nfacctd 1.7.7.
+      CHECK(rows[v3] == std::array<uint64_t, 3>{1 + 10, 10 + 2000, 4 + 2});
+      uint64_t bytes = 0;
+      for (const auto& [k, v] : rows) bytes += v[1];
+      CHECK(bytes == 2 * (100 + 10 + 1000));  // every record counted twice
+    }
+  }
+}
+
+TEST_CASE("sum modes: flows in aggregate is no key", "[aggregate]") {
+  auto reg = PrimitiveRegistry::CreateWithBuiltins();
+  auto agg = Make(*reg, {"sum_port", "flows"});
+  RecordBatch batch(4);
+  FlowRecord* r = NewFlow(&batch, 10, 1);
+  kSumCases[3].set(r, 1, 2);
+  REQUIRE(agg->Add(*r, batch));
+  CHECK(agg->size() == 2);
+  auto snap = agg->Flush(kT0, FlushReason::kRefresh);
+  CHECK(snap->primitives() ==
+        std::vector<PrimitiveId>{Id(*reg, "src_port"), Id(*reg, "flows")});
+}
+
+TEST_CASE("sum modes: absent values count as zero; bins apply to both halves",
+          "[aggregate]") {
+  auto reg = PrimitiveRegistry::CreateWithBuiltins();
+  auto agg = Make(*reg, {"sum_as"}, "5m");
+  RecordBatch batch(8);
+  FlowRecord* a = NewFlow(&batch, 100, 1);  // no AS at all
+  a->timestamp_start = kT0;
+  a->fields.set(FlowField::kTimestampStart);
+  FlowRecord* b = NewFlow(&batch, 7, 1);  // source AS only, a later bin
+  b->src_as = 65000;
+  b->fields.set(FlowField::kSrcAs);
+  b->timestamp_start = kT0 + 300 * kSec;
+  b->fields.set(FlowField::kTimestampStart);
+  for (const FlowRecord& r : batch.records()) REQUIRE(agg->Add(r, batch));
+  const int64_t bin0 = agg->BinStart(kT0);
+  const int64_t bin1 = agg->BinStart(kT0 + 300 * kSec);
+  REQUIRE(bin0 != bin1);
+  auto snap = agg->Flush(kT0, FlushReason::kRefresh);
+  RowMap rows = Rows(*reg, *snap);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows["0|" + std::to_string(bin0)] ==
+        std::array<uint64_t, 3>{2, 200, 2});
+  CHECK(rows["65000|" + std::to_string(bin1)] ==
+        std::array<uint64_t, 3>{1, 7, 1});
+  CHECK(rows["0|" + std::to_string(bin1)] == std::array<uint64_t, 3>{1, 7, 1});
+}
+
+TEST_CASE("sum modes: a record is added whole or not at all when full",
+          "[aggregate]") {
+  auto reg = PrimitiveRegistry::CreateWithBuiltins();
+  auto agg = Make(*reg, {"sum_port"}, "", /*max_entries=*/3);
+  RecordBatch batch(64);
+  for (int i = 0; i < 30; ++i) {
+    FlowRecord* r = NewFlow(&batch, 1, 1);
+    r->src_port = static_cast<uint16_t>(i);
+    r->dst_port = static_cast<uint16_t>(100 + i % 3);
+    r->fields.set(FlowField::kSrcPort);
+    r->fields.set(FlowField::kDstPort);
+  }
+  std::vector<std::unique_ptr<Snapshot>> snaps;
+  for (size_t i = agg->AddAll(batch); i < batch.size();
+       i = agg->AddAll(batch, i)) {
+    CHECK(agg->size() <= 4);  // the destination half may go one over
+    snaps.push_back(agg->Flush(kT0, FlushReason::kCacheFull));
+  }
+  snaps.push_back(agg->Flush(kT0, FlushReason::kShutdown));
+  CHECK(snaps.size() > 1);
+  uint64_t bytes = 0, flows = 0;
+  for (const auto& s : snaps) {
+    AggregateRow row;
+    for (size_t i = 0; i < s->size(); ++i) {
+      s->Get(i, &row);
+      bytes += row.record.bytes;
+      flows += row.record.flows;
+    }
+  }
+  CHECK(bytes == 60);
+  CHECK(flows == 60);
+}
+
+TEST_CASE("sum modes: snapshots merge, but not with a plain view",
+          "[aggregate]") {
+  auto reg = PrimitiveRegistry::CreateWithBuiltins();
+  RecordBatch batch(4);
+  FlowRecord* r = NewFlow(&batch, 10, 1);
+  kSumCases[0].set(r, 1, 2);
+  auto a = Make(*reg, {"sum_host"});
+  auto b = Make(*reg, {"sum_host"});
+  REQUIRE(a->Add(*r, batch));
+  REQUIRE(b->Add(*r, batch));
+  std::vector<std::unique_ptr<Snapshot>> parts;
+  parts.push_back(a->Flush(kT0, FlushReason::kRefresh));
+  parts.push_back(b->Flush(kT0, FlushReason::kRefresh));
+  auto merged = Snapshot::Merge(std::move(parts));
+  REQUIRE(merged.ok());
+  RowMap rows = Rows(*reg, **merged);
+  CHECK(rows["10.0.0.1|0"] == std::array<uint64_t, 3>{2, 20, 2});
+  CHECK(rows["10.0.0.2|0"] == std::array<uint64_t, 3>{2, 20, 2});
+  auto plain = Make(*reg, {"src_host"});
+  auto sum = Make(*reg, {"sum_host"});
+  REQUIRE(plain->Add(*r, batch));
+  REQUIRE(sum->Add(*r, batch));
+  std::vector<std::unique_ptr<Snapshot>> mixed;
+  mixed.push_back(plain->Flush(kT0, FlushReason::kRefresh));
+  mixed.push_back(sum->Flush(kT0, FlushReason::kRefresh));
+  CHECK(Snapshot::Merge(std::move(mixed)).status().code() ==
+        StatusCode::kInvalidArgument);
+}
+
+// --- timestamps_secs ---------------------------------------------------------
+
+TEST_CASE("timestamps_secs: time keys are floored to the second first",
+          "[aggregate]") {
+  auto reg = PrimitiveRegistry::CreateWithBuiltins();
+  for (bool secs : {false, true}) {
+    INFO("timestamps_secs " << secs);
+    AggregatorOptions o;
+    for (const char* n : {"timestamp_start", "timestamp_end",
+                          "timestamp_export", "timestamp_arrival"}) {
+      o.primitives.push_back(Id(*reg, n));
+    }
+    o.timestamps_secs = secs;
+    auto created = Aggregator::Create(reg.get(), o);
+    REQUIRE(created.ok());
+    auto agg = std::move(created).value();
+    RecordBatch batch(8);
+    // Two flows in the same second (.088 and .576), one in the next.
+    for (int64_t ms : {88, 576, 1200}) {
+      FlowRecord* r = NewFlow(&batch, 10, 1);
+      r->timestamp_start = kT0 + ms * 1'000'000;
+      r->timestamp_end = kT0 + 5 * kSec + ms * 1'000'000;
+      r->timestamp_export = kT0 + 9 * kSec;
+      r->timestamp_arrival = kT0 + 9 * kSec + 123'456'789;
+      r->fields.set(FlowField::kTimestampStart);
+      r->fields.set(FlowField::kTimestampEnd);
+      r->fields.set(FlowField::kTimestampExport);
+    }
+    FlowRecord* early = NewFlow(&batch, 1, 1);
+    early->timestamp_start = -kSec / 2;  // 1969-12-31 23:59:59.5
+    early->fields.set(FlowField::kTimestampStart);
+    for (const FlowRecord& r : batch.records()) REQUIRE(agg->Add(r, batch));
+    auto snap = agg->Flush(kT0, FlushReason::kRefresh);
+    CHECK(snap->size() == (secs ? 3u : 4u));
+    AggregateRow row;
+    std::map<int64_t, uint64_t> bytes_by_start;
+    for (size_t i = 0; i < snap->size(); ++i) {
+      snap->Get(i, &row);
+      bytes_by_start[row.record.timestamp_start] += row.record.bytes;
+      CHECK(row.record.has(FlowField::kTimestampStart));
+      if (secs) {
+        CHECK(row.record.timestamp_start % kSec == 0);
+        CHECK(row.record.timestamp_end % kSec == 0);
+        CHECK(row.record.timestamp_arrival % kSec == 0);
+      }
+      if (secs && row.record.timestamp_start == kT0) {
+        CHECK(row.record.timestamp_end == kT0 + 5 * kSec);
+        CHECK(row.record.timestamp_export == kT0 + 9 * kSec);
+        CHECK(row.record.timestamp_arrival == kT0 + 9 * kSec);
+        CHECK(Fmt(*reg, Id(*reg, "timestamp_start"), row.record,
+                  snap->arena()) == "2024-05-15 12:34:56.000000");
+      }
+    }
+    if (secs) {
+      CHECK(bytes_by_start[kT0] == 20);
+      CHECK(bytes_by_start[kT0 + kSec] == 10);
+      CHECK(bytes_by_start[-kSec] == 1);  // floored, not toward zero
+    } else {
+      CHECK(bytes_by_start[kT0 + 88'000'000] == 10);
+      CHECK(bytes_by_start[-kSec / 2] == 1);
+    }
+  }
+}
+
+TEST_CASE("timestamps_secs: bins still use the exact time", "[aggregate]") {
+  auto reg = PrimitiveRegistry::CreateWithBuiltins();
+  AggregatorOptions o;
+  o.primitives = {Id(*reg, "timestamp_start")};
+  o.history = *HistorySpec::Parse("1m");
+  o.timestamps_secs = true;
+  auto agg = std::move(Aggregator::Create(reg.get(), o)).value();
+  RecordBatch batch(4);
+  // 12:35:00.250 falls in the 12:35 bin (bins are (start, end]) and prints
+  // as 12:35:00.000000.
+  const int64_t minute = (kT0 / (60 * kSec) + 1) * 60 * kSec;
+  FlowRecord* r = NewFlow(&batch, 10, 1);
+  r->timestamp_start = minute + 250'000'000;
+  r->fields.set(FlowField::kTimestampStart);
+  REQUIRE(agg->Add(*r, batch));
+  auto snap = agg->Flush(kT0, FlushReason::kRefresh);
+  REQUIRE(snap->size() == 1);
+  AggregateRow row;
+  snap->Get(0, &row);
+  CHECK(row.record.timestamp_start == minute);
+  CHECK(row.stamp_inserted == minute);
 }
 
 TEST_CASE("cache full: Add says no, nothing is lost after flush and re-add",

@@ -944,5 +944,30 @@ TEST_CASE("*_as and *_net bgp/bmp need their daemon, whatever the order") {
         "netflow");
 }
 
+TEST_CASE("aggregate: a sum_* primitive must be alone") {
+  DaemonConfig ok = MustParse(
+      "plugins: print[a], print[b]\n"
+      "aggregate[a]: sum_host\n"
+      "aggregate[b]: SUM_PORT, flows\n");
+  CHECK(Plugin(ok, "a").aggregate == Strings{"sum_host"});
+  CHECK(Plugin(ok, "b").aggregate == Strings{"SUM_PORT", "flows"});
+  // pmacct 1.7.7 warns ("SUM aggregation is to be used alone. Resetting
+  // other aggregation methods.") and drops most of the others; flowacctd
+  // refuses the line.
+  CHECK(ErrorOf("plugins: print[a]\n"
+                "\n"
+                "aggregate[a]: sum_host, src_port\n") ==
+        "t.conf:3: aggregate: 'sum_host' cannot be combined with 'src_port': "
+        "a sum_* primitive must be used alone (only flows may come along)");
+  CHECK(ErrorOf("aggregate: src_as, sum_as\n") ==
+        "t.conf:1: aggregate: 'sum_as' cannot be combined with 'src_as': a "
+        "sum_* primitive must be used alone (only flows may come along)");
+  CHECK(ErrorOf("aggregate: sum_net, sum_mac\n") ==
+        "t.conf:1: aggregate: 'sum_net' cannot be combined with 'sum_mac': a "
+        "sum_* primitive must be used alone (only flows may come along)");
+  CHECK(ErrorOf("aggregate: sum_host, tcpflags\n").find("tcpflags") !=
+        std::string::npos);
+}
+
 }  // namespace
 }  // namespace flowacct

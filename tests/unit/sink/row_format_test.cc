@@ -167,7 +167,7 @@ TEST_CASE("RowFormatter: absent custom values print as pmacct's zeros") {
   CHECK(f.Row({"craw"}, OutputFormat::kCsv, *r) == "B800,1,40\n");
 }
 
-TEST_CASE("RowFormatter: event records have no JSON packets/bytes") {
+TEST_CASE("RowFormatter: event records have no JSON flows/packets/bytes") {
   Fixture f;
   FlowRecord* r = f.batch.AppendRecord();
   RowCounters c{0, 0, 1, true};
@@ -175,10 +175,13 @@ TEST_CASE("RowFormatter: event records have no JSON packets/bytes") {
         "{\"event_type\": \"purge\", \"tag\": 0}\n");
   CHECK(f.Row({"tag"}, OutputFormat::kCsv, *r, c) == "0,0,0\n");
   // Snapshot rows lose the record kind: 0 packets and 0 bytes is taken as
-  // an event; an NSEL flow row with bytes but no packets keeps both keys.
+  // an event, whose `flows` nfacctd 1.7.7 drops as well (observed on
+  // akvorado-nf9-nat-nel and logstash-nf9-macaddr with `flows` aggregated);
+  // an NSEL flow row with bytes but no packets keeps both keys.
   RowCounters zero{0, 0, 1, false};
   CHECK(f.Row({"tag", "flows"}, OutputFormat::kJson, *r, zero) ==
-        "{\"event_type\": \"purge\", \"tag\": 0, \"flows\": 1}\n");
+        "{\"event_type\": \"purge\", \"tag\": 0}\n");
+  CHECK(f.Row({"tag", "flows"}, OutputFormat::kCsv, *r, zero) == "0,0,1,0\n");
   RowCounters nsel{0, 112, 1, false};
   CHECK(f.Row({"tag"}, OutputFormat::kJson, *r, nsel) ==
         "{\"event_type\": \"purge\", \"tag\": 0, \"packets\": 0, "
