@@ -233,34 +233,159 @@ struct Routing::Impl {
 
   // --- Dumps ---------------------------------------------------------------
 
+  bool BgpDumps() const {
+    return speaker != nullptr && !bgp_config.table_dump_file.empty();
+  }
+  bool BmpDumps() const {
+    return collector != nullptr && !bmp_config.dump_file.empty();
+  }
+
+  // BGP table dumps and BMP dumps, each on its refresh period (aligned to
+  // it, as nfacctd stamps its dumps), both at once on DumpNow().
   void DumpLoop() {
     std::unique_ptr<bgp::RibReader> reader = rib->NewReader();
-    const int64_t period =
-        int64_t{bgp_config.table_dump_refresh_time} * kNsPerSecond;
-    int64_t next = (WallNow() / period + 1) * period;
+    constexpr int64_t kNever = INT64_MAX;
+    const int64_t bgp_period =
+        BgpDumps() ? int64_t{bgp_config.table_dump_refresh_time} * kNsPerSecond
+                   : 0;
+    const int64_t bmp_period =
+        BmpDumps() ? int64_t{bmp_config.dump_refresh_time} * kNsPerSecond : 0;
+    const int64_t start = WallNow();
+    int64_t next_bgp =
+        bgp_period > 0 ? (start / bgp_period + 1) * bgp_period : kNever;
+    int64_t next_bmp =
+        bmp_period > 0 ? (start / bmp_period + 1) * bmp_period : kNever;
     std::unique_lock<std::mutex> lock(dump_mu);
     for (;;) {
-      const auto deadline = std::chrono::system_clock::time_point(
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-              std::chrono::nanoseconds(next)));
-      dump_cv.wait_until(lock, deadline, [&] { return dump_stop || dump_now; });
+      const int64_t next = std::min(next_bgp, next_bmp);
+      auto ready = [&] { return dump_stop || dump_now; };
+      if (next == kNever) {
+        dump_cv.wait(lock, ready);
+      } else {
+        const auto deadline = std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                std::chrono::nanoseconds(next)));
+        dump_cv.wait_until(lock, deadline, ready);
+      }
       if (dump_stop) return;
-      int64_t when = 0;
       const int64_t now = WallNow();
+      int64_t bgp_when = 0, bmp_when = 0;
       if (dump_now) {
         dump_now = false;
-        when = now - now % kNsPerSecond;
-      } else if (now >= next) {
-        // Aligned to the period, as nfacctd stamps its dumps.
-        when = next;
-        while (next <= now) next += period;
-      } else {
-        continue;
+        const int64_t when = now - now % kNsPerSecond;
+        if (BgpDumps()) bgp_when = when;
+        if (BmpDumps()) bmp_when = when;
       }
+      if (now >= next_bgp) {
+        if (bgp_when == 0) bgp_when = next_bgp;
+        while (next_bgp <= now) next_bgp += bgp_period;
+      }
+      if (now >= next_bmp) {
+        if (bmp_when == 0) bmp_when = next_bmp;
+        while (next_bmp <= now) next_bmp += bmp_period;
+      }
+      if (bgp_when == 0 && bmp_when == 0) continue;
       lock.unlock();
-      WriteDumps(when, reader.get());
+      if (bgp_when != 0) WriteDumps(bgp_when, reader.get());
+      if (bmp_when != 0) WriteBmpDumps(bmp_when, reader.get());
       lock.lock();
     }
+  }
+
+  // Writes `buf` to path via a temp file renamed into place.
+  static bool WriteFileAtomically(const std::string& path,
+                                  const std::string& buf) {
+    const std::string tmp = path + ".tmp-" + std::to_string(getpid());
+    MakeParentDirs(path);
+    const int fd =
+        open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE* f = fd < 0 ? nullptr : fdopen(fd, "w");
+    if (f == nullptr) {
+      if (fd >= 0) close(fd);
+      return false;
+    }
+    std::fwrite(buf.data(), 1, buf.size(), f);
+    const bool ok = std::fflush(f) == 0 && std::ferror(f) == 0;
+    std::fclose(f);
+    if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+      (void)unlink(tmp.c_str());
+      return false;
+    }
+    return true;
+  }
+
+  // bmp_dump_file: per BMP router, every route of each of its views.
+  void WriteBmpDumps(int64_t when, bgp::RibReader* reader) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<bmp::ViewStatus> views = collector->Views();
+    // Views by file, then by router (a name without $peer_src_ip holds
+    // every router).
+    std::map<std::string,
+             std::map<std::string, std::vector<const bmp::ViewStatus*>>>
+        files;
+    for (const bmp::ViewStatus& v : views) {
+      Result<std::string> path = bgp::RenderPeerFileName(
+          bmp_config.dump_file, when, v.router.address, utc);
+      if (!path.ok()) {
+        Log(LogLevel::kError, "bmp", "bmp dump not written",
+            {{"error", path.status().message()}});
+        return;
+      }
+      files[*path][v.router.ToString()].push_back(&v);
+    }
+    const std::string stamp = bgp::FormatBgpTimestamp(when, utc, false);
+    uint64_t total = 0;
+    std::string buf;
+    for (const auto& [path, routers] : files) {
+      buf.clear();
+      for (const auto& [name, router_views] : routers) {
+        bgp::BgpLineHeader h;
+        h.seq = ++seq;
+        h.timestamp = stamp;
+        h.peer = router_views.front()->router;
+        bgp::AppendBmpDumpInit(h, bmp_config.dump_refresh_time, &buf);
+        uint64_t entries = 0;
+        for (const bmp::ViewStatus* v : router_views) {
+          bgp::BmpViewFields f;
+          f.peer_ip = v->peer.address;
+          f.peer_asn = v->peer.as;
+          f.peer_type = static_cast<uint8_t>(v->peer.type);
+          if (v->peer.distinguisher.is_set()) {
+            f.rd = v->peer.distinguisher.ToString();
+          }
+          f.is_post = v->peer.post_policy;
+          f.is_out = v->peer.adj_rib_out;
+          f.is_loc = v->peer.type == bmp::PeerType::kLocRib;
+          f.is_filtered = v->peer.loc_rib_filtered;
+          bgp::RibReader::Section section = reader->Enter();
+          section.ForEachRoute(v->peer_id, [&](const bgp::RouteEntry& r) {
+            bgp::AppendBmpDumpRoute(h, f, r, &buf);
+            ++entries;
+          });
+        }
+        bgp::AppendBmpDumpClose(h, entries, router_views.size(), &buf);
+        total += entries;
+      }
+      if (!WriteFileAtomically(path, buf)) {
+        Log(LogLevel::kError, "bmp", "cannot write bmp dump", {{"file", path}});
+        continue;
+      }
+      if (!bmp_config.dump_latest_file.empty()) {
+        Result<std::string> link = bgp::RenderPeerFileName(
+            bmp_config.dump_latest_file, when,
+            routers.begin()->second.front()->router.address, utc);
+        if (link.ok() && *link != path) UpdateLink(*link, path);
+      }
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    Log(collector->Routers().empty() ? LogLevel::kDebug : LogLevel::kInfo,
+        "bmp", "bmp dump written",
+        {{"views", std::to_string(views.size())},
+         {"files", std::to_string(files.size())},
+         {"entries", std::to_string(total)},
+         {"elapsed_ms", std::to_string(ms)}});
   }
 
   void WriteDumps(int64_t when, bgp::RibReader* reader) {
@@ -434,9 +559,9 @@ Result<std::unique_ptr<Routing>> Routing::Create(const DaemonConfig& config) {
               break;
           }
         });
-    if (!config.bmp.msglog_file.empty() || !config.bmp.dump_file.empty()) {
+    if (!config.bmp.msglog_file.empty()) {
       Log(LogLevel::kWarning, "bmp",
-          "bmp_daemon_msglog_file and bmp_dump_file are not written yet");
+          "bmp_daemon_msglog_file is not written yet");
     }
   }
   return std::unique_ptr<Routing>(new Routing(std::move(impl)));
@@ -474,9 +599,6 @@ Status Routing::Start() {
         Log(LogLevel::kError, "bgp", "server failed", {{"error", s.message()}});
       }
     });
-    if (!d.bgp_config.table_dump_file.empty()) {
-      d.dump_thread = std::thread([&d] { d.DumpLoop(); });
-    }
   }
   if (d.bmp_server != nullptr) {
     Log(LogLevel::kInfo, "bmp", "listening",
@@ -488,6 +610,10 @@ Status Routing::Start() {
         Log(LogLevel::kError, "bmp", "server failed", {{"error", s.message()}});
       }
     });
+  }
+  if ((d.bgp_server != nullptr && d.BgpDumps()) ||
+      (d.bmp_server != nullptr && d.BmpDumps())) {
+    d.dump_thread = std::thread([&d] { d.DumpLoop(); });
   }
   return Status::Ok();
 }

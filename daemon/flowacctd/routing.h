@@ -3,7 +3,8 @@
 // TcpServer), both writing one shared bgp::Rib, each on its own thread;
 // plus what pmacct writes from them: the BGP message log
 // (bgp_daemon_msglog_file, written on the BGP thread) and the periodic
-// table dumps (bgp_table_dump_file, on a dump thread). Log lines for peers
+// table dumps (bgp_table_dump_file) and BMP dumps (bmp_dump_file), on a
+// dump thread. Log lines for peers
 // coming up, going down and being refused. See docs/daemon.md.
 //
 // Lifetime: Create() (no sockets yet) -> feeds() for the enrichment ->

@@ -24,6 +24,15 @@ void AppendHeaderPeer(const BgpLineHeader& h, std::string* out) {
   AppendUint(h.peer.port, out);
 }
 
+void AppendHeaderRouter(const BgpLineHeader& h, std::string* out) {
+  out->append("\"timestamp\": \"");
+  out->append(h.timestamp);
+  out->append("\", \"bmp_router\": \"");
+  h.peer.address.AppendTo(out);
+  out->append("\", \"bmp_router_port\": ");
+  AppendUint(h.peer.port, out);
+}
+
 void AppendSeq(const BgpLineHeader& h, std::string* out) {
   out->append("\"seq\": ");
   AppendUint(h.seq, out);
@@ -276,6 +285,61 @@ void AppendDumpClose(const BgpLineHeader& header, uint64_t entries,
   AppendUint(tables, out);
   out->append(", ");
   AppendSeq(header, out);
+  out->append("}\n");
+}
+
+void AppendBmpDumpInit(const BgpLineHeader& router, uint32_t dump_period_s,
+                       std::string* out) {
+  out->append("{");
+  AppendHeaderRouter(router, out);
+  out->append(", \"event_type\": \"dump_init\", \"dump_period\": ");
+  AppendUint(dump_period_s, out);
+  out->append(", ");
+  AppendSeq(router, out);
+  out->append("}\n");
+}
+
+void AppendBmpDumpRoute(const BgpLineHeader& router, const BmpViewFields& view,
+                        const RouteEntry& route, std::string* out) {
+  out->append("{");
+  AppendSeq(router, out);
+  out->append(", ");
+  AppendHeaderRouter(router, out);
+  out->append(", \"event_type\": \"dump\", \"peer_ip\": \"");
+  view.peer_ip.AppendTo(out);
+  out->append("\", \"peer_asn\": ");
+  AppendUint(view.peer_asn, out);
+  out->append(", \"peer_type\": ");
+  AppendUint(view.peer_type, out);
+  if (!view.rd.empty()) {
+    out->append(", \"peer_rd\": \"");
+    out->append(view.rd);
+    out->push_back('"');
+  }
+  if (view.is_loc) {
+    out->append(", \"is_loc\": 1, \"is_filtered\": ");
+    AppendUint(view.is_filtered ? 1 : 0, out);
+  } else {
+    out->append(view.is_out ? ", \"is_out\": 1" : ", \"is_in\": 1");
+    out->append(", \"is_post\": ");
+    AppendUint(view.is_post ? 1 : 0, out);
+  }
+  AppendKey(route.key, out);
+  AppendAttrs(FieldsOf(route.attributes), route.mpls_label, route.key.family,
+              out);
+  out->append("}\n");
+}
+
+void AppendBmpDumpClose(const BgpLineHeader& router, uint64_t entries,
+                        uint64_t tables, std::string* out) {
+  out->append("{");
+  AppendHeaderRouter(router, out);
+  out->append(", \"event_type\": \"dump_close\", \"entries\": ");
+  AppendUint(entries, out);
+  out->append(", \"tables\": ");
+  AppendUint(tables, out);
+  out->append(", ");
+  AppendSeq(router, out);
   out->append("}\n");
 }
 

@@ -66,9 +66,14 @@ def wait_for(pred, timeout, what, step=0.2):
 
 
 class Flowacctd:
-    def __init__(self, binary, workdir, extra=""):
+    """flowacctd with bgp_daemon on 127.0.0.1:<free port>; `extra` is
+    appended to its config. With metrics=True, /metrics is served on
+    127.0.0.1:<free port> (metrics() fetches it)."""
+
+    def __init__(self, binary, workdir, extra="", metrics=False):
         self.dir = workdir
         self.port = free_port()
+        self.metrics_port = free_port() if metrics else None
         self.dumps = os.path.join(workdir, "dumps")
         self.log_path = os.path.join(workdir, "flowacctd.log")
         self.conf = os.path.join(workdir, "flowacctd.conf")
@@ -78,7 +83,7 @@ class Flowacctd:
                 "nfacctd_port: %d\n"
                 "plugins: print[p]\n"
                 "print_output_file[p]: %s/flows.txt\n"
-                "flowacct_metrics_listen: false\n"
+                "flowacct_metrics_listen: %s\n"
                 "bgp_daemon: true\n"
                 "bgp_daemon_ip: 127.0.0.1\n"
                 "bgp_daemon_port: %d\n"
@@ -86,7 +91,9 @@ class Flowacctd:
                 "bgp_table_dump_refresh_time: 3600\n"
                 "bgp_daemon_msglog_file: %s/msglog-$peer_src_ip.txt\n"
                 "bgp_daemon_msglog_output: json\n"
-                "logfile: %s\n%s" % (free_port(), workdir, self.port,
+                "logfile: %s\n%s" % (free_port(), workdir, (
+                    "127.0.0.1:%d" % self.metrics_port if metrics
+                    else "false"), self.port,
                                      self.dumps, workdir, self.log_path,
                                      extra))
         self.proc = subprocess.Popen([binary, "-f", self.conf],
@@ -132,6 +139,19 @@ class Flowacctd:
                       "%s: one seq and peer per dump" % name)
             out[peer] = routes
         self.last_seq = newest
+        return out
+
+    def metrics(self):
+        """/metrics as {"name{labels}": value}."""
+        with urllib.request.urlopen(
+                "http://127.0.0.1:%d/metrics" % self.metrics_port,
+                timeout=5) as r:
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                k, _, v = line.rpartition(" ")
+                out[k] = float(v)
         return out
 
     def msglog(self, peer):
@@ -332,11 +352,9 @@ def scenario_refuse(args, workdir):
     allow = os.path.join(workdir, "allow.txt")
     with open(allow, "w") as f:
         f.write("127.0.0.10\n127.0.0.11\n")
-    metrics = free_port()
     fa = Flowacctd(args.flowacctd, workdir,
-                   "bgp_daemon_max_peers: 1\nbgp_daemon_allow_file: %s\n"
-                   "flowacct_metrics_listen: 127.0.0.1:%d\n" %
-                   (allow, metrics))
+                   "bgp_daemon_max_peers: 1\nbgp_daemon_allow_file: %s\n" %
+                   allow, metrics=True)
     peers = []
     try:
         common = dict(peer_address="127.0.0.1", peer_port=fa.port)
@@ -362,7 +380,8 @@ def scenario_refuse(args, workdir):
         got = fa.dump()
         check(sorted(got) == ["127.0.0.10"], "only 127.0.0.10 in the dump")
         with urllib.request.urlopen(
-                "http://127.0.0.1:%d/metrics" % metrics, timeout=5) as r:
+                "http://127.0.0.1:%d/metrics" % fa.metrics_port,
+                timeout=5) as r:
             text = r.read().decode()
         for line in ('flowacct_bgp_peers{state="established"} 1',
                      'flowacct_bgp_rib_prefixes{peer="127.0.0.10"} 1',

@@ -475,9 +475,25 @@ class FrrPeer(_Peer):
     with MED 0 (FRR sets it on "network" routes). FRR honours well-known
     communities (NO_EXPORT is not sent on eBGP) and resets a session on
     a martian next hop received (e.g. 127.0.0.1) - irrelevant for a
-    passive speaker that sends no UPDATE."""
+    passive speaker that sends no UPDATE.
+
+    BMP (FRR's bmp module, bgpd -M bmp): set, before start(),
+        listen_port = P   bgpd listens for BGP on local_address:P and the
+                          neighbour is "passive" (another peer connects to
+                          FRR and announces routes to it);
+        bmp_targets = [(address, port), ...]  BMP stations FRR connects to
+                          ("bmp connect ADDRESS port P min-retry 100
+                          max-retry 1000"), streaming route monitoring of
+                          bmp_monitor (default: pre-policy and post-policy
+                          Adj-RIB-In of each family; FRR 8.4 has no
+                          Loc-RIB monitoring) plus statistics every
+                          bmp_stats_ms."""
 
     name = "frr"
+    listen_port = None
+    bmp_targets = ()
+    bmp_monitor = ("pre-policy", "post-policy")
+    bmp_stats_ms = 1000
 
     def _wire(self, r, path_id=None):
         # A "network" route without "set metric" goes out with MED 0.
@@ -537,6 +553,18 @@ class FrrPeer(_Peer):
                                              self.hold_time)]
         if self.md5_password:
             c.append(" neighbor %s password %s" % (n, self.md5_password))
+        if self.listen_port:
+            c.append(" neighbor %s passive" % n)
+        if self.bmp_targets:
+            c.append(" bmp targets fa_bmp")
+            for fam in self.families:
+                for m in self.bmp_monitor:
+                    c.append("  bmp monitor %s unicast %s" % (fam, m))
+            c.append("  bmp stats interval %d" % self.bmp_stats_ms)
+            for address, port in self.bmp_targets:
+                c.append("  bmp connect %s port %d min-retry 100 "
+                         "max-retry 1000" % (address, port))
+            c.append(" exit")
         for fam in self.families:
             c.append(" address-family %s unicast" % fam)
             c.append("  neighbor %s activate" % n)
@@ -544,6 +572,10 @@ class FrrPeer(_Peer):
                 c.append("  neighbor %s attribute-unchanged next-hop" % n)
             if self.add_path_send:
                 c.append("  neighbor %s addpath-tx-all-paths" % n)
+            if self.bmp_targets:
+                # keeps the pre-policy Adj-RIB-In, which BMP's initial
+                # table sync sends
+                c.append("  neighbor %s soft-reconfiguration inbound" % n)
             for r in self.routes:
                 if r.family == fam:
                     c.append("  network %s route-map %s" %
@@ -558,10 +590,13 @@ class FrrPeer(_Peer):
         conf = self.path("bgpd.conf")
         with open(conf, "w") as f:
             f.write(self._config())
+        listen = (["-p", str(self.listen_port), "-l", self.local_address]
+                  if self.listen_port else ["-p", "0"])
+        modules = ["-M", "bmp"] if self.bmp_targets else []
         self._spawn([FRR_BGPD, "-f", conf, "-i", self.path("bgpd.pid"),
-                     "--vty_socket", self.dir, "-Z", "-n", "-S",
-                     "-p", "0", "-P", "0",
-                     "--log", "file:%s" % self.path("bgpd.log")],
+                     "--vty_socket", self.dir, "-Z", "-n", "-S"] + listen +
+                    modules + ["-P", "0",
+                               "--log", "file:%s" % self.path("bgpd.log")],
                     log="stdout.log")
         if "bgpd.log" not in self._logs:
             self._logs.append("bgpd.log")
@@ -1193,6 +1228,10 @@ class ExabgpPeer(_Peer):
     announce, as they go on the wire."""
 
     name = "exabgp"
+    # False: no 4-octet AS capability ("asn4 disable"), so the session
+    # carries 2-octet AS_PATHs and AS4_PATH / AS4_AGGREGATOR are parsed
+    # by the speaker (RFC 6793 §4.2.3). Set before start().
+    asn4 = True
 
     def _route_line(self, r, withdraw=False):
         fam_as_path = r.as_path if self.ibgp else (self.local_as,) + r.as_path
@@ -1247,6 +1286,8 @@ class ExabgpPeer(_Peer):
             caps.append("    add-path send;")
         if self.graceful_restart:
             caps.append("    graceful-restart 120;")
+        if not self.asn4:
+            caps.append("    asn4 disable;")
         if caps:
             c += ["  capability {"] + caps + ["  }"]
         c += ["  api {", "    processes [ fa_api ];", "    neighbor-changes;",
@@ -1323,6 +1364,23 @@ class ExabgpPeer(_Peer):
                 state = j.get("neighbor", {}).get("state")
         return state == "up"
 
+    def down_reasons(self):
+        """The reason of each session-down ExaBGP reported, oldest first:
+        e.g. "peer reset, message (notification received (3,2)) ..." when
+        the speaker sent a NOTIFICATION 3/2."""
+        out = []
+        for line in self._events():
+            if not line.startswith("{"):
+                continue
+            try:
+                j = json.loads(line)
+            except ValueError:
+                continue
+            if j.get("type") == "state" and \
+                    j.get("neighbor", {}).get("state") == "down":
+                out.append(j["neighbor"].get("reason", ""))
+        return out
+
     def api(self, command, timeout=15):
         """Send one API command; wait for ExaBGP's "done" (returns) or
         "error" (raises)."""
@@ -1385,7 +1443,7 @@ class ExabgpPeer(_Peer):
             well-known one, Extended Length on a short attribute;
           - a well-known attribute replaced by a generic one of the same
             code with a bad value or a bad length for its type: ORIGIN of
-            0 or 2 bytes or value 3..255, NEXT_HOP of 3 or 5 bytes, MED /
+            0 or 2 bytes or value 3..255, MED /
             LOCAL_PREF not 4 bytes, ATOMIC_AGGREGATE not empty,
             AGGREGATOR of 5 bytes, COMMUNITIES not a multiple of 4 (or
             empty), LARGE_COMMUNITY (32) not a multiple of 12,
@@ -1400,6 +1458,10 @@ class ExabgpPeer(_Peer):
             values up to ~4000 bytes;
           - the generic attribute must be given BEFORE the next-hop etc.
             keywords to replace a known one: this method puts it first.
+          - NOT a generic NEXT_HOP (3), of any length: ExaBGP then closes
+            each connection right after OPEN without sending the UPDATE
+            (and, the route being in its adj-rib-out, on every reconnect).
+            A martian next hop is fine through next_hop itself.
         What it CANNOT produce: an attribute length field that disagrees
         with the value (framing errors: attribute length overrunning the
         path attributes, total path attribute length wrong, UPDATE length

@@ -78,6 +78,35 @@ void AppendDumpRoute(const BgpLineHeader& header, const RouteEntry& route,
 void AppendDumpClose(const BgpLineHeader& header, uint64_t entries,
                      uint64_t tables, std::string* out);
 
+// BMP dumps (bmp_dump_file): the same lines with the BMP router in place of
+// the BGP peer ("bmp_router", "bmp_router_port": `router.peer`), and each
+// route line naming the monitored peer of its view before the route keys:
+//   {"seq": 4, "timestamp": ..., "bmp_router": "127.0.0.1",
+//    "bmp_router_port": 40102, "event_type": "dump", "peer_ip":
+//    "127.0.0.21", "peer_asn": 65021, "peer_type": 0, "is_in": 1,
+//    "is_post": 0, "afi": 1, "safi": 1, "ip_prefix": "10.21.0.0/24", ...}
+// is_in (Adj-RIB-In), is_out (Adj-RIB-Out, RFC 8671) or is_loc (Loc-RIB,
+// RFC 9069) is written as 1, whichever the view is; is_post with is_in
+// and is_out, is_filtered with is_loc; "rd" when the peer distinguisher is
+// set. Lines are in nfacctd's dump order (init, routes, close).
+struct BmpViewFields {
+  IpAddress peer_ip;  // the monitored peer (0.0.0.0 for Loc-RIB)
+  uint32_t peer_asn = 0;
+  uint8_t peer_type = 0;     // RFC 7854 §4.2 / RFC 9069: 0 global .. 3 Loc-RIB
+  std::string rd;            // peer distinguisher as text; empty when zero
+  bool is_post = false;      // post-policy (L flag)
+  bool is_out = false;       // Adj-RIB-Out (O flag)
+  bool is_loc = false;       // Loc-RIB peer type
+  bool is_filtered = false;  // Loc-RIB F flag
+};
+void AppendBmpDumpInit(const BgpLineHeader& router, uint32_t dump_period_s,
+                       std::string* out);
+void AppendBmpDumpRoute(const BgpLineHeader& router, const BmpViewFields& view,
+                        const RouteEntry& route, std::string* out);
+// `entries`: routes written for the router; `tables`: views written.
+void AppendBmpDumpClose(const BgpLineHeader& router, uint64_t entries,
+                        uint64_t tables, std::string* out);
+
 // Message log. `event_type`: "log_init" or "log_close".
 void AppendLogEvent(const BgpLineHeader& header, std::string_view event_type,
                     std::string* out);

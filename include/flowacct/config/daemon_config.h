@@ -195,7 +195,7 @@ struct BmpDaemonConfig {
   std::string agent_map;    // bmp_agent_map
   std::string msglog_file;  // bmp_daemon_msglog_file
   std::string msglog_output = "json";  // bmp_daemon_msglog_output: json
-  std::string dump_file;               // bmp_dump_file (not written yet)
+  std::string dump_file;               // bmp_dump_file
   uint32_t dump_refresh_time = 0;      // bmp_dump_refresh_time (60..86400)
   std::string dump_output = "json";    // bmp_dump_output: json
   std::string dump_latest_file;        // bmp_dump_latest_file

@@ -137,6 +137,65 @@ TEST_CASE("rib_dump: dump lines from the RIB", "[rib_dump]") {
         "5}\n");
 }
 
+TEST_CASE("rib_dump: BMP dump lines", "[rib_dump]") {
+  auto rib = Rib::Create({});
+  REQUIRE(rib.ok());
+  auto peer = (*rib)->AddPeer({.name = "bmp"});
+  REQUIRE(peer.ok());
+  auto handle = (*peer)->Intern(Attrs());
+  REQUIRE(handle.ok());
+  REQUIRE(
+      (*peer)
+          ->Announce(Nlri{{kIpv4Unicast, Pfx("10.2.0.0", 24), 0, {}}}, *handle)
+          .ok());
+  BgpLineHeader h;
+  h.seq = 4;
+  h.timestamp = "2026-12-07 06:15:00";
+  h.peer = {Ip("127.0.0.1"), 40102};
+  BmpViewFields v;
+  v.peer_ip = Ip("127.0.0.21");
+  v.peer_asn = 65021;
+  v.is_post = true;
+  std::string out;
+  AppendBmpDumpInit(h, 60, &out);
+  auto reader = (*rib)->NewReader();
+  {
+    RibReader::Section s = reader->Enter();
+    s.ForEachRoute((*peer)->id(), [&](const RouteEntry& r) {
+      AppendBmpDumpRoute(h, v, r, &out);
+      v.is_loc = true;
+      v.peer_type = 3;
+      v.peer_ip = Ip("0.0.0.0");
+      AppendBmpDumpRoute(h, v, r, &out);
+    });
+  }
+  AppendBmpDumpClose(h, 2, 2, &out);
+  const std::string router =
+      "\"timestamp\": \"2026-12-07 06:15:00\", \"bmp_router\": "
+      "\"127.0.0.1\", \"bmp_router_port\": 40102";
+  const std::string route =
+      ", \"afi\": 1, \"safi\": 1, \"ip_prefix\": \"10.2.0.0/24\", "
+      "\"bgp_nexthop\": \"192.0.2.2\", \"as_path\": \"65020 65021\", "
+      "\"comms\": \"65002:1 65002:2\", \"lcomms\": \"65002:1:2\", "
+      "\"origin\": \"i\", \"local_pref\": 200, \"med\": 5}\n";
+  CHECK(out ==
+        "{" + router +
+            ", \"event_type\": \"dump_init\", \"dump_period\": "
+            "60, \"seq\": 4}\n"
+            "{\"seq\": 4, " +
+            router +
+            ", \"event_type\": \"dump\", "
+            "\"peer_ip\": \"127.0.0.21\", \"peer_asn\": 65021, \"peer_type\": "
+            "0, \"is_in\": 1, \"is_post\": 1" +
+            route + "{\"seq\": 4, " + router +
+            ", \"event_type\": \"dump\", "
+            "\"peer_ip\": \"0.0.0.0\", \"peer_asn\": 65021, \"peer_type\": "
+            "3, \"is_loc\": 1, \"is_filtered\": 0" +
+            route + "{" + router +
+            ", \"event_type\": \"dump_close\", \"entries\": 2, "
+            "\"tables\": 2, \"seq\": 4}\n");
+}
+
 TEST_CASE("rib_dump: extended communities", "[rib_dump]") {
   // RT 65000:100 (type 0x00/0x02), SoO 65000:200 (0x00/0x03), RT
   // 192.0.2.1:7 (0x01/0x02), RT 4200000000:1 (0x02/0x02), opaque.
