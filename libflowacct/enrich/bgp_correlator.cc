@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "libflowacct/enrich/map_text.h"
@@ -94,11 +95,9 @@ struct BgpCorrelator::Impl {
                                       const IpAddress& address,
                                       const bgp::LookupOptions& lookup) const {
     std::optional<bgp::RouteMatch> m = section.Lookup(peer, address, lookup);
-    for (uint32_t hop = 0; m && m->prefix.length == 0 &&
-                           hop < options.follow_default;
-         ++hop) {
-      std::optional<bgp::PeerId> next =
-          resolver(m->attributes.next_hop(), 0);
+    for (uint32_t hop = 0;
+         m && m->prefix.length == 0 && hop < options.follow_default; ++hop) {
+      std::optional<bgp::PeerId> next = resolver(m->attributes.next_hop(), 0);
       if (!next || *next == peer) break;
       std::optional<bgp::RouteMatch> followed =
           section.Lookup(*next, address, lookup);
@@ -125,7 +124,13 @@ struct BgpCorrelator::Impl {
                            std::vector<uint8_t>* scratch,
                            std::string* text) const {
     scratch->clear();
-    for (uint32_t c : a.communities()) {
+    // nfacctd prints communities sorted and without duplicates, whatever
+    // the order on the wire (all three kinds).
+    std::vector<uint32_t> sorted(a.communities().begin(),
+                                 a.communities().end());
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    for (uint32_t c : sorted) {
       if (!std_patterns.empty()) {
         text->clear();
         text->append(std::to_string(c >> 16));
@@ -142,9 +147,14 @@ struct BgpCorrelator::Impl {
                               std::vector<uint8_t>* scratch,
                               std::string* text) const {
     scratch->clear();
-    for (uint64_t c : a.ext_communities()) {
+    std::vector<uint64_t> sorted(a.ext_communities().begin(),
+                                 a.ext_communities().end());
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    for (uint64_t c : sorted) {
       uint8_t bytes[8];
-      for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(c >> (56 - 8 * i));
+      for (int i = 0; i < 8; ++i)
+        bytes[i] = static_cast<uint8_t>(c >> (56 - 8 * i));
       if (!ext_patterns.empty()) {
         text->clear();
         internal::AppendExtCommunities(std::span<const uint8_t>(bytes, 8),
@@ -161,12 +171,26 @@ struct BgpCorrelator::Impl {
                                 std::vector<uint8_t>* scratch,
                                 std::string* text) const {
     scratch->clear();
-    for (const bgp::LargeCommunity& c : a.large_communities()) {
+    std::vector<bgp::LargeCommunity> sorted(a.large_communities().begin(),
+                                            a.large_communities().end());
+    const auto key = [](const bgp::LargeCommunity& c) {
+      return std::tuple(c.global_admin, c.local1, c.local2);
+    };
+    std::sort(sorted.begin(), sorted.end(),
+              [&](const bgp::LargeCommunity& x, const bgp::LargeCommunity& y) {
+                return key(x) < key(y);
+              });
+    sorted.erase(std::unique(sorted.begin(), sorted.end(),
+                             [&](const bgp::LargeCommunity& x,
+                                 const bgp::LargeCommunity& y) {
+                               return key(x) == key(y);
+                             }),
+                 sorted.end());
+    for (const bgp::LargeCommunity& c : sorted) {
       if (!lrg_patterns.empty()) {
         text->clear();
         text->append(std::to_string(c.global_admin) + ":" +
-                     std::to_string(c.local1) + ":" +
-                     std::to_string(c.local2));
+                     std::to_string(c.local1) + ":" + std::to_string(c.local2));
         if (!Matches(*text, lrg_patterns)) continue;
       }
       PutBe32(c.global_admin, scratch);
@@ -176,16 +200,27 @@ struct BgpCorrelator::Impl {
     return batch->StoreBytes(*scratch);
   }
 
+  // Which of a side's values come from the RIB.
+  struct FromRib {
+    bool net = false;  // net, mask (and, for the destination, peer_dst_ip)
+    bool as = false;   // AS, peer AS and the BGP attributes
+  };
+
   // Net and AS of one side from the route (per net_source / as_source).
-  // Returns whether the AS came from the RIB.
-  bool FillSide(FlowRecord* r, const Side& side,
-                const std::optional<bgp::RouteMatch>& m) const {
+  // What nfacctd 1.7.7 does (tests/parity/bgp_correlation_test.py): bgp
+  // (or bmp) takes the RIB's values, no route giving 0 and 0.0.0.0/0;
+  // longest takes them when the RIB's prefix is at least as long as the
+  // exported mask (none exported: 0).
+  FromRib FillSide(FlowRecord* r, const Side& side,
+                   const std::optional<bgp::RouteMatch>& m) const {
     const int exported = r->has(side.mask_field) ? *side.mask : 0;
     const int rib_length = m ? m->prefix.length : -1;
     const bool rib_wins = rib_length >= 0 && rib_length >= exported;
+    FromRib from;
     const NetSource ns = options.net_source;
-    if ((ns == NetSource::kBgp || ns == NetSource::kBmp) ||
-        (ns == NetSource::kLongest && rib_wins)) {
+    from.net = ns == NetSource::kBgp || ns == NetSource::kBmp ||
+               (ns == NetSource::kLongest && rib_wins);
+    if (from.net) {
       const int length = std::max(rib_length, 0);
       *side.net = enrich_internal::MaskAddress(*side.host, length);
       *side.mask = static_cast<uint8_t>(length);
@@ -193,13 +228,13 @@ struct BgpCorrelator::Impl {
       r->fields.set(side.mask_field);
     }
     const AsSource as = options.as_source;
-    if ((as == AsSource::kBgp || as == AsSource::kBmp) ||
-        (as == AsSource::kLongest && rib_wins)) {
+    from.as = as == AsSource::kBgp || as == AsSource::kBmp ||
+              (as == AsSource::kLongest && rib_wins);
+    if (from.as) {
       *side.as = m ? m->attributes.origin_as() : 0;
       r->fields.set(side.as_field);
-      return true;
     }
-    return false;
+    return from;
   }
 
   void ApplyOne(FlowRecord* r, RecordBatch* batch,
@@ -216,18 +251,24 @@ struct BgpCorrelator::Impl {
       std::optional<bgp::RouteMatch> m =
           Find(section, peer, r->dst_host, lookup);
       if (m) dst_found.fetch_add(1, std::memory_order_relaxed);
-      const Side dst{&r->dst_host,  &r->dst_mask,      &r->dst_net,
-                     &r->dst_as,    FlowField::kDstMask, FlowField::kDstNet,
+      const Side dst{&r->dst_host,     &r->dst_mask,        &r->dst_net,
+                     &r->dst_as,       FlowField::kDstMask, FlowField::kDstNet,
                      FlowField::kDstAs};
-      if (FillSide(r, dst, m)) {
+      const FromRib from = FillSide(r, dst, m);
+      // peer_dst_ip goes with the net (nfacctd_net), peer_dst_as with the
+      // AS (nfacctd_as), as in nfacctd.
+      if (from.net && m) {
+        r->bgp_next_hop = m->attributes.next_hop();
+        r->fields.set(FlowField::kBgpNextHop);
+      }
+      if (from.as) {
         r->peer_dst_as = m ? m->attributes.first_as() : 0;
         r->fields.set(FlowField::kPeerDstAs);
-        if (m) {
-          r->bgp_next_hop = m->attributes.next_hop();
-          r->fields.set(FlowField::kBgpNextHop);
-        }
       }
-      if (m) {
+      // The BGP attributes only when the AS comes from the RIB: nfacctd
+      // leaves them empty with nfacctd_as: netflow, and with longest when
+      // the exported mask is longer.
+      if (m && from.as) {
         const bgp::AttributesView& a = m->attributes;
         if (Wants(FlowField::kAsPath)) {
           r->as_path = StorePath(a, batch, scratch);
@@ -259,15 +300,17 @@ struct BgpCorrelator::Impl {
       std::optional<bgp::RouteMatch> m =
           Find(section, peer, r->src_host, lookup);
       if (m) src_found.fetch_add(1, std::memory_order_relaxed);
-      const Side src{&r->src_host,  &r->src_mask,      &r->src_net,
-                     &r->src_as,    FlowField::kSrcMask, FlowField::kSrcNet,
+      const Side src{&r->src_host,     &r->src_mask,        &r->src_net,
+                     &r->src_as,       FlowField::kSrcMask, FlowField::kSrcNet,
                      FlowField::kSrcAs};
-      FillSide(r, src, m);
-      if (options.peer_src_as_from_bgp) {
+      const FromRib from = FillSide(r, src, m);
+      // Like the destination: peer_src_as and the src_* attributes only
+      // when the source AS comes from the RIB.
+      if (options.peer_src_as_from_bgp && from.as) {
         r->peer_src_as = m ? m->attributes.first_as() : 0;
         r->fields.set(FlowField::kPeerSrcAs);
       }
-      if (m) {
+      if (m && from.as) {
         const bgp::AttributesView& a = m->attributes;
         if (options.src_as_path && Wants(FlowField::kSrcAsPath)) {
           r->src_as_path = StorePath(a, batch, scratch);
@@ -317,24 +360,26 @@ BgpCorrelator::BgpCorrelator(const bgp::Rib* rib, BgpPeerResolver resolver,
   const FieldSet& w = s.options.wanted;
   const bool as_rib = rib_source(s.options.as_source);
   const bool net_rib = rib_source(s.options.net_source);
+  // The BGP attributes and peer ASes need the AS from the RIB; with
+  // longest, the mask fields decide whether it does, so they count too.
   s.want_dst =
       (as_rib && (w.has(FlowField::kDstAs) || w.has(FlowField::kPeerDstAs) ||
-                  w.has(FlowField::kBgpNextHop))) ||
-      (net_rib && (w.has(FlowField::kDstNet) || w.has(FlowField::kDstMask))) ||
-      w.has(FlowField::kAsPath) || w.has(FlowField::kStdComm) ||
-      w.has(FlowField::kExtComm) || w.has(FlowField::kLrgComm) ||
-      w.has(FlowField::kLocalPref) || w.has(FlowField::kMed);
+                  w.has(FlowField::kAsPath) || w.has(FlowField::kStdComm) ||
+                  w.has(FlowField::kExtComm) || w.has(FlowField::kLrgComm) ||
+                  w.has(FlowField::kLocalPref) || w.has(FlowField::kMed))) ||
+      (net_rib && (w.has(FlowField::kDstNet) || w.has(FlowField::kDstMask) ||
+                   w.has(FlowField::kBgpNextHop)));
   const BgpCorrelatorOptions& o = s.options;
   s.want_src =
-      (as_rib && w.has(FlowField::kSrcAs)) ||
       (net_rib && (w.has(FlowField::kSrcNet) || w.has(FlowField::kSrcMask))) ||
-      (o.peer_src_as_from_bgp && w.has(FlowField::kPeerSrcAs)) ||
-      (o.src_as_path && w.has(FlowField::kSrcAsPath)) ||
-      (o.src_std_comm && w.has(FlowField::kSrcStdComm)) ||
-      (o.src_ext_comm && w.has(FlowField::kSrcExtComm)) ||
-      (o.src_lrg_comm && w.has(FlowField::kSrcLrgComm)) ||
-      (o.src_local_pref && w.has(FlowField::kSrcLocalPref)) ||
-      (o.src_med && w.has(FlowField::kSrcMed));
+      (as_rib && (w.has(FlowField::kSrcAs) ||
+                  (o.peer_src_as_from_bgp && w.has(FlowField::kPeerSrcAs)) ||
+                  (o.src_as_path && w.has(FlowField::kSrcAsPath)) ||
+                  (o.src_std_comm && w.has(FlowField::kSrcStdComm)) ||
+                  (o.src_ext_comm && w.has(FlowField::kSrcExtComm)) ||
+                  (o.src_lrg_comm && w.has(FlowField::kSrcLrgComm)) ||
+                  (o.src_local_pref && w.has(FlowField::kSrcLocalPref)) ||
+                  (o.src_med && w.has(FlowField::kSrcMed))));
 }
 
 BgpCorrelator::~BgpCorrelator() = default;

@@ -18,14 +18,19 @@
 //   - The peer: bgp_agent_map's row for the exporter, else the exporter's
 //     own address, resolved by the PeerResolver (a BGP session's address or
 //     router id, or a BMP router). No peer: the record is left as exported.
-//   - src_as / dst_as, peer_dst_as, peer_dst_ip come from the RIB when
-//     nfacctd_as is bgp (no route: 0), or with `longest` when the RIB's
-//     prefix is at least as long as the exported mask. src_net / dst_net and
-//     their masks likewise with nfacctd_net.
-//   - as_path, communities, local_pref and med exist only in BGP: they are
-//     filled from the route whenever a view asks for them; as_path is cut
-//     to bgp_aspath_radius ASNs; communities are kept only when they match
-//     a bgp_*comm_pattern (when one is set).
+//   - Verified against nfacctd 1.7.7 (tests/parity/bgp_correlation_test.py,
+//     docs/pmacct-parity.md "BGP correlation"). Per side, the AS comes
+//     from the RIB when nfacctd_as is bgp (no route: 0), or longest and
+//     the RIB's prefix is at least as long as the exported mask; the net
+//     and mask likewise with nfacctd_net (no route: 0.0.0.0/0).
+//   - peer_dst_as, peer_src_as (bgp_peer_src_as_type: bgp) and the BGP
+//     attributes (as_path, communities, local_pref, med, and the src_*
+//     ones with bgp_src_*_type: bgp) are filled only on a side whose AS
+//     comes from the RIB: with nfacctd_as netflow they stay as exported
+//     (empty). peer_dst_ip (the route's next hop) goes with the net.
+//     as_path is cut to bgp_aspath_radius ASNs; communities are sorted,
+//     without duplicates, and kept only when they match a
+//     bgp_*comm_pattern (when one is set). A default route is a route.
 //   - The lookup: the flow's BGP next hop picks among ADD-PATH paths; a
 //     record carrying an RD (mplsVpnRouteDistinguisher) looks in the VPN
 //     table; a default route (0/0 or ::/0) is followed to the peer named

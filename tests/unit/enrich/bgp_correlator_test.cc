@@ -24,8 +24,8 @@ bgp::Nlri Route(const char* prefix, uint32_t path_id = 0) {
   bgp::Nlri n;
   n.key.prefix.address = Ip(s.substr(0, slash).c_str());
   n.key.prefix.length = static_cast<uint8_t>(std::stoi(s.substr(slash + 1)));
-  n.key.family = n.key.prefix.address.is_v4() ? bgp::kIpv4Unicast
-                                              : bgp::kIpv6Unicast;
+  n.key.family =
+      n.key.prefix.address.is_v4() ? bgp::kIpv4Unicast : bgp::kIpv6Unicast;
   n.key.path_id = path_id;
   return n;
 }
@@ -76,8 +76,7 @@ struct World {
     REQUIRE(w->Announce(routes, *h).ok());
   }
   BgpPeerResolver Resolver() {
-    return [this](const IpAddress& a,
-                  uint16_t) -> std::optional<bgp::PeerId> {
+    return [this](const IpAddress& a, uint16_t) -> std::optional<bgp::PeerId> {
       if (a == Ip("192.0.2.1")) return edge->id();
       if (a == Ip("192.0.2.2")) return core->id();
       return std::nullopt;
@@ -172,11 +171,18 @@ TEST_CASE("enrich/bgp: nfacctd_as bgp fills AS numbers, paths, communities") {
   CHECK(c.stats().no_peer == 1);
 }
 
-TEST_CASE("enrich/bgp: netflow sources keep the exported AS, BGP-only fields fill") {
+// nfacctd 1.7.7 (tests/parity/bgp_correlation_test.py, cases netflow-*,
+// as-*-net-*, longest-ipfix): the BGP attributes, peer_dst_as and
+// peer_src_as come with the AS (nfacctd_as), peer_dst_ip with the net
+// (nfacctd_net); with netflow nothing of the RIB is used.
+TEST_CASE("enrich/bgp: netflow sources keep the exported values, no BGP") {
   World w;
   BgpCorrelatorOptions o;  // nfacctd_as / nfacctd_net: netflow
+  o.peer_src_as_from_bgp = true;
+  o.src_as_path = true;
   o.wanted = AllBgpFields();
   BgpCorrelator c(w.rib.get(), w.Resolver(), nullptr, o);
+  CHECK_FALSE(c.active());
   RecordBatch batch(4);
   Add(&batch, "192.0.2.1", "198.51.100.7", "203.0.113.9");
   c.Apply(&batch, 0, batch.size());
@@ -184,10 +190,68 @@ TEST_CASE("enrich/bgp: netflow sources keep the exported AS, BGP-only fields fil
   CHECK(r.dst_as == 2);
   CHECK(r.src_as == 1);
   CHECK_FALSE(r.has(FlowField::kPeerDstAs));
-  CHECK(Text(batch, 0, "as_path") == "64500_64510");
-  CHECK(r.local_pref == 200);
-  // src_* only with bgp_src_*_type: bgp.
+  CHECK_FALSE(r.has(FlowField::kPeerSrcAs));
+  CHECK_FALSE(r.has(FlowField::kAsPath));
+  CHECK_FALSE(r.has(FlowField::kLocalPref));
   CHECK_FALSE(r.has(FlowField::kSrcAsPath));
+  CHECK_FALSE(r.has(FlowField::kBgpNextHop));
+}
+
+TEST_CASE(
+    "enrich/bgp: peer_dst_ip goes with nfacctd_net, attributes with _as") {
+  World w;
+  BgpCorrelatorOptions as_only;
+  as_only.as_source = AsSource::kBgp;
+  as_only.wanted = AllBgpFields();
+  BgpCorrelator a(w.rib.get(), w.Resolver(), nullptr, as_only);
+  RecordBatch b1(2);
+  FlowRecord* r1 = Add(&b1, "192.0.2.1", "198.51.100.7", "203.0.113.9");
+  r1->bgp_next_hop = Ip("10.0.0.1");  // as exported
+  r1->fields.set(FlowField::kBgpNextHop);
+  a.Apply(&b1, 0, b1.size());
+  CHECK(b1.records()[0].dst_as == 64510);
+  CHECK(b1.records()[0].peer_dst_as == 64500);
+  CHECK(b1.records()[0].bgp_next_hop == Ip("10.0.0.1"));
+  CHECK(Text(b1, 0, "as_path") == "64500_64510");
+
+  BgpCorrelatorOptions net_only;
+  net_only.net_source = NetSource::kBgp;
+  net_only.wanted = AllBgpFields();
+  BgpCorrelator n(w.rib.get(), w.Resolver(), nullptr, net_only);
+  RecordBatch b2(2);
+  Add(&b2, "192.0.2.1", "198.51.100.7", "203.0.113.9");
+  n.Apply(&b2, 0, b2.size());
+  CHECK(b2.records()[0].bgp_next_hop == Ip("192.0.2.11"));
+  CHECK(b2.records()[0].dst_mask == 24);
+  CHECK(b2.records()[0].dst_as == 2);  // as exported
+  CHECK_FALSE(b2.records()[0].has(FlowField::kPeerDstAs));
+  CHECK_FALSE(b2.records()[0].has(FlowField::kAsPath));
+}
+
+TEST_CASE("enrich/bgp: communities sorted and unique, as nfacctd prints them") {
+  auto rib = std::move(bgp::Rib::Create({}).value());
+  auto peer = std::move(rib->AddPeer({.name = "p"}).value());
+  bgp::PathAttributes a = Attrs({64500}, "192.0.2.11");
+  a.communities = {65000u << 16 | 1, 64999u << 16 | 9, 65000u << 16 | 1};
+  a.ext_communities = {0x0202fa56ea010002ull,   // RT:4200000001:2
+                       0x0002fde800000066ull};  // RT:65000:102
+  a.large_communities = {{4200000001u, 1, 9}, {65000, 9, 10}};
+  World::Announce(peer.get(), a, {Route("203.0.113.0/24")});
+  BgpCorrelatorOptions o;
+  o.as_source = AsSource::kBgp;
+  o.wanted = AllBgpFields();
+  BgpCorrelator c(
+      rib.get(),
+      [&](const IpAddress&, uint16_t) -> std::optional<bgp::PeerId> {
+        return peer->id();
+      },
+      nullptr, o);
+  RecordBatch batch(2);
+  Add(&batch, "192.0.2.1", "198.51.100.7", "203.0.113.9");
+  c.Apply(&batch, 0, batch.size());
+  CHECK(Text(batch, 0, "std_comm") == "64999:9_65000:1");
+  CHECK(Text(batch, 0, "ext_comm") == "RT:65000:102_RT:4200000001:2");
+  CHECK(Text(batch, 0, "lrg_comm") == "65000:9:10_4200000001:1:9");
 }
 
 TEST_CASE("enrich/bgp: longest picks the RIB when its prefix is longer") {
@@ -209,6 +273,10 @@ TEST_CASE("enrich/bgp: longest picks the RIB when its prefix is longer") {
   CHECK(batch.records()[0].dst_mask == 24);
   CHECK(batch.records()[1].dst_as == 2);  // the exported /28 wins
   CHECK(batch.records()[1].dst_mask == 28);
+  // ... and then nfacctd fills no BGP attribute either.
+  CHECK(Text(batch, 0, "as_path") == "64500_64510");
+  CHECK_FALSE(batch.records()[1].has(FlowField::kAsPath));
+  CHECK_FALSE(batch.records()[1].has(FlowField::kPeerDstAs));
 }
 
 TEST_CASE("enrich/bgp: ADD-PATH by the flow's next hop, default followed") {
@@ -269,8 +337,8 @@ TEST_CASE("enrich/bgp: the Enricher runs it before the pre_tag_map") {
   EnrichOptions e;
   e.pre_tag_map = *tags;
   e.as_source = AsSource::kBgp;
-  e.bgp = std::make_shared<BgpCorrelator>(w.rib.get(), w.Resolver(), nullptr,
-                                          o);
+  e.bgp =
+      std::make_shared<BgpCorrelator>(w.rib.get(), w.Resolver(), nullptr, o);
   Enricher enricher(e);
   RecordBatch batch(2);
   Add(&batch, "192.0.2.1", "198.51.100.7", "203.0.113.9");
