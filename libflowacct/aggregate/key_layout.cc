@@ -287,8 +287,9 @@ bool IsCounter(FlowField f) {
          f == FlowField::kFlows;
 }
 
-// Pack's plain copies (see CopyOp), for PackSumDst.
-void RunCopies(std::span<const CopyOp> copies17, std::span<const CopyOp> copies,
+// The plain copies of Pack and PackSumDst (see CopyOp). Always inlined:
+// Pack is the hot path and its code stays what it was before sum modes.
+[[gnu::always_inline]] inline void RunCopies(std::span<const CopyOp> copies17, std::span<const CopyOp> copies,
                const uint8_t* rec, const uint64_t* bits, uint8_t* key) {
   for (const CopyOp& c : copies17) {
     const uint64_t keep =
@@ -686,31 +687,7 @@ void KeyLayout::Pack(const FlowRecord& r, const RecordBatch& batch,
   bits[2] = ~uint64_t{0};
   uint8_t* key = reinterpret_cast<uint8_t*>(key_words);
   const uint8_t* rec = reinterpret_cast<const uint8_t*>(&r);
-  // The same loops as RunCopies, kept inline here: the hot path's code is
-  // not to change with the sum_* modes.
-  for (const CopyOp& c : copies17_) {
-    const uint64_t keep =
-        uint64_t{0} -
-        static_cast<uint64_t>((bits[c.presence_word] & c.presence_mask) != 0);
-    uint64_t a, b;
-    std::memcpy(&a, rec + c.record_offset, 8);
-    std::memcpy(&b, rec + c.record_offset + 8, 8);
-    const uint8_t f = rec[c.record_offset + 16] & static_cast<uint8_t>(keep);
-    a &= keep;
-    b &= keep;
-    std::memcpy(key + c.key_offset, &a, 8);
-    std::memcpy(key + c.key_offset + 8, &b, 8);
-    key[c.key_offset + 16] = f;
-  }
-  for (const CopyOp& c : copies_) {
-    const uint64_t keep =
-        uint64_t{0} -
-        static_cast<uint64_t>((bits[c.presence_word] & c.presence_mask) != 0);
-    uint64_t v;
-    std::memcpy(&v, rec + c.record_offset, 8);
-    v &= c.value_mask & keep;
-    std::memcpy(key + c.key_offset, &v, 8);
-  }
+  RunCopies(copies17_, copies_, rec, bits, key);
   if (!special_ops_.empty()) PackSpecial(r, batch, pool, bits, key_words);
 }
 

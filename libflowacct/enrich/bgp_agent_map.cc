@@ -13,9 +13,7 @@ namespace {
 
 struct Row {
   BgpAgent agent;
-  Prefix ip;
-  enrich_internal::IfaceMatch in;
-  enrich_internal::IfaceMatch out;
+  enrich_internal::ExporterMatch exporter;
 };
 
 }  // namespace
@@ -40,7 +38,6 @@ Result<std::shared_ptr<const BgpAgentMap>> BgpAgentMap::Load(
         };
         Row row;
         bool has_peer = false;
-        bool has_ip = false;
         for (const auto& kv : kvs) {
           if (kv.key == "bgp_ip" || kv.key == "bmp_ip") {
             Result<IpAddress> a = IpAddress::Parse(kv.value);
@@ -56,20 +53,8 @@ Result<std::shared_ptr<const BgpAgentMap>> BgpAgentMap::Load(
               return error(Cat("bgp_port='", kv.value,
                                "' is not a TCP port (1..65535)"));
             }
-          } else if (kv.key == "ip") {
-            std::optional<Prefix> p = enrich_internal::ParsePrefix(kv.value);
-            if (!p) {
-              return error(
-                  Cat("ip='", kv.value, "' is not an IP address or prefix"));
-            }
-            row.ip = *p;
-            has_ip = true;
-          } else if (kv.key == "in" || kv.key == "out") {
-            if (!(kv.key == "in" ? row.in : row.out).Parse(kv.value)) {
-              return error(
-                  Cat(kv.key, "='", kv.value, "' is not an interface index"));
-            }
-          } else if (kv.key == "filter") {
+          } else if (std::string bad; row.exporter.Parse(kv, &bad)) {
+            if (!bad.empty()) return error(bad);          } else if (kv.key == "filter") {
             return error(
                 "key 'filter' (a BPF expression) is not supported by "
                 "flowacct; match on ip, in and out");
@@ -80,7 +65,9 @@ Result<std::shared_ptr<const BgpAgentMap>> BgpAgentMap::Load(
           }
         }
         if (!has_peer) return error("row without bgp_ip (the BGP peer)");
-        if (!has_ip) return error("row without ip (the exporter)");
+        if (!row.exporter.has_ip) {
+          return error("row without ip (the exporter)");
+        }
         impl->rows.push_back(row);
         return Status::Ok();
       });
@@ -97,12 +84,8 @@ Result<std::shared_ptr<const BgpAgentMap>> BgpAgentMap::LoadFile(
 }
 
 std::optional<BgpAgent> BgpAgentMap::Lookup(const FlowRecord& record) const {
-  const IpAddress exporter = enrich_internal::UnmapV4(record.exporter);
   for (const Row& row : impl_->rows) {
-    if (!enrich_internal::PrefixContains(row.ip, exporter)) continue;
-    if (!row.in.Matches(record.in_iface)) continue;
-    if (!row.out.Matches(record.out_iface)) continue;
-    return row.agent;
+    if (row.exporter.Matches(record)) return row.agent;
   }
   return std::nullopt;
 }

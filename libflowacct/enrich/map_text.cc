@@ -197,4 +197,24 @@ IpAddress UnmapV4(const IpAddress& address) {
   return IpAddress::V4Bytes(p + 12);
 }
 
+bool ExporterMatch::Parse(const KeyValue& kv, std::string* error) {
+  if (kv.key == "ip") {
+    std::optional<Prefix> p = ParsePrefix(kv.value);
+    if (!p) {
+      *error = Cat("ip='", kv.value, "' is not an IP address or prefix");
+    } else {
+      ip = *p;
+      has_ip = true;
+    }
+    return true;
+  }
+  if (kv.key == "in" || kv.key == "out") {
+    if (!(kv.key == "in" ? in : out).Parse(kv.value)) {
+      *error = Cat(kv.key, "='", kv.value, "' is not an interface index");
+    }
+    return true;
+  }
+  return false;
+}
+
 }  // namespace flowacct::enrich_internal

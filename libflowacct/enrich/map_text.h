@@ -121,6 +121,26 @@ bool PrefixContains(const Prefix& prefix, const IpAddress& address);
 // ::ffff:a.b.c.d -> a.b.c.d; other addresses unchanged.
 IpAddress UnmapV4(const IpAddress& address);
 
+// The exporter columns of sampling_map and bgp_agent_map rows: `ip` (an
+// address or prefix, required), `in` and `out` (interfaces, `-N` negates).
+struct ExporterMatch {
+  Prefix ip;
+  bool has_ip = false;
+  IfaceMatch in;
+  IfaceMatch out;
+
+  // Takes `kv` when it is one of these columns: true, with *error set
+  // (non-empty) when its value is bad. False for any other key.
+  bool Parse(const KeyValue& kv, std::string* error);
+  // Whether the row matches the record's exporter (IPv4-mapped IPv6
+  // unmapped) and interfaces.
+  template <typename Record>
+  bool Matches(const Record& r) const {
+    return PrefixContains(ip, UnmapV4(r.exporter)) && in.Matches(r.in_iface) &&
+           out.Matches(r.out_iface);
+  }
+};
+
 // Longest-prefix match from prefixes to values of type V: one sorted table
 // per (family, length), probed from the longest length present down.
 template <typename V>

@@ -12,9 +12,7 @@ namespace {
 
 struct Row {
   uint32_t rate = 0;
-  Prefix ip;
-  enrich_internal::IfaceMatch in;
-  enrich_internal::IfaceMatch out;
+  enrich_internal::ExporterMatch exporter;
 };
 
 }  // namespace
@@ -39,7 +37,6 @@ Result<std::shared_ptr<const SamplingMap>> SamplingMap::Load(
         };
         Row row;
         bool has_id = false;
-        bool has_ip = false;
         for (const auto& kv : kvs) {
           if (kv.key == "id") {
             if (!enrich_internal::ParseUnsigned(kv.value, &row.rate) ||
@@ -48,27 +45,17 @@ Result<std::shared_ptr<const SamplingMap>> SamplingMap::Load(
                   "id='", kv.value, "' is not a sampling rate (1..2^32-1)"));
             }
             has_id = true;
-          } else if (kv.key == "ip") {
-            std::optional<Prefix> p = enrich_internal::ParsePrefix(kv.value);
-            if (!p) {
-              return error(enrich_internal::Cat(
-                  "ip='", kv.value, "' is not an IP address or prefix"));
-            }
-            row.ip = *p;
-            has_ip = true;
-          } else if (kv.key == "in" || kv.key == "out") {
-            if (!(kv.key == "in" ? row.in : row.out).Parse(kv.value)) {
-              return error(enrich_internal::Cat(kv.key, "='", kv.value,
-                                                "' is not an interface index"));
-            }
-          } else {
+          } else if (std::string bad; row.exporter.Parse(kv, &bad)) {
+            if (!bad.empty()) return error(bad);          } else {
             return error(
                 enrich_internal::Cat("unknown key '", kv.key,
                                      "' (sampling_map keys: id, ip, in, out)"));
           }
         }
         if (!has_id) return error("row without id (the sampling rate)");
-        if (!has_ip) return error("row without ip (the exporter)");
+        if (!row.exporter.has_ip) {
+          return error("row without ip (the exporter)");
+        }
         impl->rows.push_back(row);
         return Status::Ok();
       });
@@ -85,12 +72,8 @@ Result<std::shared_ptr<const SamplingMap>> SamplingMap::LoadFile(
 }
 
 uint32_t SamplingMap::Lookup(const FlowRecord& record) const {
-  const IpAddress exporter = enrich_internal::UnmapV4(record.exporter);
   for (const Row& row : impl_->rows) {
-    if (!enrich_internal::PrefixContains(row.ip, exporter)) continue;
-    if (!row.in.Matches(record.in_iface)) continue;
-    if (!row.out.Matches(record.out_iface)) continue;
-    return row.rate;
+    if (row.exporter.Matches(record)) return row.rate;
   }
   return 0;
 }

@@ -90,7 +90,7 @@ struct TcpServer::Impl {
   void SetWriteInterest(ConnectionId id, Connection& c, bool want) {
     if (c.want_write == want) return;
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0);
+    ev.events = EPOLLIN | EPOLLRDHUP | (want ? uint32_t{EPOLLOUT} : 0u);
     ev.data.u64 = id;
     (void)::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c.fd, &ev);
     c.want_write = want;
