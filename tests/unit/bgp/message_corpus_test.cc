@@ -14,6 +14,7 @@
 
 #include "flowacct/bgp/message.h"
 
+#include "tests/support/corpus_manifest.h"
 #include "tests/support/tcp_streams.h"
 
 namespace flowacct::bgp {
@@ -35,22 +36,6 @@ struct CaptureResult {
   size_t holes = 0;
   std::string first_error;
 };
-
-std::map<std::string, size_t> ReadManifest(const fs::path& corpus) {
-  std::map<std::string, size_t> counts;
-  std::ifstream in(corpus / "manifest.tsv");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cols;
-    std::stringstream ss(line);
-    std::string col;
-    while (std::getline(ss, col, '\t')) cols.push_back(col);
-    if (cols.size() >= 4 && cols[1] == "bgp" && !cols[3].empty()) {
-      counts[cols[0]] = std::stoul(cols[3]);
-    }
-  }
-  return counts;
-}
 
 // Parameters for the messages a stream's sender sends: negotiated from the
 // two OPENs when both are in the capture, otherwise permissive (every
@@ -219,7 +204,7 @@ TEST_CASE("bgp/corpus: every BGP message of every capture parses",
     WARN("corpus not found at " << corpus << "; skipped");
     return;
   }
-  const auto manifest = ReadManifest(corpus);
+  const auto manifest = testing::ReadManifestCounts(corpus, "bgp");
   size_t total = 0, files = 0;
   for (const auto& [rel, expected] : manifest) {
     const fs::path file = corpus / rel;

@@ -112,10 +112,10 @@ TEST_CASE("rib_dump: dump lines from the RIB", "[rib_dump]") {
   REQUIRE(peer.ok());
   auto handle = (*peer)->Intern(Attrs());
   REQUIRE(handle.ok());
-  REQUIRE(
-      (*peer)
-          ->Announce(Nlri{{kIpv4Unicast, Pfx("10.2.0.0", 24), 0, {}}}, *handle)
-          .ok());
+  REQUIRE((*peer)
+              ->Announce(Nlri{{kIpv4Unicast, Pfx("10.2.0.0", 24), 0, {}}, {}},
+                         *handle)
+              .ok());
   BgpLineHeader h;
   h.seq = 9;
   h.timestamp = "2026-12-07 06:15:00";
@@ -144,10 +144,10 @@ TEST_CASE("rib_dump: BMP dump lines", "[rib_dump]") {
   REQUIRE(peer.ok());
   auto handle = (*peer)->Intern(Attrs());
   REQUIRE(handle.ok());
-  REQUIRE(
-      (*peer)
-          ->Announce(Nlri{{kIpv4Unicast, Pfx("10.2.0.0", 24), 0, {}}}, *handle)
-          .ok());
+  REQUIRE((*peer)
+              ->Announce(Nlri{{kIpv4Unicast, Pfx("10.2.0.0", 24), 0, {}}, {}},
+                         *handle)
+              .ok());
   BgpLineHeader h;
   h.seq = 4;
   h.timestamp = "2026-12-07 06:15:00";
