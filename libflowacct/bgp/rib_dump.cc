@@ -1,8 +1,10 @@
 #include "flowacct/bgp/rib_dump.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
+#include <vector>
 
 #include "libflowacct/model/value_format.h"
 #include "libflowacct/sink/file_util.h"
@@ -73,9 +75,14 @@ void AppendSpaceList(std::string_view name, const std::string& text,
   out->push_back('"');
 }
 
+// Communities are written sorted and without duplicates, as nfacctd
+// writes them whatever their order on the wire.
 std::string CommunitiesText(std::span<const uint32_t> comms) {
+  std::vector<uint32_t> sorted(comms.begin(), comms.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   std::string s;
-  for (uint32_t c : comms) {
+  for (uint32_t c : sorted) {
     if (!s.empty()) s.push_back(' ');
     s += std::to_string(c >> 16);
     s.push_back(':');
@@ -85,15 +92,19 @@ std::string CommunitiesText(std::span<const uint32_t> comms) {
 }
 
 std::string LargeCommunitiesText(std::span<const LargeCommunity> comms) {
-  std::string s;
-  for (const LargeCommunity& c : comms) {
-    if (!s.empty()) s.push_back(' ');
-    s += std::to_string(c.global_admin);
-    s.push_back(':');
-    s += std::to_string(c.local1);
-    s.push_back(':');
-    s += std::to_string(c.local2);
+  std::vector<LargeCommunity> sorted(comms.begin(), comms.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<uint8_t> bytes;
+  for (const LargeCommunity& c : sorted) {
+    for (uint32_t v : {c.global_admin, c.local1, c.local2}) {
+      for (int shift = 24; shift >= 0; shift -= 8) {
+        bytes.push_back(static_cast<uint8_t>(v >> shift));
+      }
+    }
   }
+  std::string s;
+  internal::AppendLargeCommunities(bytes, &s, ' ');
   return s;
 }
 
@@ -216,38 +227,17 @@ std::string_view OriginLetter(Origin origin) {
 }
 
 std::string FormatExtCommunities(std::span<const uint64_t> communities) {
-  std::string s;
-  char buf[64];
-  for (uint64_t c : communities) {
-    if (!s.empty()) s.push_back(' ');
-    // RFC 4360 §3: type (high octet), sub-type, 6 octets of value; RFC
-    // 5668 for the 4-octet AS form. Sub-type 2: route target, 3: origin.
-    const uint8_t type = static_cast<uint8_t>(c >> 56);
-    const uint8_t subtype = static_cast<uint8_t>(c >> 48);
-    const char* name = subtype == 0x02   ? "RT"
-                       : subtype == 0x03 ? "SoO"
-                                         : nullptr;
-    const uint8_t base = type & 0x3F;  // IANA bit and transitive bit aside
-    if (name != nullptr && (type & 0x80) == 0 && base <= 0x02) {
-      if (base == 0x00) {  // 2-octet AS : 4-octet value
-        std::snprintf(buf, sizeof(buf), "%s:%u:%u", name,
-                      static_cast<unsigned>((c >> 32) & 0xFFFF),
-                      static_cast<unsigned>(c & 0xFFFFFFFF));
-      } else if (base == 0x01) {  // IPv4 address : 2-octet value
-        const uint32_t a = static_cast<uint32_t>((c >> 16) & 0xFFFFFFFF);
-        std::snprintf(buf, sizeof(buf), "%s:%u.%u.%u.%u:%u", name, a >> 24,
-                      (a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFF,
-                      static_cast<unsigned>(c & 0xFFFF));
-      } else {  // 4-octet AS : 2-octet value
-        std::snprintf(buf, sizeof(buf), "%s:%u:%u", name,
-                      static_cast<unsigned>((c >> 16) & 0xFFFFFFFF),
-                      static_cast<unsigned>(c & 0xFFFF));
-      }
-    } else {
-      std::snprintf(buf, sizeof(buf), "0x%016" PRIx64, c);
+  std::vector<uint64_t> sorted(communities.begin(), communities.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<uint8_t> bytes;
+  for (uint64_t c : sorted) {
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      bytes.push_back(static_cast<uint8_t>(c >> shift));
     }
-    s += buf;
   }
+  std::string s;
+  internal::AppendExtCommunities(bytes, &s, ' ');
   return s;
 }
 

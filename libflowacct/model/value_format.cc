@@ -268,15 +268,17 @@ void AppendMplsStack(std::span<const uint32_t> entries, std::string* out) {
   }
 }
 
-void AppendExtCommunities(std::span<const uint8_t> v, std::string* out) {
+void AppendExtCommunities(std::span<const uint8_t> v, std::string* out,
+                          char separator) {
   const auto be16 = [&](size_t i) { return uint32_t{v[i]} << 8 | v[i + 1]; };
   const auto be32 = [&](size_t i) { return be16(i) << 16 | be16(i + 2); };
   for (size_t i = 0; i + 8 <= v.size(); i += 8) {
-    if (i > 0) out->push_back('_');
-    const uint8_t type = v[i] & 0x3f;  // without the IANA/transitive bits
+    if (i > 0) out->push_back(separator);
+    const bool iana = (v[i] & 0x80) == 0;
+    const uint8_t type = v[i] & 0x3f;  // without the transitive bit
     const uint8_t subtype = v[i + 1];
     const char* kind = subtype == 0x02 ? "RT:" : subtype == 0x03 ? "SoO:" : "";
-    if (*kind != 0 && type <= 0x02) {
+    if (*kind != 0 && iana && type <= 0x02) {
       out->append(kind);
       if (type == 0x00) {  // two-octet AS : four-octet value
         out->append(std::to_string(be16(i + 2)));
@@ -293,17 +295,19 @@ void AppendExtCommunities(std::span<const uint8_t> v, std::string* out) {
       }
       continue;
     }
+    out->append("0x");
     AppendHex(v.subspan(i, 8), out);
   }
 }
 
-void AppendLargeCommunities(std::span<const uint8_t> v, std::string* out) {
+void AppendLargeCommunities(std::span<const uint8_t> v, std::string* out,
+                            char separator) {
   const auto be32 = [&](size_t i) {
     return uint32_t{v[i]} << 24 | uint32_t{v[i + 1]} << 16 |
            uint32_t{v[i + 2]} << 8 | v[i + 3];
   };
   for (size_t i = 0; i + 12 <= v.size(); i += 12) {
-    if (i > 0) out->push_back('_');
+    if (i > 0) out->push_back(separator);
     out->append(std::to_string(be32(i)));
     out->push_back(':');
     out->append(std::to_string(be32(i + 4)));

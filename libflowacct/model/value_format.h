@@ -47,14 +47,17 @@ void AppendProtocolName(uint8_t proto, std::string* out);
 void AppendMplsStack(std::span<const uint32_t> entries, std::string* out);
 
 // RFC 4360 extended communities (8 octets each, wire order) as pmacct
-// prints them, "_"-separated: route target and route origin of the
-// two-octet AS (type 0x00), IPv4 (0x01) and four-octet AS (0x02) kinds as
-// "RT:65000:100" / "SoO:192.0.2.1:7"; any other community as its 16 hex
-// digits. A trailing partial value is ignored.
-void AppendExtCommunities(std::span<const uint8_t> values, std::string* out);
-// RFC 8092 large communities (12 octets each) as "65000:1:2", "_"-separated.
-void AppendLargeCommunities(std::span<const uint8_t> values,
-                            std::string* out);
+// prints them, `separator`-separated ("_" in flow outputs, " " in BGP
+// dumps): route target and route origin of the IANA two-octet AS (type
+// 0x00), IPv4 (0x01) and four-octet AS (0x02, RFC 5668) kinds as
+// "RT:65000:100" / "SoO:192.0.2.1:7"; any other community as "0x" and its
+// 16 hex digits. A trailing partial value is ignored.
+void AppendExtCommunities(std::span<const uint8_t> values, std::string* out,
+                          char separator = '_');
+// RFC 8092 large communities (12 octets each) as "65000:1:2",
+// `separator`-separated.
+void AppendLargeCommunities(std::span<const uint8_t> values, std::string* out,
+                            char separator = '_');
 
 // RFC 4364 §4.2 route distinguisher as "type:admin:value".
 void AppendRd(const std::array<uint8_t, 8>& rd, std::string* out);

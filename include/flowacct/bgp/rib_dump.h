@@ -64,7 +64,7 @@ struct BgpLineHeader {
 // pmacct's origin letters: "i", "e", "u".
 std::string_view OriginLetter(Origin origin);
 
-// Extended communities as nfacctd prints them, space separated:
+// Extended communities as nfacctd prints them, sorted, space separated:
 // "RT:65000:100", "SoO:65000:200", "RT:192.0.2.1:7"; types without a text
 // form as "0x" + 16 hex digits.
 std::string FormatExtCommunities(std::span<const uint64_t> communities);
