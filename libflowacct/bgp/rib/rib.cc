@@ -503,9 +503,10 @@ class RibCore {
         m.attributes = View(v & kAttrMask);
         m.stale = (v & kStale) != 0;
       } else {
-        const SideEntry* e = pt->side.load(std::memory_order_acquire)
-                                 ->Get(v & kSideMask)
-                                 ->load(std::memory_order_acquire);
+        const SideEntry* e = LoadSide(pt, v);
+        // The route went while we read it (a withdrawal clears the slot
+        // before retiring the entry): as if the lookup came after it.
+        if (e == nullptr) continue;
         const SidePath* chosen = &e->paths()[0];
         if (options.bgp_next_hop.is_set() && e->n > 1) {
           for (uint32_t k = 0; k < e->n; ++k) {
@@ -561,9 +562,8 @@ class RibCore {
             fn(entry);
             continue;
           }
-          const SideEntry* e = pt->side.load(std::memory_order_acquire)
-                                   ->Get(v & kSideMask)
-                                   ->load(std::memory_order_acquire);
+          const SideEntry* e = LoadSide(pt, v);
+          if (e == nullptr) continue;  // withdrawn meanwhile
           for (uint32_t k = 0; k < e->n; ++k) {
             const SidePath& p = e->paths()[k];
             entry.key.path_id = p.path_id;
@@ -576,6 +576,18 @@ class RibCore {
         }
       });
     }
+  }
+
+  // The side entry a route word refers to, or nullptr when a writer has
+  // cleared its slot (or emptied it) since the word was read. Readers
+  // only; the entry stays valid for the read section.
+  static const SideEntry* LoadSide(const PeerTable* pt, uint32_t v) {
+    const PeerTable::SideArray* sa = pt->side.load(std::memory_order_acquire);
+    if (sa == nullptr) return nullptr;
+    const auto* slot = sa->Get(v & kSideMask);
+    if (slot == nullptr) return nullptr;
+    const SideEntry* e = slot->load(std::memory_order_acquire);
+    return e != nullptr && e->n > 0 ? e : nullptr;
   }
 
   AttributesView View(uint32_t id) const {
