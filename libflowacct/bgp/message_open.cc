@@ -222,7 +222,7 @@ Status ParseOpen(std::span<const uint8_t> message, OpenMessage* out,
   if (out->hold_time_s == 1 || out->hold_time_s == 2) {
     return fail(subcode::kUnacceptableHoldTime, "hold time 1 or 2 seconds");
   }
-  if (out->bgp_id == 0) {
+  if (out->bgp_id == 0 && limits.check_identity) {
     return fail(subcode::kBadBgpIdentifier, "BGP identifier 0");
   }
 
@@ -285,10 +285,11 @@ Status ParseOpen(std::span<const uint8_t> message, OpenMessage* out,
 
   // AS checks after capabilities (RFC 7607: AS 0; RFC 6793: AS_TRANS).
   const auto& four = out->capabilities.four_octet_as;
-  if (out->my_as == 0) {
+  if (out->my_as == 0 && limits.check_identity) {
     return fail(subcode::kBadPeerAs, "AS 0", {0, 0});
   }
-  if (four.has_value() && (*four == 0 || *four == kAsTrans)) {
+  if (four.has_value() &&
+      ((*four == 0 && limits.check_identity) || *four == kAsTrans)) {
     return fail(subcode::kBadPeerAs,
                 "4-octet AS capability carries AS " + std::to_string(*four));
   }

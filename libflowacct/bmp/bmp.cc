@@ -88,52 +88,15 @@ bool ReadTlvs(ByteReader r, std::vector<InformationTlv>* out) {
 }
 
 // Parses a Peer Up OPEN for its capabilities. The station is not the
-// router's BGP peer, so the RFC 4271 §6.2 identity checks that would make a
-// session fail (AS 0, BGP identifier 0) do not apply: some routers
-// (6WIND/FRR, pmacct-205/208 captures) fabricate OPENs with zeros there.
-// Such an OPEN is parsed with those fields set aside; anything else wrong
-// still fails (BM-5).
+// router's BGP peer, so the identity checks that make a session fail (AS 0,
+// BGP identifier 0) do not apply: some routers (6WIND/FRR, corpus
+// pmacct-205/208) fabricate those OPENs with zeros there. Anything else
+// wrong still fails (BM-5).
 bool ParsePeerUpOpen(std::span<const uint8_t> message, bgp::OpenMessage* out,
-                     const bgp::MessageLimits& limits) {
+                     bgp::MessageLimits limits) {
+  limits.check_identity = false;
   bgp::Notification error;
-  if (bgp::ParseOpen(message, out, &error, limits).ok()) return true;
-  constexpr size_t kMyAs = bgp::kHeaderSize + 1;   // version, then my AS
-  constexpr size_t kBgpId = bgp::kHeaderSize + 5;  // after hold time
-  if (message.size() < kBgpId + 4) return false;
-  std::vector<uint8_t> patched(message.begin(), message.end());
-  const bool zero_as = LoadBe16(message.data() + kMyAs) == 0;
-  const bool zero_id = LoadBe32(message.data() + kBgpId) == 0;
-  if (zero_as) patched[kMyAs + 1] = 1;
-  if (zero_id) patched[kBgpId + 3] = 1;
-  // A 4-octet AS capability (RFC 6793, code 65) of 0, in the RFC 4271
-  // parameter form.
-  bool zero_as4 = false;
-  size_t at = kBgpId + 5;  // first optional parameter
-  const size_t end =
-      std::min(patched.size(), at + size_t{patched[kBgpId + 4]});
-  while (at + 2 <= end) {
-    const uint8_t type = patched[at];
-    const size_t length = patched[at + 1];
-    size_t cap = at + 2;
-    const size_t cap_end = std::min(end, cap + length);
-    while (type == 2 && cap + 2 <= cap_end) {
-      const uint8_t code = patched[cap];
-      const size_t cap_length = patched[cap + 1];
-      if (code == 65 && cap_length == 4 && cap + 6 <= cap_end &&
-          LoadBe32(patched.data() + cap + 2) == 0) {
-        patched[cap + 5] = 1;
-        zero_as4 = true;
-      }
-      cap += 2 + cap_length;
-    }
-    at += 2 + length;
-  }
-  if (!zero_as && !zero_id && !zero_as4) return false;
-  if (!bgp::ParseOpen(patched, out, &error, limits).ok()) return false;
-  if (zero_as) out->my_as = 0;
-  if (zero_as4) out->capabilities.four_octet_as = 0;
-  if (zero_id) out->bgp_id = 0;
-  return true;
+  return bgp::ParseOpen(message, out, &error, limits).ok();
 }
 
 // One whole BGP message inside a BMP message: its BGP length must equal

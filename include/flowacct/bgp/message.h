@@ -157,6 +157,11 @@ struct MessageLimits {
   size_t max_notification_data = 1024;
   // Unknown capabilities kept per OPEN.
   size_t max_unknown_capabilities = 64;
+  // ParseOpen's identity checks (RFC 4271 §6.2 BGP identifier 0, RFC 7607
+  // AS 0 in my_as or the 4-octet AS capability). They make a session fail;
+  // a BMP station reading a router's Peer Up OPENs turns them off, as some
+  // routers (6WIND/FRR) fabricate those OPENs with zeros there.
+  bool check_identity = true;
 };
 
 // ---------------------------------------------------------------------------
