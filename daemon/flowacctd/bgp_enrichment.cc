@@ -83,9 +83,9 @@ Result<std::shared_ptr<const BgpCorrelator>> BuildBgpCorrelator(
   // (pmacct treats the two as alternative sources).
   bgp::Speaker* speaker = feeds.speaker;
   bmp::Collector* collector = feeds.collector;
-  BgpPeerResolver resolver =
-      [speaker, collector](const IpAddress& address,
-                           uint16_t port) -> std::optional<bgp::PeerId> {
+  BgpPeerResolver resolver = [speaker, collector](
+                                 const IpAddress& address,
+                                 uint16_t port) -> std::optional<bgp::PeerId> {
     if (speaker != nullptr) {
       if (std::optional<bgp::PeerId> p = speaker->FindPeer(address, port)) {
         return p;

@@ -99,7 +99,7 @@ struct Speaker::Impl {
       s.peer_id = p.writer->id();
       s.peer_as = p.peer_as;
       s.router_id = p.router_id;
-      s.state = p.restarting ? "restarting"
+      s.state = p.restarting      ? "restarting"
                 : p.stale.empty() ? "established"
                                   : "established_stale";
       s.routes = p.writer->route_count();
@@ -135,7 +135,8 @@ struct Speaker::Impl {
       // RFC 4724 §4.2: the peer is back; its stale routes wait for the
       // End-of-RIB of their family.
       p.restarting = false;
-      p.stale_deadline = now + int64_t{options.stale_routes_time_s} * kNsPerSecond;
+      p.stale_deadline =
+          now + int64_t{options.stale_routes_time_s} * kNsPerSecond;
     }
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -223,8 +224,7 @@ struct Speaker::Impl {
   }
 
   // The session of `c` ended.
-  void Down(TcpServer::ConnectionId id, Connection& c,
-            const SessionEvent& e) {
+  void Down(TcpServer::ConnectionId id, Connection& c, const SessionEvent& e) {
     {
       std::lock_guard<std::mutex> lock(mu);
       ++stats.sessions_closed;
@@ -241,18 +241,19 @@ struct Speaker::Impl {
     // bit, unless it is a Hard Reset.
     bool keep = gr.has_value() && gr->restart_time_s > 0;
     if (keep && c.notification_received) {
-      keep = gr->notification &&
-             c.params.peer_graceful_restart.has_value() && !c.hard_reset;
+      keep = gr->notification && c.params.peer_graceful_restart.has_value() &&
+             !c.hard_reset;
     }
     SpeakerEvent down = EventFor(SpeakerEvent::Kind::kPeerDown, p);
-    down.detail = e.detail.empty() ? std::string(CloseReasonName(e.close_reason))
-                                   : e.detail;
+    down.detail = e.detail.empty()
+                      ? std::string(CloseReasonName(e.close_reason))
+                      : e.detail;
     if (keep && p.writer) {
       p.restarting = true;
       p.restart_deadline =
-          Now() + int64_t{std::min(gr->restart_time_s,
-                                   options.max_restart_time_s)} *
-                      kNsPerSecond;
+          Now() +
+          int64_t{std::min(gr->restart_time_s, options.max_restart_time_s)} *
+              kNsPerSecond;
       p.stale = c.params.families;
       for (const Family& f : p.stale) p.writer->MarkStale(f);
       down.routes_kept = true;

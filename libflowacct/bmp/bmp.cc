@@ -208,8 +208,8 @@ struct Stream::Impl {
   bool dead = false;
 };
 
-std::optional<BmpProblem> DecoderState::Decode(
-    std::span<const uint8_t> message, StreamHandler* handler) {
+std::optional<BmpProblem> DecoderState::Decode(std::span<const uint8_t> message,
+                                               StreamHandler* handler) {
   const auto type = static_cast<MessageType>(message[5]);
   ByteReader r(message.subspan(kCommonHeaderSize));
   std::optional<BmpProblem> problem;
@@ -225,8 +225,8 @@ std::optional<BmpProblem> DecoderState::Decode(
       if (!ReadTlvs(r, &term.information)) return BmpProblem::kBadTlv;
       for (const InformationTlv& t : term.information) {
         if (t.type == 1 && t.value.size() == 2) {
-          term.reason = LoadBe16(
-              reinterpret_cast<const uint8_t*>(t.value.data()));
+          term.reason =
+              LoadBe16(reinterpret_cast<const uint8_t*>(t.value.data()));
         }
       }
       handler->OnTermination(term);
@@ -355,8 +355,7 @@ std::optional<BmpProblem> DecoderState::Decode(
       // BM-5: both OPENs must be there and parse; otherwise the peer's
       // capabilities are unknown and nothing is guessed.
       if (!ReadInnerBgp(&r, &sent, &t1) || t1 != bgp::MessageType::kOpen ||
-          !ReadInnerBgp(&r, &received, &t2) ||
-          t2 != bgp::MessageType::kOpen ||
+          !ReadInnerBgp(&r, &received, &t2) || t2 != bgp::MessageType::kOpen ||
           !ParsePeerUpOpen(sent, &up.sent_open, options.bgp_limits) ||
           !ParsePeerUpOpen(received, &up.received_open, options.bgp_limits)) {
         return BmpProblem::kBadPeerUp;
@@ -406,7 +405,8 @@ Status Stream::Feed(std::span<const uint8_t> bytes, StreamHandler* handler) {
       return InvalidArgumentError("bmp: version " + std::to_string(p[0]) +
                                   ", expected 3");
     }
-    if (length < kCommonHeaderSize || length > s.state.options.max_message_bytes) {
+    if (length < kCommonHeaderSize ||
+        length > s.state.options.max_message_bytes) {
       s.dead = true;
       return InvalidArgumentError("bmp: message length " +
                                   std::to_string(length) + " out of range");

@@ -42,8 +42,8 @@ Result<std::shared_ptr<const BgpAgentMap>> BgpAgentMap::Load(
           if (kv.key == "bgp_ip" || kv.key == "bmp_ip") {
             Result<IpAddress> a = IpAddress::Parse(kv.value);
             if (!a.ok()) {
-              return error(Cat(kv.key, "='", kv.value,
-                               "' is not an IP address"));
+              return error(
+                  Cat(kv.key, "='", kv.value, "' is not an IP address"));
             }
             row.agent.address = *a;
             has_peer = true;
@@ -54,7 +54,8 @@ Result<std::shared_ptr<const BgpAgentMap>> BgpAgentMap::Load(
                                "' is not a TCP port (1..65535)"));
             }
           } else if (std::string bad; row.exporter.Parse(kv, &bad)) {
-            if (!bad.empty()) return error(bad);          } else if (kv.key == "filter") {
+            if (!bad.empty()) return error(bad);
+          } else if (kv.key == "filter") {
             return error(
                 "key 'filter' (a BPF expression) is not supported by "
                 "flowacct; match on ip, in and out");

@@ -10,6 +10,10 @@
 #include <cstring>
 #include <utility>
 
+#include "libflowacct/enrich/map_text.h"
+#include "libflowacct/io/socket_address.h"
+
+#include "absl/container/flat_hash_map.h"
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -17,11 +21,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "libflowacct/enrich/map_text.h"
-#include "libflowacct/io/socket_address.h"
-
-#include "absl/container/flat_hash_map.h"
 
 namespace flowacct {
 namespace {
@@ -155,9 +154,8 @@ struct TcpServer::Impl {
     for (;;) {
       sockaddr_storage peer{};
       socklen_t len = sizeof(peer);
-      const int fd =
-          ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len,
-                    SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer),
+                               &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -208,8 +206,8 @@ struct TcpServer::Impl {
       auto it = connections.find(id);
       if (it == connections.end() || it->second->closing) return;
       Connection& c = *it->second;
-      const ssize_t n = ::recv(c.fd, read_buffer.data(), read_buffer.size(),
-                               MSG_DONTWAIT);
+      const ssize_t n =
+          ::recv(c.fd, read_buffer.data(), read_buffer.size(), MSG_DONTWAIT);
       if (n > 0) {
         bytes_in.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
         handler->OnData(server, id,
@@ -297,10 +295,9 @@ Result<std::unique_ptr<TcpServer>> TcpServer::Open(
   if (handler == nullptr) return InvalidArgumentError("tcp server: no handler");
   for (const TcpServerOptions::Md5Key& k : options.md5_keys) {
     if (k.key.size() > TCP_MD5SIG_MAXKEYLEN) {
-      return InvalidArgumentError("tcp server: MD5 key for " +
-                                  k.peer.ToString() + " is longer than " +
-                                  std::to_string(TCP_MD5SIG_MAXKEYLEN) +
-                                  " bytes");
+      return InvalidArgumentError(
+          "tcp server: MD5 key for " + k.peer.ToString() + " is longer than " +
+          std::to_string(TCP_MD5SIG_MAXKEYLEN) + " bytes");
     }
     if (!k.peer.is_set()) {
       return InvalidArgumentError("tcp server: MD5 key without a peer");
@@ -324,8 +321,8 @@ Result<std::unique_ptr<TcpServer>> TcpServer::Open(
   }
   if (impl->family == AF_INET6) {
     int v6only = listen->dual_stack ? 0 : 1;
-    if (::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
-                     sizeof(v6only)) != 0) {
+    if (::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) !=
+        0) {
       return IoError(Errno("setsockopt(IPV6_V6ONLY)"));
     }
   }

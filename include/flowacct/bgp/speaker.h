@@ -74,12 +74,12 @@ struct SpeakerOptions {
 // (bgp_daemon_msglog_*). Updates are reported after they were applied.
 struct SpeakerEvent {
   enum class Kind : uint8_t {
-    kPeerUp,        // session established
-    kPeerDown,      // session ended; routes dropped or kept stale
-    kUpdate,        // an UPDATE applied (update is set)
-    kEndOfRib,      // family
-    kStaleSwept,    // family; count = paths removed
-    kRejected,      // a connection refused (too many peers)
+    kPeerUp,      // session established
+    kPeerDown,    // session ended; routes dropped or kept stale
+    kUpdate,      // an UPDATE applied (update is set)
+    kEndOfRib,    // family
+    kStaleSwept,  // family; count = paths removed
+    kRejected,    // a connection refused (too many peers)
   };
   Kind kind = Kind::kPeerUp;
   Endpoint peer;
@@ -100,10 +100,10 @@ struct PeerStatus {
   PeerId peer_id = 0;
   uint32_t peer_as = 0;
   uint32_t router_id = 0;
-  std::string state;     // "established", "open_wait", "restarting"...
-  uint64_t routes = 0;   // prefixes with a route
+  std::string state;    // "established", "open_wait", "restarting"...
+  uint64_t routes = 0;  // prefixes with a route
   uint64_t paths = 0;
-  uint64_t updates = 0;  // UPDATEs received in this session
+  uint64_t updates = 0;             // UPDATEs received in this session
   uint64_t withdrawn_by_error = 0;  // NLRI treat-as-withdraw'n (RFC 7606)
 };
 

@@ -76,11 +76,11 @@ struct PeerHeader {
   PeerType type = PeerType::kGlobal;
   uint8_t flags = 0;  // as on the wire
   // Flag bits decoded (RFC 7854 §4.2, RFC 8671 §4, RFC 9069 §4.2).
-  bool ipv6 = false;             // V: the peer address is IPv6
-  bool post_policy = false;      // L
-  bool legacy_as_path = false;   // A: AS_PATH uses 2-octet ASNs
-  bool adj_rib_out = false;      // O (RFC 8671)
-  bool loc_rib_filtered = false; // F (RFC 9069, Loc-RIB peers)
+  bool ipv6 = false;              // V: the peer address is IPv6
+  bool post_policy = false;       // L
+  bool legacy_as_path = false;    // A: AS_PATH uses 2-octet ASNs
+  bool adj_rib_out = false;       // O (RFC 8671)
+  bool loc_rib_filtered = false;  // F (RFC 9069, Loc-RIB peers)
   bgp::RouteDistinguisher distinguisher;
   IpAddress address;  // 0.0.0.0 for Loc-RIB peers
   uint32_t as = 0;
@@ -122,7 +122,7 @@ struct PeerDown {
 };
 
 struct Statistic {
-  uint16_t type = 0;  // RFC 7854 §4.8 / IANA registry
+  uint16_t type = 0;   // RFC 7854 §4.8 / IANA registry
   uint64_t value = 0;  // 32-bit counters and 64-bit gauges, widened
   // AFI/SAFI of the per-family gauges (types 9, 10, 16, 17).
   std::optional<bgp::Family> family;
@@ -161,16 +161,16 @@ class StreamHandler {
 // Why a well-framed message was skipped (counters: reason).
 enum class BmpProblem : uint8_t {
   kTruncatedPeerHeader,
-  kUnknownPeerType,       // BM-3: skipped
-  kBadInnerBgpMessage,    // BM-2: inner BGP header/length disagrees
-  kInnerNotUpdate,        // Route Monitoring without an UPDATE inside
-  kBadPeerUp,             // BM-5: OPENs missing or malformed
+  kUnknownPeerType,     // BM-3: skipped
+  kBadInnerBgpMessage,  // BM-2: inner BGP header/length disagrees
+  kInnerNotUpdate,      // Route Monitoring without an UPDATE inside
+  kBadPeerUp,           // BM-5: OPENs missing or malformed
   kBadPeerDown,
-  kBadTlv,                // BM-6: overrunning TLVs or counts
-  kUnknownMessageType,    // skipped
-  kRouteMirroring,        // not supported: skipped
-  kPeerWithoutPeerUp,     // BM-4: decoded with defaults (counted)
-  kTooManyPeers,          // BM-7: over StreamOptions::max_peers: dropped
+  kBadTlv,              // BM-6: overrunning TLVs or counts
+  kUnknownMessageType,  // skipped
+  kRouteMirroring,      // not supported: skipped
+  kPeerWithoutPeerUp,   // BM-4: decoded with defaults (counted)
+  kTooManyPeers,        // BM-7: over StreamOptions::max_peers: dropped
 };
 inline constexpr int kBmpProblemCount = 11;
 std::string_view BmpProblemName(BmpProblem problem);

@@ -64,8 +64,8 @@ struct CollectorEvent {
   Kind kind = Kind::kMessage;
   Endpoint router;
   MessageType message_type = MessageType::kRouteMonitoring;
-  const PeerHeader* peer = nullptr;            // per-peer messages
-  const bgp::ParsedUpdate* update = nullptr;   // kRouteMonitoring
+  const PeerHeader* peer = nullptr;           // per-peer messages
+  const bgp::ParsedUpdate* update = nullptr;  // kRouteMonitoring
   const PeerUp* peer_up = nullptr;
   const PeerDown* peer_down = nullptr;
   const StatisticsReport* statistics = nullptr;
@@ -85,7 +85,7 @@ struct ViewStatus {
 
 struct RouterStatus {
   Endpoint router;
-  std::string sys_name;   // from the Initiation message, escaped
+  std::string sys_name;  // from the Initiation message, escaped
   std::string sys_descr;
   StreamStats stream;
   size_t views = 0;

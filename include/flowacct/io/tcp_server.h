@@ -120,8 +120,8 @@ class TcpServer {
   // server. kInvalidArgument for a bad address or an MD5 key over 80
   // bytes; kIoError when the socket cannot be set up (port in use, no
   // TCP-MD5 support...), with the system error in the message.
-  static Result<std::unique_ptr<TcpServer>> Open(const TcpServerOptions& options,
-                                                 Handler* handler);
+  static Result<std::unique_ptr<TcpServer>> Open(
+      const TcpServerOptions& options, Handler* handler);
 
   ~TcpServer();  // closes every connection (OnClose is not called)
   TcpServer(const TcpServer&) = delete;

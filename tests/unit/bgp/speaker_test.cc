@@ -44,11 +44,11 @@ struct Collector {
   explicit Collector(SpeakerOptions options = {}) {
     rib = std::move(Rib::Create({}).value());
     options.clock = [this] { return clock.now.load(); };
-    speaker = std::make_unique<Speaker>(
-        rib.get(), std::move(options), [this](const SpeakerEvent& e) {
-          std::lock_guard<std::mutex> lock(mu);
-          events.push_back(e.kind);
-        });
+    speaker = std::make_unique<Speaker>(rib.get(), std::move(options),
+                                        [this](const SpeakerEvent& e) {
+                                          std::lock_guard<std::mutex> lock(mu);
+                                          events.push_back(e.kind);
+                                        });
     TcpServerOptions o;
     o.address = "127.0.0.1";
     o.port = 0;
@@ -130,8 +130,8 @@ class ScriptedPeer {
       if (f.kind == Frame::Kind::kMessage) {
         if (message) message->assign(f.message.begin(), f.message.end());
         const int type = static_cast<int>(f.type);
-        buffer_.erase(buffer_.begin(),
-                      buffer_.begin() + static_cast<ptrdiff_t>(f.message.size()));
+        buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<ptrdiff_t>(
+                                                             f.message.size()));
         return type;
       }
       uint8_t chunk[4096];
@@ -208,7 +208,8 @@ TEST_CASE("bgp/speaker: a session fills the peer's RIB view and empties it") {
   {
     ScriptedPeer peer("127.0.0.2", c.port());
     peer.Establish(65001, 0x0a000002, false);
-    REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerUp) == 1; }));
+    REQUIRE(
+        Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerUp) == 1; }));
     peer.Announce({65001, 65010}, {"10.0.0.0/8", "10.1.0.0/16"});
     peer.Announce({65001, 65020, 65030}, {"2001:db8::/32"});
     REQUIRE(Eventually([&] { return c.speaker->stats().announced == 3; }));
@@ -234,7 +235,8 @@ TEST_CASE("bgp/speaker: a session fills the peer's RIB view and empties it") {
   // No graceful restart: the routes go with the session (the peer-down
   // event comes first, while the routes are still there for the message
   // log).
-  REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
+  REQUIRE(
+      Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
   CHECK(Eventually([&] { return c.speaker->Peers().empty(); }));
   CHECK(c.Route("127.0.0.2", "10.2.2.3").empty());
 }
@@ -247,7 +249,8 @@ TEST_CASE("bgp/speaker: graceful restart keeps routes stale until End-of-RIB") {
     peer.Announce({65001}, {"10.0.0.0/8", "10.1.0.0/16"});
     REQUIRE(Eventually([&] { return c.speaker->stats().announced == 2; }));
   }  // TCP drops without a NOTIFICATION
-  REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
+  REQUIRE(
+      Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
   CHECK(c.Route("127.0.0.3", "10.1.0.1") == "10.1.0.0/16 65001 stale");
   {
     ScriptedPeer peer("127.0.0.3", c.port());
@@ -262,7 +265,8 @@ TEST_CASE("bgp/speaker: graceful restart keeps routes stale until End-of-RIB") {
   }
 }
 
-TEST_CASE("bgp/speaker: a restarting peer that does not return loses its routes") {
+TEST_CASE(
+    "bgp/speaker: a restarting peer that does not return loses its routes") {
   Collector c;
   {
     ScriptedPeer peer("127.0.0.4", c.port());
@@ -270,7 +274,8 @@ TEST_CASE("bgp/speaker: a restarting peer that does not return loses its routes"
     peer.Announce({65001}, {"10.0.0.0/8"});
     REQUIRE(Eventually([&] { return c.speaker->stats().announced == 1; }));
   }
-  REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
+  REQUIRE(
+      Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
   CHECK(c.Route("127.0.0.4", "10.0.0.1") == "10.0.0.0/8 65001 stale");
   c.clock.Advance(119);
   std::this_thread::sleep_for(milliseconds(50));
@@ -301,7 +306,8 @@ TEST_CASE("bgp/speaker: hold timer expiry closes the session") {
   Collector c;
   ScriptedPeer peer("127.0.0.7", c.port());
   peer.Establish(65001, 7, false);
-  REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerUp) == 1; }));
+  REQUIRE(
+      Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerUp) == 1; }));
   c.clock.Advance(91);
   // Keepalives may come first; then the NOTIFICATION (4/0) and EOF.
   int type = 0;
@@ -313,7 +319,8 @@ TEST_CASE("bgp/speaker: hold timer expiry closes the session") {
   Notification n;
   REQUIRE(ParseNotification(m, &n).ok());
   CHECK(n.code == 4);
-  REQUIRE(Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
+  REQUIRE(
+      Eventually([&] { return c.Count(SpeakerEvent::Kind::kPeerDown) == 1; }));
 }
 
 }  // namespace

@@ -52,8 +52,9 @@ Result Replay(const fs::path& capture) {
     for (uint64_t n : stream.stats().problems) r.problems += n;
     // Decoded with defaults because the capture starts after Peer Up: not
     // a problem of the capture.
-    r.problems -= stream.stats().problems[static_cast<size_t>(
-        BmpProblem::kPeerWithoutPeerUp)];
+    r.problems -=
+        stream.stats()
+            .problems[static_cast<size_t>(BmpProblem::kPeerWithoutPeerUp)];
     r.announced += stream.stats().announced;
     r.withdrawn += stream.stats().withdrawn;
   }

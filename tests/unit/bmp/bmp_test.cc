@@ -79,13 +79,13 @@ bgp::OpenMessage Open(uint32_t as, uint32_t id, bool add_path_send,
   o.bgp_id = id;
   o.capabilities.multiprotocol = {kIpv4Unicast, kIpv6Unicast};
   if (add_path_send || add_path_receive) {
-    o.capabilities.add_path = {
-        {kIpv4Unicast, add_path_send, add_path_receive}};
+    o.capabilities.add_path = {{kIpv4Unicast, add_path_send, add_path_receive}};
   }
   return o;
 }
 
-std::vector<uint8_t> PeerUpBytes(const PeerSpec& p, const bgp::OpenMessage& sent,
+std::vector<uint8_t> PeerUpBytes(const PeerSpec& p,
+                                 const bgp::OpenMessage& sent,
                                  const bgp::OpenMessage& received) {
   std::vector<uint8_t> b = PeerHeaderBytes(p);
   b.insert(b.end(), 12, 0);
@@ -120,10 +120,9 @@ bgp::PathAttributes Attributes(std::vector<uint32_t> path,
   return a;
 }
 
-std::vector<uint8_t> RouteMonitoringBytes(const PeerSpec& p,
-                                          const bgp::SessionParams& encoding,
-                                          const bgp::PathAttributes& attrs,
-                                          const std::vector<bgp::Nlri>& routes) {
+std::vector<uint8_t> RouteMonitoringBytes(
+    const PeerSpec& p, const bgp::SessionParams& encoding,
+    const bgp::PathAttributes& attrs, const std::vector<bgp::Nlri>& routes) {
   std::vector<uint8_t> b = PeerHeaderBytes(p);
   auto update = bgp::UpdateBuilder(encoding).Build(attrs, routes, {});
   REQUIRE(update.ok());
@@ -192,10 +191,10 @@ std::vector<uint8_t> SessionStream() {
   bgp::SessionParams addpath;
   addpath.families = {kIpv4Unicast, kIpv6Unicast};
   addpath.add_path_receive = {kIpv4Unicast};
-  auto rm = RouteMonitoringBytes(peer, addpath, Attributes({65001, 65002}),
-                                 {Route("10.0.0.0", 24, 1),
-                                  Route("10.0.0.0", 24, 2),
-                                  Route("10.1.0.0", 16, 7)});
+  auto rm =
+      RouteMonitoringBytes(peer, addpath, Attributes({65001, 65002}),
+                           {Route("10.0.0.0", 24, 1), Route("10.0.0.0", 24, 2),
+                            Route("10.1.0.0", 16, 7)});
   s.insert(s.end(), rm.begin(), rm.end());
   std::vector<uint8_t> stats = PeerHeaderBytes(peer);
   Put32(&stats, 2);
@@ -229,9 +228,9 @@ TEST_CASE("bmp: a router's session, message by message") {
   Recorder rec;
   const std::vector<uint8_t> bytes = SessionStream();
   REQUIRE(stream.Feed(bytes, &rec).ok());
-  CHECK(rec.events ==
-        std::vector<std::string>{"init:r1", "up:192.0.2.1", "rm:3/0",
-                                 "stats:2", "down:2", "term:0"});
+  CHECK(rec.events == std::vector<std::string>{"init:r1", "up:192.0.2.1",
+                                               "rm:3/0", "stats:2", "down:2",
+                                               "term:0"});
   // ADD-PATH inferred from the two OPENs: the path ids are read.
   REQUIRE(rec.announced.size() == 3);
   CHECK(rec.announced[0].key.path_id == 1);
@@ -254,8 +253,8 @@ TEST_CASE("bmp: a router's session, message by message") {
   REQUIRE(rec.downs.size() == 1);
   CHECK(rec.downs[0].fsm_event == 18);
   CHECK(stream.stats().announced == 3);
-  CHECK(stream.stats().messages[static_cast<size_t>(
-            MessageType::kRouteMonitoring)] == 1);
+  CHECK(stream.stats()
+            .messages[static_cast<size_t>(MessageType::kRouteMonitoring)] == 1);
   CHECK(stream.buffered() == 0);
 }
 
@@ -298,8 +297,9 @@ TEST_CASE("bmp: BM-3 the A flag means 2-octet AS paths; Loc-RIB peers") {
   REQUIRE(rec.attributes.size() == 1);
   CHECK(rec.attributes[0].OriginAs() == 65002);
   CHECK(rec.peers[0].legacy_as_path);
-  CHECK(stream.stats().problems[static_cast<size_t>(
-            BmpProblem::kPeerWithoutPeerUp)] == 1);
+  CHECK(stream.stats()
+            .problems[static_cast<size_t>(BmpProblem::kPeerWithoutPeerUp)] ==
+        1);
 
   PeerSpec locrib;
   locrib.type = 3;
@@ -327,8 +327,8 @@ TEST_CASE("bmp: BM-3 the A flag means 2-octet AS paths; Loc-RIB peers") {
                                          {Route("10.9.0.0", 16)}),
                     &rec)
               .ok());
-  CHECK(stream.stats().problems[static_cast<size_t>(
-            BmpProblem::kUnknownPeerType)] == 1);
+  CHECK(stream.stats()
+            .problems[static_cast<size_t>(BmpProblem::kUnknownPeerType)] == 1);
   REQUIRE(stream.Feed(InitiationBytes(), &rec).ok());
   CHECK(rec.events.back() == "init:r1");
 }
@@ -374,8 +374,9 @@ TEST_CASE("bmp: BM-2 inner BGP length disagreeing with the BMP length") {
   SECTION("bad marker") { rm[6 + kPeerHeaderSize] = 0; }
   REQUIRE(stream.Feed(rm, &rec).ok());
   CHECK(rec.events.empty());
-  CHECK(stream.stats().problems[static_cast<size_t>(
-            BmpProblem::kBadInnerBgpMessage)] == 1);
+  CHECK(stream.stats()
+            .problems[static_cast<size_t>(BmpProblem::kBadInnerBgpMessage)] ==
+        1);
   // The next message still decodes.
   REQUIRE(stream.Feed(InitiationBytes(), &rec).ok());
   CHECK(rec.events == std::vector<std::string>{"init:r1"});
@@ -444,8 +445,9 @@ TEST_CASE("bmp: TLVs after a Route Monitoring PDU are accepted, junk is not") {
   REQUIRE(stream.Feed(with_tlv, &rec).ok());
   REQUIRE(stream.Feed(junk, &rec).ok());
   CHECK(rec.announced.size() == 1);
-  CHECK(stream.stats().problems[static_cast<size_t>(
-            BmpProblem::kBadInnerBgpMessage)] == 1);
+  CHECK(stream.stats()
+            .problems[static_cast<size_t>(BmpProblem::kBadInnerBgpMessage)] ==
+        1);
 }
 
 TEST_CASE("bmp: BM-6 overrunning TLVs and statistics counts") {
@@ -465,8 +467,7 @@ TEST_CASE("bmp: BM-6 overrunning TLVs and statistics counts") {
   REQUIRE(
       stream.Feed(Message(MessageType::kStatisticsReport, stats), &rec).ok());
   CHECK(rec.events.empty());
-  CHECK(stream.stats().problems[static_cast<size_t>(BmpProblem::kBadTlv)] ==
-        2);
+  CHECK(stream.stats().problems[static_cast<size_t>(BmpProblem::kBadTlv)] == 2);
 }
 
 TEST_CASE("bmp: BM-7 monitored peers are capped per router") {
@@ -484,8 +485,9 @@ TEST_CASE("bmp: BM-7 monitored peers are capped per router") {
                 .ok());
   }
   CHECK(rec.ups.size() == 2);
-  CHECK(stream.stats().problems[static_cast<size_t>(
-            BmpProblem::kTooManyPeers)] == 1);
+  CHECK(
+      stream.stats().problems[static_cast<size_t>(BmpProblem::kTooManyPeers)] ==
+      1);
 }
 
 TEST_CASE("bmp: Peer Down with a NOTIFICATION; Adj-RIB-Out direction") {

@@ -13,12 +13,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/tcp_streams.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include "tests/support/tcp_streams.h"
 
 namespace flowacct::bmp {
 namespace {
@@ -119,8 +118,8 @@ TEST_CASE("bmp/collector: a Huawei Loc-RIB stream answers from its Loc-RIB") {
     has_loc_rib |= v.peer.type == PeerType::kLocRib;
   }
   CHECK(has_loc_rib);
-  std::optional<bgp::PeerId> answer = st.collector->FindRouterView(
-      IpAddress::Parse("127.0.0.2").value());
+  std::optional<bgp::PeerId> answer =
+      st.collector->FindRouterView(IpAddress::Parse("127.0.0.2").value());
   REQUIRE(answer);
   for (const ViewStatus& v : views) {
     if (v.peer_id == *answer) CHECK(v.peer.type == PeerType::kLocRib);
@@ -155,8 +154,8 @@ TEST_CASE("bmp/collector: broken framing closes the router, max routers") {
   const int a = Connect("127.0.0.2", st.server->local_endpoint().port);
   REQUIRE(Eventually([&] { return st.collector->Routers().size() == 1; }));
   const int b = Connect("127.0.0.3", st.server->local_endpoint().port);
-  REQUIRE(Eventually(
-      [&] { return st.collector->stats().routers_rejected == 1; }));
+  REQUIRE(
+      Eventually([&] { return st.collector->stats().routers_rejected == 1; }));
   // Version 9: the stream is dead and closed (BM-1).
   SendAll(a, {9, 0, 0, 0, 6, 4});
   REQUIRE(Eventually([&] { return st.collector->stats().stream_errors == 1; }));

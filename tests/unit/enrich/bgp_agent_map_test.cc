@@ -30,8 +30,7 @@ TEST_CASE("bgp_agent_map: first match on ip, in and out") {
       "agent.map");
   REQUIRE(map.ok());
   CHECK((*map)->size() == 4);
-  CHECK((*map)->Lookup(FromExporter("10.0.0.1"))->address ==
-        Ip("192.0.2.1"));
+  CHECK((*map)->Lookup(FromExporter("10.0.0.1"))->address == Ip("192.0.2.1"));
   CHECK((*map)->Lookup(FromExporter("10.0.1.5", 3))->address ==
         Ip("192.0.2.2"));
   std::optional<BgpAgent> by_port = (*map)->Lookup(FromExporter("10.0.1.5", 4));
@@ -47,7 +46,8 @@ TEST_CASE("bgp_agent_map: first match on ip, in and out") {
 TEST_CASE("bgp_agent_map: errors name file and line") {
   auto no_peer = BgpAgentMap::Load("ip=10.0.0.1\n", "a.map");
   REQUIRE_FALSE(no_peer.ok());
-  CHECK(no_peer.status().message() == "a.map:1: row without bgp_ip (the BGP peer)");
+  CHECK(no_peer.status().message() ==
+        "a.map:1: row without bgp_ip (the BGP peer)");
   auto no_ip = BgpAgentMap::Load("! x\nbgp_ip=192.0.2.1\n", "a.map");
   REQUIRE_FALSE(no_ip.ok());
   CHECK(no_ip.status().message().rfind("a.map:2:", 0) == 0);

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <functional>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -48,9 +48,9 @@ class EchoHandler : public TcpServer::Handler {
       received[id] += text;
     }
     for (char& ch : text) ch = static_cast<char>(std::toupper(ch));
-    server.Send(id, std::span<const uint8_t>(
-                        reinterpret_cast<const uint8_t*>(text.data()),
-                        text.size()));
+    server.Send(
+        id, std::span<const uint8_t>(
+                reinterpret_cast<const uint8_t*>(text.data()), text.size()));
     if (text.find("BYE") != std::string::npos) server.Close(id, "said bye");
   }
   void OnClose(TcpServer&, TcpServer::ConnectionId id,
@@ -110,8 +110,7 @@ int Connect(const char* source, uint16_t port, const std::string& md5 = "",
     std::memcpy(&sig.tcpm_addr, &dst, sizeof(dst));
     sig.tcpm_keylen = static_cast<uint16_t>(md5.size());
     std::memcpy(sig.tcpm_key, md5.data(), md5.size());
-    REQUIRE(::setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &sig, sizeof(sig)) ==
-            0);
+    REQUIRE(::setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &sig, sizeof(sig)) == 0);
   }
   // A dropped SYN is retried for minutes: SO_SNDTIMEO bounds connect().
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
@@ -289,8 +288,8 @@ TEST_CASE("io/tcp server: bgp_daemon_md5_file rows") {
   CHECK(bad.status().message().rfind("md5.txt:1:", 0) == 0);
   CHECK_FALSE(ParseMd5Keys("x.y, k\n", "m").ok());
   CHECK_FALSE(ParseMd5Keys("192.0.2.1,\n", "m").ok());
-  CHECK_FALSE(ParseMd5Keys("192.0.2.1," + std::string(81, 'k') + "\n", "m")
-                  .ok());
+  CHECK_FALSE(
+      ParseMd5Keys("192.0.2.1," + std::string(81, 'k') + "\n", "m").ok());
   CHECK_FALSE(ParseMd5Keys("192.0.2.1,a\n192.0.2.1,b\n", "m").ok());
 }
 
@@ -298,14 +297,12 @@ TEST_CASE("io/tcp server: bad options are errors") {
   EchoHandler h;
   TcpServerOptions o;
   o.address = "not-an-address";
-  CHECK(TcpServer::Open(o, &h).status().code() ==
-        StatusCode::kInvalidArgument);
+  CHECK(TcpServer::Open(o, &h).status().code() == StatusCode::kInvalidArgument);
   o.address = "127.0.0.1";
   o.port = 0;
-  o.md5_keys.push_back({IpAddress::Parse("127.0.0.4").value(),
-                        std::string(81, 'k')});
-  CHECK(TcpServer::Open(o, &h).status().code() ==
-        StatusCode::kInvalidArgument);
+  o.md5_keys.push_back(
+      {IpAddress::Parse("127.0.0.4").value(), std::string(81, 'k')});
+  CHECK(TcpServer::Open(o, &h).status().code() == StatusCode::kInvalidArgument);
   CHECK(TcpServer::Open(TcpServerOptions{}, nullptr).status().code() ==
         StatusCode::kInvalidArgument);
 }
