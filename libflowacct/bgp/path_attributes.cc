@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "libflowacct/model/value_format.h"
+
 namespace flowacct::bgp {
 namespace {
 
@@ -57,45 +59,8 @@ bool RouteDistinguisher::is_set() const {
 // RFC 4364 §4.2: type 0 = 2-octet AS : 4-octet number; type 1 = IPv4 :
 // 2-octet number; type 2 = 4-octet AS : 2-octet number.
 std::string RouteDistinguisher::ToString() const {
-  const uint16_t type = static_cast<uint16_t>((bytes[0] << 8) | bytes[1]);
-  auto u16 = [this](int i) {
-    return static_cast<uint32_t>((bytes[i] << 8) | bytes[i + 1]);
-  };
-  auto u32 = [this](int i) {
-    return (uint32_t{bytes[i]} << 24) | (uint32_t{bytes[i + 1]} << 16) |
-           (uint32_t{bytes[i + 2]} << 8) | bytes[i + 3];
-  };
-  std::string s = std::to_string(type);
-  s += ':';
-  switch (type) {
-    case 0:
-      s += std::to_string(u16(2));
-      s += ':';
-      s += std::to_string(u32(4));
-      break;
-    case 1:
-      for (int i = 2; i < 6; ++i) {
-        if (i > 2) s += '.';
-        s += std::to_string(bytes[i]);
-      }
-      s += ':';
-      s += std::to_string(u16(6));
-      break;
-    case 2:
-      s += std::to_string(u32(2));
-      s += ':';
-      s += std::to_string(u16(6));
-      break;
-    default: {
-      // Unknown type: the 6 value octets as hex.
-      static constexpr char kHex[] = "0123456789abcdef";
-      for (int i = 2; i < 8; ++i) {
-        s += kHex[bytes[i] >> 4];
-        s += kHex[bytes[i] & 0xf];
-      }
-      break;
-    }
-  }
+  std::string s;
+  internal::AppendRd(bytes, &s);  // the same text as the flow outputs'
   return s;
 }
 
