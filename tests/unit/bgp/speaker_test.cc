@@ -15,6 +15,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/loopback_client.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -24,14 +25,7 @@ namespace flowacct::bgp {
 namespace {
 
 using std::chrono::milliseconds;
-
-bool Eventually(const std::function<bool()>& cond) {
-  for (int i = 0; i < 500; ++i) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return cond();
-}
+using testing::Eventually;
 
 // A fake monotonic clock the test moves forward (GR timers).
 struct FakeClock {
@@ -96,21 +90,9 @@ struct Collector {
 // A BGP peer scripted with the codec, on a blocking socket.
 class ScriptedPeer {
  public:
-  ScriptedPeer(const char* source, uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ScriptedPeer(const char* source, uint16_t port)
+      : fd_(testing::ConnectFrom(source, port)) {
     REQUIRE(fd_ >= 0);
-    sockaddr_in src{};
-    src.sin_family = AF_INET;
-    ::inet_pton(AF_INET, source, &src.sin_addr);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof(src)) == 0);
-    sockaddr_in dst{};
-    dst.sin_family = AF_INET;
-    dst.sin_port = htons(port);
-    ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) ==
-            0);
   }
   ~ScriptedPeer() { Close(); }
   void Close() {
@@ -119,8 +101,7 @@ class ScriptedPeer {
   }
 
   void Send(const std::vector<uint8_t>& bytes) {
-    REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(bytes.size()));
+    REQUIRE(testing::SendAll(fd_, bytes));
   }
 
   // Reads one whole BGP message; its type, or 0 on EOF/timeout.

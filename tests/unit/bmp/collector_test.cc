@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/loopback_client.h"
 #include "tests/support/tcp_streams.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,13 +25,17 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
+using testing::Eventually;
 
-bool Eventually(const std::function<bool()>& cond) {
-  for (int i = 0; i < 500; ++i) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return cond();
+// A connection from `source` that must succeed.
+int Connect(const char* source, uint16_t port) {
+  const int fd = testing::ConnectFrom(source, port);
+  REQUIRE(fd >= 0);
+  return fd;
+}
+
+void SendAll(int fd, const std::vector<uint8_t>& bytes) {
+  REQUIRE(testing::SendAll(fd, bytes));
 }
 
 struct Station {
@@ -53,31 +58,6 @@ struct Station {
   std::unique_ptr<TcpServer> server;
   std::thread thread;
 };
-
-int Connect(const char* source, uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in src{};
-  src.sin_family = AF_INET;
-  ::inet_pton(AF_INET, source, &src.sin_addr);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof(src)) == 0);
-  sockaddr_in dst{};
-  dst.sin_family = AF_INET;
-  dst.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) == 0);
-  return fd;
-}
-
-void SendAll(int fd, const std::vector<uint8_t>& bytes) {
-  size_t off = 0;
-  while (off < bytes.size()) {
-    const ssize_t n =
-        ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    REQUIRE(n > 0);
-    off += static_cast<size_t>(n);
-  }
-}
 
 // The router-to-station stream of a corpus capture.
 std::vector<uint8_t> RouterStream(const char* name) {

@@ -18,6 +18,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/loopback_client.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,6 +30,12 @@ namespace flowacct {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::Eventually;
+
+int Connect(const char* source, uint16_t port, const std::string& md5 = "",
+            int timeout_ms = 3000) {
+  return testing::ConnectFrom(source, port, md5, timeout_ms);
+}
 
 // Echoes every byte back in upper case; "bye" makes it answer "BYE" and
 // close. Records what it saw (read by the test after Run returns, or under
@@ -92,37 +99,6 @@ class Running {
   Status run_status;
 };
 
-// A blocking client from a chosen loopback source address.
-int Connect(const char* source, uint16_t port, const std::string& md5 = "",
-            int timeout_ms = 3000) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in src{};
-  src.sin_family = AF_INET;
-  ::inet_pton(AF_INET, source, &src.sin_addr);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof(src)) == 0);
-  sockaddr_in dst{};
-  dst.sin_family = AF_INET;
-  dst.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-  if (!md5.empty()) {
-    tcp_md5sig sig{};
-    std::memcpy(&sig.tcpm_addr, &dst, sizeof(dst));
-    sig.tcpm_keylen = static_cast<uint16_t>(md5.size());
-    std::memcpy(sig.tcpm_key, md5.data(), md5.size());
-    REQUIRE(::setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &sig, sizeof(sig)) == 0);
-  }
-  // A dropped SYN is retried for minutes: SO_SNDTIMEO bounds connect().
-  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 void SendText(int fd, const std::string& s) {
   REQUIRE(::send(fd, s.data(), s.size(), MSG_NOSIGNAL) ==
           static_cast<ssize_t>(s.size()));
@@ -138,14 +114,6 @@ std::string ReadText(int fd, size_t want) {
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
-}
-
-bool Eventually(const std::function<bool()>& cond) {
-  for (int i = 0; i < 300; ++i) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return cond();
 }
 
 TEST_CASE("io/tcp server: bytes flow both ways on many connections") {
