@@ -89,12 +89,13 @@ struct BgpCorrelator::Impl {
     return r.get();
   }
 
-  // The route of `peer` for `address`, following default routes.
-  std::optional<bgp::RouteMatch> Find(const bgp::RibReader::Section& section,
-                                      bgp::PeerId peer,
-                                      const IpAddress& address,
-                                      const bgp::LookupOptions& lookup) const {
-    std::optional<bgp::RouteMatch> m = section.Lookup(peer, address, lookup);
+  // `m` (the route of `peer` for `address`), after following default
+  // routes (bgp_follow_default): a default route's next hop names the
+  // peer to ask next.
+  std::optional<bgp::RouteMatch> FollowDefault(
+      const bgp::RibReader::Section& section, bgp::PeerId peer,
+      const IpAddress& address, const bgp::LookupOptions& lookup,
+      std::optional<bgp::RouteMatch> m) const {
     for (uint32_t hop = 0;
          m && m->prefix.length == 0 && hop < options.follow_default; ++hop) {
       std::optional<bgp::PeerId> next = resolver(m->attributes.next_hop(), 0);
@@ -107,6 +108,19 @@ struct BgpCorrelator::Impl {
       m = followed;
     }
     return m;
+  }
+
+  // The RIB lookup options of a record: its BGP next hop (ADD-PATH path
+  // choice) and its RD (VPN lookups).
+  static bgp::LookupOptions LookupFor(const FlowRecord& r) {
+    bgp::LookupOptions lookup;
+    if (r.has(FlowField::kBgpNextHop)) lookup.bgp_next_hop = r.bgp_next_hop;
+    if (r.has(FlowField::kMplsVpnRd)) {
+      std::copy(r.mpls_vpn_rd.begin(), r.mpls_vpn_rd.end(),
+                lookup.rd.bytes.begin());
+      if (lookup.rd.is_set()) lookup.safi = bgp::Safi::kMplsVpn;
+    }
+    return lookup;
   }
 
   ByteRef StorePath(const bgp::AttributesView& a, RecordBatch* batch,
@@ -237,19 +251,26 @@ struct BgpCorrelator::Impl {
     return from;
   }
 
+  // Whether a record's destination / source is looked up.
+  bool LooksUpDst(const FlowRecord& r) const {
+    return want_dst && r.dst_host.is_set();
+  }
+  bool LooksUpSrc(const FlowRecord& r) const {
+    return want_src && r.src_host.is_set();
+  }
+
+  // Fills the record from the routes found for its destination and source
+  // (dst_route / src_route: what LookupMany answered, used only when
+  // LooksUpDst / LooksUpSrc).
   void ApplyOne(FlowRecord* r, RecordBatch* batch,
                 const bgp::RibReader::Section& section, bgp::PeerId peer,
+                const std::optional<bgp::RouteMatch>& dst_route,
+                const std::optional<bgp::RouteMatch>& src_route,
                 std::vector<uint8_t>* scratch, std::string* text) const {
-    bgp::LookupOptions lookup;
-    if (r->has(FlowField::kBgpNextHop)) lookup.bgp_next_hop = r->bgp_next_hop;
-    if (r->has(FlowField::kMplsVpnRd)) {
-      std::copy(r->mpls_vpn_rd.begin(), r->mpls_vpn_rd.end(),
-                lookup.rd.bytes.begin());
-      if (lookup.rd.is_set()) lookup.safi = bgp::Safi::kMplsVpn;
-    }
-    if (want_dst && r->dst_host.is_set()) {
+    const bgp::LookupOptions lookup = LookupFor(*r);
+    if (LooksUpDst(*r)) {
       std::optional<bgp::RouteMatch> m =
-          Find(section, peer, r->dst_host, lookup);
+          FollowDefault(section, peer, r->dst_host, lookup, dst_route);
       if (m) dst_found.fetch_add(1, std::memory_order_relaxed);
       const Side dst{&r->dst_host,     &r->dst_mask,        &r->dst_net,
                      &r->dst_as,       FlowField::kDstMask, FlowField::kDstNet,
@@ -296,9 +317,9 @@ struct BgpCorrelator::Impl {
         }
       }
     }
-    if (want_src && r->src_host.is_set()) {
+    if (LooksUpSrc(*r)) {
       std::optional<bgp::RouteMatch> m =
-          Find(section, peer, r->src_host, lookup);
+          FollowDefault(section, peer, r->src_host, lookup, src_route);
       if (m) src_found.fetch_add(1, std::memory_order_relaxed);
       const Side src{&r->src_host,     &r->src_mask,        &r->src_net,
                      &r->src_as,       FlowField::kSrcMask, FlowField::kSrcNet,
@@ -417,7 +438,33 @@ void BgpCorrelator::Apply(RecordBatch* batch, size_t begin, size_t end) const {
   std::vector<uint8_t> scratch;
   std::string text;
   uint64_t records = 0, no_peer = 0;
+  // Records go in chunks: first every RIB lookup of the chunk in one
+  // LookupMany (their cache misses overlap), then each record is filled.
+  constexpr size_t kChunk = 64;
+  struct Pending {
+    FlowRecord* record;
+    bgp::PeerId peer;
+    int dst = -1;  // index into requests / routes, -1: no lookup
+    int src = -1;
+  };
+  std::vector<Pending> pending;
+  std::vector<bgp::LookupRequest> requests;
+  std::vector<std::optional<bgp::RouteMatch>> routes;
+  pending.reserve(kChunk);
+  requests.reserve(2 * kChunk);
+  const std::optional<bgp::RouteMatch> none;
   bgp::RibReader::Section section = reader->Enter();
+  const auto flush = [&] {
+    routes.resize(requests.size());
+    section.LookupMany(requests, routes);
+    for (const Pending& p : pending) {
+      s.ApplyOne(p.record, batch, section, p.peer,
+                 p.dst >= 0 ? routes[p.dst] : none,
+                 p.src >= 0 ? routes[p.src] : none, &scratch, &text);
+    }
+    pending.clear();
+    requests.clear();
+  };
   for (size_t i = begin; i < end; ++i) {
     FlowRecord* r = &batch->records()[i];
     if (r->kind == RecordKind::kOptions) continue;
@@ -442,8 +489,20 @@ void BgpCorrelator::Apply(RecordBatch* batch, size_t begin, size_t end) const {
       ++no_peer;
       continue;
     }
-    s.ApplyOne(r, batch, section, *hit->peer, &scratch, &text);
+    Pending p{r, *hit->peer};
+    const bgp::LookupOptions lookup = Impl::LookupFor(*r);
+    if (s.LooksUpDst(*r)) {
+      p.dst = static_cast<int>(requests.size());
+      requests.push_back({p.peer, r->dst_host, lookup});
+    }
+    if (s.LooksUpSrc(*r)) {
+      p.src = static_cast<int>(requests.size());
+      requests.push_back({p.peer, r->src_host, lookup});
+    }
+    pending.push_back(p);
+    if (pending.size() == kChunk) flush();
   }
+  if (!pending.empty()) flush();
   s.records.fetch_add(records, std::memory_order_relaxed);
   s.no_peer.fetch_add(no_peer, std::memory_order_relaxed);
 }

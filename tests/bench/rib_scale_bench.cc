@@ -75,14 +75,18 @@ Ingested Ingest(PeerWriter* peer, const std::vector<benchgen::Update>& ups) {
   return r;
 }
 
+// Random addresses inside the table's prefixes: over all of them, or over
+// `hot` of them only (caches warm: what the lookup code itself costs).
 std::vector<IpAddress> LookupAddresses(const benchgen::Table& t, bool v6,
-                                       size_t n) {
+                                       size_t n, size_t hot = 0) {
   std::mt19937_64 rng(v6 ? 6 : 4);
   const auto& ps = v6 ? t.v6 : t.v4;
   std::vector<IpAddress> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    const Prefix& p = ps[rng() % ps.size()].prefix;
+    size_t k = rng() % (hot != 0 ? hot : ps.size());
+    if (hot != 0) k = (k * 2654435761u) % ps.size();  // spread over the table
+    const Prefix& p = ps[k].prefix;
     uint8_t raw[16];
     std::memcpy(raw, p.address.data(), 16);
     int bits = v6 ? 128 : 32;
@@ -95,25 +99,39 @@ std::vector<IpAddress> LookupAddresses(const benchgen::Table& t, bool v6,
 }
 
 // Mean ns per lookup over `addrs`, spreading lookups over `peers`;
-// sections of 64 lookups (a decode worker's batch). Thread CPU time, so a
-// busy shared machine inflates it less than wall time would.
+// sections of 64 lookups (a decode worker's batch), made one by one with
+// Lookup() or together with LookupMany(). Each hit's origin AS and prefix
+// length are read, as enrichment would. Thread CPU time, so a busy shared
+// machine inflates it less than wall time would.
 double MeasureLookups(RibReader* reader, const std::vector<PeerId>& peers,
                       const std::vector<IpAddress>& addrs, size_t count,
-                      uint64_t* found, const std::atomic<bool>* until_false) {
+                      bool batched, uint64_t* found) {
   double t0 = ThreadCpuSeconds();
   size_t done = 0;
   uint64_t hits = 0;
   uint64_t sink = 0;
   size_t i = 0;
-  while (done < count || (until_false && until_false->load())) {
+  std::vector<LookupRequest> requests(64);
+  std::vector<std::optional<RouteMatch>> results(64);
+  const auto use = [&](const std::optional<RouteMatch>& m) {
+    if (m) {
+      ++hits;
+      sink += m->attributes.origin_as() + m->prefix.length;
+    }
+  };
+  while (done < count) {
     auto section = reader->Enter();
-    for (int k = 0; k < 64; ++k, ++i) {
-      const IpAddress& a = addrs[i % addrs.size()];
-      PeerId peer = peers[(i * 7) % peers.size()];
-      auto m = section.Lookup(peer, a);
-      if (m) {
-        ++hits;
-        sink += m->attributes.origin_as() + m->prefix.length;
+    if (batched) {
+      for (int k = 0; k < 64; ++k, ++i) {
+        requests[k].address = addrs[i % addrs.size()];
+        requests[k].peer = peers[(i * 7) % peers.size()];
+      }
+      section.LookupMany(requests, results);
+      for (const auto& m : results) use(m);
+    } else {
+      for (int k = 0; k < 64; ++k, ++i) {
+        use(section.Lookup(peers[(i * 7) % peers.size()],
+                           addrs[i % addrs.size()]));
       }
     }
     done += 64;
@@ -164,6 +182,8 @@ int Main(int argc, char** argv) {
   benchgen::Table table = benchgen::MakeTable(n_v4, n_v6);
   std::vector<IpAddress> v4_addrs = LookupAddresses(table, false, 1 << 18);
   std::vector<IpAddress> v6_addrs = LookupAddresses(table, true, 1 << 18);
+  std::vector<IpAddress> v4_hot = LookupAddresses(table, false, 1 << 18, 512);
+  std::vector<IpAddress> v6_hot = LookupAddresses(table, true, 1 << 18, 512);
 
   auto rib = std::move(*Rib::Create({}));
   auto reader = rib->NewReader();
@@ -242,12 +262,28 @@ int Main(int argc, char** argv) {
     }
 
     uint64_t found = 0;
-    double v4_idle =
-        MeasureLookups(reader.get(), ids, v4_addrs, n_lookups, &found, nullptr);
-    double v6_idle =
-        MeasureLookups(reader.get(), ids, v6_addrs, n_lookups, &found, nullptr);
-    std::printf("lookup idle (CPU ns): IPv4 %.1f ns, IPv6 %.1f ns\n", v4_idle,
-                v6_idle);
+    double idle[2][2];  // [batched][v6]
+    for (int b = 0; b < 2; ++b) {
+      idle[b][0] = MeasureLookups(reader.get(), ids, v4_addrs, n_lookups,
+                                  b == 1, &found);
+      idle[b][1] = MeasureLookups(reader.get(), ids, v6_addrs, n_lookups,
+                                  b == 1, &found);
+    }
+    std::printf(
+        "lookup idle (CPU ns): one by one IPv4 %.1f, IPv6 %.1f; "
+        "LookupMany IPv4 %.1f, IPv6 %.1f\n",
+        idle[0][0], idle[0][1], idle[1][0], idle[1][1]);
+    double hot[2][2];  // [batched][v6]
+    for (int b = 0; b < 2; ++b) {
+      hot[b][0] =
+          MeasureLookups(reader.get(), ids, v4_hot, n_lookups, b == 1, &found);
+      hot[b][1] =
+          MeasureLookups(reader.get(), ids, v6_hot, n_lookups, b == 1, &found);
+    }
+    std::printf(
+        "lookup, hot set of 512 prefixes (CPU ns): one by one IPv4 %.1f, "
+        "IPv6 %.1f; LookupMany IPv4 %.1f, IPv6 %.1f\n",
+        hot[0][0], hot[0][1], hot[1][0], hot[1][1]);
 
     // Lookups while another thread ingests one more full-table peer.
     std::vector<benchgen::Update> extra = benchgen::UpdatesFor(table, 1000);
@@ -262,25 +298,26 @@ int Main(int argc, char** argv) {
       // `w` goes out of scope here: removing the peer is part of the churn.
     });
     while (!started.load()) std::this_thread::yield();
-    uint64_t f4 = 0, f6 = 0;
-    double v4_busy = 0, v6_busy = 0;
+    double busy[2][2] = {};
     int rounds = 0;
     while (ingesting.load()) {
-      v4_busy +=
-          MeasureLookups(reader.get(), ids, v4_addrs, 1 << 16, &f4, nullptr);
-      v6_busy +=
-          MeasureLookups(reader.get(), ids, v6_addrs, 1 << 16, &f6, nullptr);
+      for (int b = 0; b < 2; ++b) {
+        busy[b][0] += MeasureLookups(reader.get(), ids, v4_addrs, 1 << 15,
+                                     b == 1, &found);
+        busy[b][1] += MeasureLookups(reader.get(), ids, v6_addrs, 1 << 15,
+                                     b == 1, &found);
+      }
       ++rounds;
     }
     writer.join();
     rib->Reclaim();
     if (rounds > 0) {
       std::printf(
-          "lookup during ingest (%d rounds, CPU ns): IPv4 %.1f ns, IPv6 %.1f "
-          "ns; "
-          "concurrent ingest %.3f CPU-s/M routes\n",
-          rounds, v4_busy / rounds, v6_busy / rounds,
-          extra_in.cpu_seconds * 1e6 / extra_in.routes);
+          "lookup during ingest (%d rounds, CPU ns): one by one IPv4 %.1f, "
+          "IPv6 %.1f; LookupMany IPv4 %.1f, IPv6 %.1f; concurrent ingest "
+          "%.3f CPU-s/M routes\n",
+          rounds, busy[0][0] / rounds, busy[0][1] / rounds, busy[1][0] / rounds,
+          busy[1][1] / rounds, extra_in.cpu_seconds * 1e6 / extra_in.routes);
     }
     std::printf("\n");
     std::fflush(stdout);

@@ -180,8 +180,8 @@ bool AttrStore::IdEq::Same(const AttrRecord& a, const AttrRecord& b) {
          a.origin == b.origin && std::memcmp(a.next_hop, b.next_hop, 16) == 0;
 }
 
-AttrStore::AttrStore(EpochDomain* domain)
-    : domain_(domain), sets_(0, IdHash{this}, IdEq{this}) {}
+AttrStore::AttrStore(EpochDomain* domain, Arena* arena)
+    : domain_(domain), slab_(arena), sets_(0, IdHash{this}, IdEq{this}) {}
 
 AttrStore::~AttrStore() {
   for (AsPathBlob* b : as_paths_.set) DeleteBlob(b);

@@ -133,7 +133,9 @@ class AttrStore {
  public:
   static constexpr uint32_t kMaxId = (uint32_t{1} << 28) - 1;
 
-  explicit AttrStore(EpochDomain* domain);
+  // Records live in `arena` (64-byte aligned: one cache line each), which
+  // must outlive the store.
+  AttrStore(EpochDomain* domain, Arena* arena);
   ~AttrStore();
   AttrStore(const AttrStore&) = delete;
   AttrStore& operator=(const AttrStore&) = delete;

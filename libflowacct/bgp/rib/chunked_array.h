@@ -7,6 +7,9 @@
 // zero-initialised. Elements are expected to be std::atomic or written
 // before being published elsewhere.
 //
+// Chunks come from an Arena (huge pages, 64-byte aligned) when one is
+// given, else from operator new.
+//
 // Thread-safety: Get() from any thread; GetOrCreate() from one writer at a
 // time (the caller serialises).
 
@@ -19,6 +22,8 @@
 #include <memory>
 #include <new>
 
+#include "libflowacct/bgp/rib/arena.h"
+
 namespace flowacct::bgp::rib_internal {
 
 template <typename T, int kChunkBits, int kDirBits>
@@ -28,7 +33,11 @@ class ChunkedArray {
   static constexpr uint32_t kDirSize = uint32_t{1} << kDirBits;
   static constexpr uint64_t kCapacity = uint64_t{kChunkSize} * kDirSize;
 
-  ChunkedArray() : dir_(new std::atomic<T*>[kDirSize]) {
+  static constexpr size_t kChunkBytes = sizeof(T) * kChunkSize;
+  static_assert(kChunkBytes <= Arena::kMaxBytes);
+
+  explicit ChunkedArray(Arena* arena = nullptr)
+      : arena_(arena), dir_(new std::atomic<T*>[kDirSize]) {
     for (uint32_t i = 0; i < kDirSize; ++i) dir_[i].store(nullptr);
   }
   ~ChunkedArray() {
@@ -70,17 +79,23 @@ class ChunkedArray {
   }
 
  private:
-  static T* NewChunk() {
-    void* raw = ::operator new(sizeof(T) * kChunkSize);
+  T* NewChunk() {
+    void* raw = arena_ != nullptr ? arena_->Allocate(kChunkBytes)
+                                  : ::operator new(kChunkBytes);
     T* c = static_cast<T*>(raw);
     for (uint32_t i = 0; i < kChunkSize; ++i) new (c + i) T();
     return c;
   }
-  static void DeleteChunk(T* c) {
+  void DeleteChunk(T* c) {
     for (uint32_t i = 0; i < kChunkSize; ++i) c[i].~T();
-    ::operator delete(c);
+    if (arena_ != nullptr) {
+      arena_->Free(c, kChunkBytes);
+    } else {
+      ::operator delete(c);
+    }
   }
 
+  Arena* const arena_;
   std::unique_ptr<std::atomic<T*>[]> dir_;
   std::atomic<size_t> chunks_{0};
 };

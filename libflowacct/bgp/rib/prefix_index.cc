@@ -6,119 +6,35 @@
 
 namespace flowacct::bgp::rib_internal {
 
-// Population count without a libgcc call when the build does not enable
-// POPCNT (the default x86-64 baseline); the compiler emits the instruction
-// itself when it may.
-inline int Popcount(uint64_t x) {
-#if defined(__POPCNT__) || !defined(__x86_64__)
-  return std::popcount(x);
-#else
-  x = x - ((x >> 1) & 0x5555555555555555ull);
-  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-  return static_cast<int>((x * 0x0101010101010101ull) >> 56);
-#endif
-}
-
-// See prefix_index.h for the layout. The header puts the rank bases first
-// and each word's two bitmaps side by side, so a lookup of slot s mostly
-// touches one header cache line; leaves (the common answer) follow the
-// header, children come last. Followed in memory by
-// uint32_t leaves[n_runs] (padded to 8 bytes) and
-// std::atomic<TrieNode*> children[n_children].
-struct TrieNode {
-  uint8_t child_base[4];
-  uint8_t run_base[4];
-  uint16_t n_children;
-  uint16_t n_runs;
-  uint32_t pad;
-  struct Words {
-    uint64_t child_bits;
-    uint64_t run_bits;
-  } w[4];
-
-  static size_t LeavesBytes(int n_runs) {
-    return (n_runs * sizeof(uint32_t) + 7) & ~size_t{7};
-  }
-  const uint32_t* leaves() const {
-    return reinterpret_cast<const uint32_t*>(this + 1);
-  }
-  uint32_t* leaves() { return reinterpret_cast<uint32_t*>(this + 1); }
-  std::atomic<TrieNode*>* children() {
-    return reinterpret_cast<std::atomic<TrieNode*>*>(
-        reinterpret_cast<char*>(this + 1) + LeavesBytes(n_runs));
-  }
-  const std::atomic<TrieNode*>* children() const {
-    return reinterpret_cast<const std::atomic<TrieNode*>*>(
-        reinterpret_cast<const char*>(this + 1) + LeavesBytes(n_runs));
-  }
-  static size_t Bytes(int n_children, int n_runs) {
-    return sizeof(TrieNode) + LeavesBytes(n_runs) +
-           n_children * sizeof(std::atomic<TrieNode*>);
-  }
-  size_t bytes() const { return Bytes(n_children, n_runs); }
-
-  uint32_t LeafAt(unsigned s) const {
-    unsigned i = s >> 6, b = s & 63;
-    uint64_t mask = (uint64_t{2} << b) - 1;  // bits 0..b (b == 63: all)
-    return leaves()[run_base[i] + Popcount(w[i].run_bits & mask) - 1];
-  }
-  TrieNode* ChildAt(unsigned s) const {
-    unsigned i = s >> 6, b = s & 63;
-    if (((w[i].child_bits >> b) & 1) == 0) return nullptr;
-    uint64_t mask = (uint64_t{1} << b) - 1;
-    return children()[child_base[i] + Popcount(w[i].child_bits & mask)].load(
-        std::memory_order_acquire);
-  }
-  std::atomic<TrieNode*>* ChildSlot(unsigned s) {
-    unsigned i = s >> 6, b = s & 63;
-    if (((w[i].child_bits >> b) & 1) == 0) return nullptr;
-    uint64_t mask = (uint64_t{1} << b) - 1;
-    return &children()[child_base[i] + Popcount(w[i].child_bits & mask)];
-  }
-  // Writer side: the 256 leaves and children, uncompressed.
-  void Expand(uint32_t* leaves_out, TrieNode** children_out) const {
-    int run = -1;
-    int child = 0;
-    for (unsigned s = 0; s < 256; ++s) {
-      if ((w[s >> 6].run_bits >> (s & 63)) & 1) ++run;
-      leaves_out[s] = leaves()[run];
-      if ((w[s >> 6].child_bits >> (s & 63)) & 1) {
-        children_out[s] = children()[child++].load(std::memory_order_relaxed);
-      } else {
-        children_out[s] = nullptr;
-      }
-    }
-  }
-};
-
-PrefixIndex::PrefixIndex(int addr_bytes, int root_bits, EpochDomain* domain)
+PrefixIndex::PrefixIndex(int addr_bytes, int root_bits, EpochDomain* domain,
+                         Arena* arena)
     : addr_bytes_(addr_bytes),
       root_bits_(root_bits),
       domain_(domain),
-      root_(new RootEntry[size_t{1} << root_bits]),
+      arena_(arena),
+      root_(static_cast<RootEntry*>(
+          AllocateHugeArray(root_bytes_for(root_bits)))),
       addr_dir_(new std::atomic<uint8_t*>[1024]) {
   for (int i = 0; i < 1024; ++i) addr_dir_[i].store(nullptr);
   for (size_t i = 0; i < (size_t{1} << root_bits); ++i) {
-    root_[i].leaf.store(0, std::memory_order_relaxed);
-    root_[i].child.store(nullptr, std::memory_order_relaxed);
+    new (&root_[i]) RootEntry{};
   }
 }
 
-namespace {
-void FreeTree(TrieNode* node) {
+void PrefixIndex::FreeTree(TrieNode* node) {
   if (node == nullptr) return;
-  for (int i = 0; i < node->n_children; ++i) {
+  for (int i = 0; i < node->n_children(); ++i) {
     FreeTree(node->children()[i].load(std::memory_order_relaxed));
   }
-  ::operator delete(node);
+  arena_->Free(node, node->bytes());
 }
-}  // namespace
 
 PrefixIndex::~PrefixIndex() {
   for (size_t i = 0; i < (size_t{1} << root_bits_); ++i) {
     FreeTree(root_[i].child.load(std::memory_order_relaxed));
+    root_[i].~RootEntry();
   }
+  FreeHugeArray(root_, root_bytes_for(root_bits_));
   for (int i = 0; i < 1024; ++i) delete[] addr_dir_[i].load();
 }
 
@@ -127,6 +43,7 @@ void PrefixIndex::CopyAddress(uint32_t id, uint8_t* out) const {
   std::memcpy(out, chunk + size_t{id & 0xffff} * addr_bytes_, addr_bytes_);
 }
 
+FLOWACCT_POPCNT_CLONES
 uint32_t PrefixIndex::Lookup(const uint8_t* addr, int* length) const {
   uint32_t ri = RootIndex(addr);
   uint32_t best = root_[ri].leaf.load(std::memory_order_acquire);
@@ -146,6 +63,7 @@ uint32_t PrefixIndex::Lookup(const uint8_t* addr, int* length) const {
   return LeafId(best);
 }
 
+FLOWACCT_POPCNT_CLONES
 uint32_t PrefixIndex::WalkAtMost(const uint8_t* addr, int len,
                                  int* found_len) const {
   uint32_t ri = RootIndex(addr);
@@ -199,20 +117,16 @@ TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
     if (s == 0 || leaves[s] != leaves[s - 1]) ++n_runs;
   }
   size_t bytes = TrieNode::Bytes(n_children, n_runs);
-  void* raw = ::operator new(bytes);
+  void* raw = arena_->Allocate(bytes);
   TrieNode* node = new (raw) TrieNode{};
-  node->n_children = static_cast<uint16_t>(n_children);
-  node->n_runs = static_cast<uint16_t>(n_runs);
-  std::atomic<TrieNode*>* out_children = node->children();
   uint32_t* out_leaves = node->leaves();
+  // Where the children go, before the bitmaps say how many runs there are.
+  auto* out_children = reinterpret_cast<std::atomic<TrieNode*>*>(
+      reinterpret_cast<char*>(node + 1) + TrieNode::LeavesBytes(n_runs));
   int c = 0;
   int r = 0;
   for (unsigned s = 0; s < 256; ++s) {
     unsigned i = s >> 6;
-    if ((s & 63) == 0) {
-      node->child_base[i] = static_cast<uint8_t>(c);
-      node->run_base[i] = static_cast<uint8_t>(r);
-    }
     if (children[s] != nullptr) {
       node->w[i].child_bits |= uint64_t{1} << (s & 63);
       new (&out_children[c++]) std::atomic<TrieNode*>(children[s]);
@@ -222,16 +136,20 @@ TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
       out_leaves[r++] = leaves[s];
     }
   }
-  node_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  node_bytes_.fetch_add(Arena::Rounded(bytes), std::memory_order_relaxed);
   node_count_.fetch_add(1, std::memory_order_relaxed);
   return node;
 }
 
 void PrefixIndex::RetireNode(TrieNode* node) {
-  node_bytes_.fetch_sub(node->bytes(), std::memory_order_relaxed);
+  const size_t bytes = node->bytes();
+  node_bytes_.fetch_sub(Arena::Rounded(bytes), std::memory_order_relaxed);
   node_count_.fetch_sub(1, std::memory_order_relaxed);
-  domain_->Retire([](void*, void* p, uint64_t) { ::operator delete(p); },
-                  nullptr, node);
+  domain_->Retire(
+      [](void* arena, void* p, uint64_t size) {
+        static_cast<Arena*>(arena)->Free(p, size);
+      },
+      arena_, node, bytes);
 }
 
 void PrefixIndex::FixChain(uint32_t leaf, int len, uint32_t id) {

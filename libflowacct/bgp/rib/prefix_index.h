@@ -14,8 +14,17 @@
 // A node at depth d holds, in each slot, the longest index prefix whose
 // length is in (d, d+8] covering that slot, or 0. The root holds lengths
 // [0, root_bits]. A lookup keeps the last non-zero leaf on its way down, so
-// it touches one root entry and one node per 8 further bits (IPv4 /24: two
-// dependent loads).
+// it touches one root entry and one node per 8 further bits. A node's
+// header (the two bitmaps) is one 64-byte-aligned cache line, so a node
+// costs a lookup two lines: the header, then the slot's leaf (and child
+// pointer). IPv4 /24: root entry + two lines.
+//
+// Memory: nodes come from the Rib's Arena (huge pages, 64-byte aligned);
+// the root array is huge-page backed too.
+//
+// Batched lookups: Walk is the lookup cut into one step per memory access,
+// each step prefetching the next, so that RibCore::LookupMany can keep
+// many walks in flight and overlap their cache misses.
 //
 // Covering links: each prefix records its parent, the longest index prefix
 // strictly covering it. A per-peer lookup that finds the longest index match
@@ -43,18 +52,129 @@
 #include <memory>
 #include <mutex>
 
+#include "libflowacct/bgp/rib/arena.h"
 #include "libflowacct/bgp/rib/chunked_array.h"
 #include "libflowacct/bgp/rib/epoch.h"
 
 namespace flowacct::bgp::rib_internal {
 
-struct TrieNode;
+// Hot-path helpers are always inlined so that they take the POPCNT
+// instruction inside the clones below.
+#define FLOWACCT_HOT inline __attribute__((always_inline))
+
+FLOWACCT_HOT int Popcount(uint64_t x) { return __builtin_popcountll(x); }
+
+// The read paths are compiled twice, with and without the POPCNT
+// instruction (every x86-64 CPU since 2008 has it, the default x86-64
+// baseline does not assume it), and the loader picks one; elsewhere the
+// compiler's own popcount is used.
+#if defined(__x86_64__) && !defined(__POPCNT__) && defined(__ELF__)
+#define FLOWACCT_POPCNT_CLONES \
+  __attribute__((target_clones("popcnt", "default")))
+#else
+#define FLOWACCT_POPCNT_CLONES
+#endif
+
+// The layout (see the file comment). The header is the two 256-bit
+// vectors, word by word, and nothing else: exactly one cache line (nodes
+// are 64-byte aligned, from the Arena), so a lookup step reads one header
+// line, then one leaf or child line. Rank bases (how many runs / children
+// the earlier words hold) are popcounts of the earlier words of the same
+// line. Followed in memory by uint32_t leaves[n_runs] (padded to 8 bytes)
+// and std::atomic<TrieNode*> children[n_children].
+struct TrieNode {
+  struct Words {
+    uint64_t child_bits;
+    uint64_t run_bits;
+  } w[4];
+
+  FLOWACCT_HOT int RunsBefore(unsigned i) const {
+    int n = 0;
+    for (unsigned j = 0; j < i; ++j) n += Popcount(w[j].run_bits);
+    return n;
+  }
+  FLOWACCT_HOT int ChildrenBefore(unsigned i) const {
+    int n = 0;
+    for (unsigned j = 0; j < i; ++j) n += Popcount(w[j].child_bits);
+    return n;
+  }
+  FLOWACCT_HOT int n_runs() const { return RunsBefore(4); }
+  int n_children() const { return ChildrenBefore(4); }
+
+  FLOWACCT_HOT static size_t LeavesBytes(int n_runs) {
+    return (n_runs * sizeof(uint32_t) + 7) & ~size_t{7};
+  }
+  FLOWACCT_HOT const uint32_t* leaves() const {
+    return reinterpret_cast<const uint32_t*>(this + 1);
+  }
+  uint32_t* leaves() { return reinterpret_cast<uint32_t*>(this + 1); }
+  std::atomic<TrieNode*>* children() {
+    return reinterpret_cast<std::atomic<TrieNode*>*>(
+        reinterpret_cast<char*>(this + 1) + LeavesBytes(n_runs()));
+  }
+  const std::atomic<TrieNode*>* children() const {
+    return reinterpret_cast<const std::atomic<TrieNode*>*>(
+        reinterpret_cast<const char*>(this + 1) + LeavesBytes(n_runs()));
+  }
+  static size_t Bytes(int n_children, int n_runs) {
+    return sizeof(TrieNode) + LeavesBytes(n_runs) +
+           n_children * sizeof(std::atomic<TrieNode*>);
+  }
+  size_t bytes() const { return Bytes(n_children(), n_runs()); }
+
+  // Where the leaf of slot s is (the leaf of the run s falls in).
+  FLOWACCT_HOT const uint32_t* LeafSlot(unsigned s) const {
+    unsigned i = s >> 6, b = s & 63;
+    uint64_t mask = (uint64_t{2} << b) - 1;  // bits 0..b (b == 63: all)
+    return &leaves()[RunsBefore(i) + Popcount(w[i].run_bits & mask) - 1];
+  }
+  FLOWACCT_HOT uint32_t LeafAt(unsigned s) const { return *LeafSlot(s); }
+  // The child slot of s, nullptr when s has no child.
+  FLOWACCT_HOT const std::atomic<TrieNode*>* ChildSlotAt(unsigned s) const {
+    unsigned i = s >> 6, b = s & 63;
+    if (((w[i].child_bits >> b) & 1) == 0) return nullptr;
+    uint64_t mask = (uint64_t{1} << b) - 1;
+    // Children follow the leaves: both counts come from this line.
+    const char* base =
+        reinterpret_cast<const char*>(this + 1) + LeavesBytes(n_runs());
+    return reinterpret_cast<const std::atomic<TrieNode*>*>(base) +
+           ChildrenBefore(i) + Popcount(w[i].child_bits & mask);
+  }
+  FLOWACCT_HOT TrieNode* ChildAt(unsigned s) const {
+    const std::atomic<TrieNode*>* slot = ChildSlotAt(s);
+    return slot == nullptr ? nullptr : slot->load(std::memory_order_acquire);
+  }
+  std::atomic<TrieNode*>* ChildSlot(unsigned s) {
+    return const_cast<std::atomic<TrieNode*>*>(ChildSlotAt(s));
+  }
+  // Writer side: the 256 leaves and children, uncompressed.
+  void Expand(uint32_t* leaves_out, TrieNode** children_out) const {
+    int run = -1;
+    int child = 0;
+    const uint32_t* lv = leaves();
+    const std::atomic<TrieNode*>* ch = children();
+    for (unsigned s = 0; s < 256; ++s) {
+      if ((w[s >> 6].run_bits >> (s & 63)) & 1) ++run;
+      leaves_out[s] = lv[run];
+      if ((w[s >> 6].child_bits >> (s & 63)) & 1) {
+        children_out[s] = ch[child++].load(std::memory_order_relaxed);
+      } else {
+        children_out[s] = nullptr;
+      }
+    }
+  }
+};
+static_assert(sizeof(TrieNode) == 64);
 
 class PrefixIndex {
+ private:
+  struct RootEntry;
+
  public:
   // addr_bytes: 4, 16, or 12 / 24 for VPN tables, where the 8-byte route
-  // distinguisher leads the address. root_bits: 8 or 16.
-  PrefixIndex(int addr_bytes, int root_bits, EpochDomain* domain);
+  // distinguisher leads the address. root_bits: 8 or 16. Trie nodes come
+  // from `arena`, which must outlive the index.
+  PrefixIndex(int addr_bytes, int root_bits, EpochDomain* domain, Arena* arena);
   ~PrefixIndex();
   PrefixIndex(const PrefixIndex&) = delete;
   PrefixIndex& operator=(const PrefixIndex&) = delete;
@@ -66,6 +186,42 @@ class PrefixIndex {
   // bytes), 0 when none; its length in *length (from the trie leaf, so
   // the prefix record is not touched).
   uint32_t Lookup(const uint8_t* addr, int* length) const;
+  // A lookup that advances one memory access per Step(), so that a caller
+  // can interleave many (RibCore::LookupMany): each Step() reads what the
+  // previous one prefetched and prefetches what the next one reads, and
+  // the cache misses of all walks in flight overlap. Same answer as
+  // Lookup(). Both `index` and `key` must outlive the walk.
+  class Walk {
+   public:
+    void Start(const PrefixIndex* index, const uint8_t* key) {
+      index_ = index;
+      key_ = key;
+      root_ = &index->root_[index->RootIndex(key)];
+      phase_ = kRoot;
+      __builtin_prefetch(root_);
+    }
+    // True when the walk is over (id() and length() are its answer).
+    FLOWACCT_HOT bool Step();
+    uint32_t id() const { return LeafId(best_); }
+    int length() const { return LeafLength(best_, best_depth_); }
+    const PrefixIndex* index() const { return index_; }
+
+   private:
+    enum Phase : uint8_t { kRoot, kHeader, kSlot };
+    const PrefixIndex* index_ = nullptr;
+    const uint8_t* key_ = nullptr;
+    union {
+      const RootEntry* root_;
+      const TrieNode* node_;
+    };
+    const uint32_t* leaf_ = nullptr;
+    const std::atomic<TrieNode*>* child_ = nullptr;
+    uint32_t best_ = 0;
+    int best_depth_ = 0;
+    int byte_ = 0;
+    Phase phase_ = kRoot;
+  };
+
   // The id of exactly addr/len, 0 when not indexed. `addr` host bits zero.
   uint32_t FindExact(const uint8_t* addr, int len) const;
   // FindExact, inserting when missing. 0 when the index is full.
@@ -107,9 +263,11 @@ class PrefixIndex {
     return depth + static_cast<int>(leaf >> 27);
   }
 
-  size_t root_bytes() const {
-    return (size_t{1} << root_bits_) * sizeof(RootEntry);
+  size_t root_bytes() const { return root_bytes_for(root_bits_); }
+  static size_t root_bytes_for(int root_bits) {
+    return (size_t{1} << root_bits) * sizeof(RootEntry);
   }
+  void FreeTree(TrieNode* node);
   uint32_t RootIndex(const uint8_t* addr) const {
     return root_bits_ == 16 ? (uint32_t{addr[0]} << 8) | addr[1] : addr[0];
   }
@@ -129,12 +287,13 @@ class PrefixIndex {
   const int addr_bytes_;
   const int root_bits_;
   EpochDomain* const domain_;
+  Arena* const arena_;
   // Leaf and child side by side: one cache line per root step.
   struct RootEntry {
-    std::atomic<uint32_t> leaf;
-    std::atomic<TrieNode*> child;
+    std::atomic<uint32_t> leaf{0};
+    std::atomic<TrieNode*> child{nullptr};
   };
-  std::unique_ptr<RootEntry[]> root_;
+  RootEntry* const root_;  // huge-page backed (AllocateHugeArray)
   ChunkedArray<std::atomic<uint32_t>, 16, 10> parent_;
   ChunkedArray<uint8_t, 16, 10> length_;
   // Addresses: addr_bytes_ per id, network order, in chunks of 2^16 ids.
@@ -145,6 +304,46 @@ class PrefixIndex {
   std::atomic<size_t> node_count_{0};
   std::mutex insert_mu_;
 };
+
+FLOWACCT_HOT bool PrefixIndex::Walk::Step() {
+  switch (phase_) {
+    case kRoot: {
+      best_ = root_->leaf.load(std::memory_order_acquire);
+      best_depth_ = 0;
+      byte_ = index_->root_bits_ / 8;
+      node_ = root_->child.load(std::memory_order_acquire);
+      if (node_ == nullptr) return true;
+      __builtin_prefetch(node_);
+      phase_ = kHeader;
+      return false;
+    }
+    case kHeader: {
+      // The header line is here: locate the slot's leaf and child.
+      unsigned s = key_[byte_];
+      leaf_ = node_->LeafSlot(s);
+      child_ = node_->ChildSlotAt(s);
+      __builtin_prefetch(leaf_);
+      if (child_ != nullptr) __builtin_prefetch(child_);
+      phase_ = kSlot;
+      return false;
+    }
+    case kSlot: {
+      uint32_t leaf = *leaf_;
+      if (leaf != 0) {
+        best_ = leaf;
+        best_depth_ = byte_ * 8;
+      }
+      ++byte_;
+      if (child_ == nullptr) return true;
+      node_ = child_->load(std::memory_order_acquire);
+      if (node_ == nullptr) return true;
+      __builtin_prefetch(node_);
+      phase_ = kHeader;
+      return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace flowacct::bgp::rib_internal
 

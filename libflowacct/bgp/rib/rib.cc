@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "libflowacct/bgp/rib/arena.h"
 #include "libflowacct/bgp/rib/attr_store.h"
 #include "libflowacct/bgp/rib/chunked_array.h"
 #include "libflowacct/bgp/rib/epoch.h"
@@ -109,7 +110,9 @@ SideEntry* NewSide(const std::vector<SidePath>& paths) {
 struct PeerTable {
   using SideArray = ChunkedArray<std::atomic<SideEntry*>, 14, 12>;
 
-  ChunkedArray<std::atomic<uint32_t>, 16, 10> words;
+  explicit PeerTable(Arena* arena) : words(arena) {}
+
+  ChunkedArray<std::atomic<uint32_t>, 16, 10> words;  // huge pages
   std::atomic<SideArray*> side{nullptr};
   // Writer only.
   uint32_t side_next = 0;
@@ -136,7 +139,8 @@ struct PeerTable {
 
 class PeerCore {
  public:
-  explicit PeerCore(std::string name) : name_(std::move(name)) {}
+  PeerCore(std::string name, Arena* arena)
+      : name_(std::move(name)), arena_(arena) {}
   ~PeerCore() {
     for (auto& t : tables_) delete t.load(std::memory_order_relaxed);
   }
@@ -147,13 +151,14 @@ class PeerCore {
   PeerTable* GetOrCreateTable(int t) {
     PeerTable* pt = tables_[t].load(std::memory_order_relaxed);
     if (pt == nullptr) {
-      pt = new PeerTable;
+      pt = new PeerTable(arena_);
       tables_[t].store(pt, std::memory_order_release);
     }
     return pt;
   }
 
   std::string name_;
+  Arena* const arena_;
   std::atomic<PeerTable*> tables_[kNumTables] = {};
   std::atomic<uint64_t> routes_{0};
   std::atomic<uint64_t> paths_{0};
@@ -164,7 +169,7 @@ class RibCore {
  public:
   explicit RibCore(const RibOptions& options)
       : options_(options),
-        attrs_(&domain_),
+        attrs_(&domain_, &arena_),
         peers_(new std::atomic<PeerCore*>[options.max_peers]) {
     for (uint32_t i = 0; i < options.max_peers; ++i) peers_[i].store(nullptr);
   }
@@ -188,7 +193,8 @@ class RibCore {
     } else {
       return ResourceExhaustedError("bgp rib: max_peers peers exist");
     }
-    peers_[id].store(new PeerCore(options.name), std::memory_order_release);
+    peers_[id].store(new PeerCore(options.name, &arena_),
+                     std::memory_order_release);
     ++peer_count_;
     return id;
   }
@@ -225,7 +231,7 @@ class RibCore {
     if (idx == nullptr) {
       int bytes = (t & 1) ? 16 : 4;
       if (IsVpnTable(t)) bytes += 8;
-      idx = new PrefixIndex(bytes, 16, &domain_);
+      idx = new PrefixIndex(bytes, 16, &domain_, &arena_);
       tables_[t].store(idx, std::memory_order_release);
     }
     return idx;
@@ -485,23 +491,42 @@ class RibCore {
     const PeerTable* pt = peer->table(t);
     if (idx == nullptr || pt == nullptr) return std::nullopt;
     uint8_t key[24];
+    LookupKey(t, address, options, key);
+    int len;
+    uint32_t pid = idx->Lookup(key, &len);
+    std::optional<RouteMatch> m(std::in_place);
+    if (!Resolve(t, idx, pt, pid, len, address, options, &*m)) m.reset();
+    return m;
+  }
+
+  // The index key of a lookup: [RD] + address.
+  static void LookupKey(int t, const IpAddress& address,
+                        const LookupOptions& options, uint8_t* key) {
     int off = 0;
     if (IsVpnTable(t)) {
       std::memcpy(key, options.rd.bytes.data(), 8);
       off = 8;
     }
     std::memcpy(key + off, address.data(), address.size());
-    int len;
-    uint32_t pid = idx->Lookup(key, &len);
+  }
+
+  // The peer's route at index prefix `pid` (the longest index match, of
+  // length `len`), or at the nearest covering prefix the peer has, written
+  // into the default-constructed *m (in place: building a RouteMatch and
+  // copying it costs more than the lookup when caches are warm). False
+  // when the peer has none.
+  bool Resolve(int t, const PrefixIndex* idx, const PeerTable* pt, uint32_t pid,
+               int len, const IpAddress& address, const LookupOptions& options,
+               RouteMatch* m) const {
+    const int off = IsVpnTable(t) ? 8 : 0;
     for (; pid != 0; pid = idx->Parent(pid), len = -1) {
       const std::atomic<uint32_t>* w = pt->words.Get(pid);
       if (w == nullptr) continue;
       uint32_t v = w->load(std::memory_order_acquire);
       if (v == 0) continue;
-      RouteMatch m;
       if ((v & kSide) == 0) {
-        m.attributes = View(v & kAttrMask);
-        m.stale = (v & kStale) != 0;
+        m->attributes = View(v & kAttrMask);
+        m->stale = (v & kStale) != 0;
       } else {
         const SideEntry* e = LoadSide(pt, v);
         // The route went while we read it (a withdrawal clears the slot
@@ -516,20 +541,50 @@ class RibCore {
             }
           }
         }
-        m.attributes = View(chosen->attr);
-        m.path_id = chosen->path_id;
-        m.stale = chosen->stale != 0;
-        if (chosen->has_label) m.mpls_label = chosen->label;
+        m->attributes = View(chosen->attr);
+        m->path_id = chosen->path_id;
+        m->stale = chosen->stale != 0;
+        if (chosen->has_label) m->mpls_label = chosen->label;
       }
       if (len < 0) {
-        m.prefix = PrefixOf(idx, t, pid);  // a covering prefix: read it
+        m->prefix = PrefixOf(idx, t, pid);  // a covering prefix: read it
       } else {
-        m.prefix = Masked(address, len - off * 8);  // no record access
+        SetMasked(address, len - off * 8, &m->prefix);  // no record access
       }
-      if (off != 0) m.rd = options.rd;
-      return m;
+      if (off != 0) m->rd = options.rd;
+      return true;
     }
-    return std::nullopt;
+    return false;
+  }
+
+  static const void* RecordOf(const AttributesView& v) { return v.rec_; }
+
+  // Lookup() for every request: see LookupManyImpl below.
+  void LookupMany(std::span<const LookupRequest> requests,
+                  std::span<std::optional<RouteMatch>> results) const;
+
+  // What a LookupMany lane needs to walk a request's index: false for a
+  // request off the common path (no peer, no table), which Lookup() then
+  // answers.
+  bool PrepareLookup(const LookupRequest& r, int* t, const PrefixIndex** idx,
+                     const PeerTable** pt) const {
+    const PeerCore* peer = FindPeer(r.peer);
+    if (peer == nullptr || !r.address.is_set()) return false;
+    Afi afi = r.address.is_v6() ? Afi::kIpv6 : Afi::kIpv4;
+    *t = TableFor(afi, r.options.safi);
+    if (*t < 0) return false;
+    *idx = table(*t);
+    *pt = peer->table(*t);
+    return *idx != nullptr && *pt != nullptr;
+  }
+  // After a unicast lookup found nothing: the labeled-unicast answer, as
+  // Lookup() gives it.
+  std::optional<RouteMatch> LabeledFallback(const LookupRequest& r) const {
+    const PeerCore* peer = FindPeer(r.peer);
+    if (peer == nullptr || r.options.safi != Safi::kUnicast) return {};
+    Afi afi = r.address.is_v6() ? Afi::kIpv6 : Afi::kIpv4;
+    return LookupIn(peer, TableFor(afi, Safi::kLabeledUnicast), r.address,
+                    r.options);
   }
 
   void ForEachRoute(PeerId peer_id,
@@ -594,18 +649,31 @@ class RibCore {
     return AttributesView(attrs_.Get(id), id);
   }
 
-  static Prefix Masked(const IpAddress& address, int len) {
+  // *out = address/len, host bits cleared.
+  static void SetMasked(const IpAddress& address, int len, Prefix* out) {
+    // Two big-endian 64-bit halves, masked with shifts.
     uint8_t raw[16];
     std::memcpy(raw, address.data(), 16);
-    for (int i = 0; i < 16; ++i) {
-      int keep = std::clamp(len - i * 8, 0, 8);
-      raw[i] &= static_cast<uint8_t>(0xff00u >> keep);
+    uint64_t hi, lo;
+    std::memcpy(&hi, raw, 8);
+    std::memcpy(&lo, raw + 8, 8);
+    hi = __builtin_bswap64(hi);
+    lo = __builtin_bswap64(lo);
+    // IPv4 is bytes 0-3 (the top of `hi`), the rest zero.
+    const int keep_hi = std::clamp(len, 0, 64);
+    const int keep_lo = std::clamp(len - 64, 0, 64);
+    hi &= keep_hi == 0 ? 0 : ~uint64_t{0} << (64 - keep_hi);
+    lo &= keep_lo == 0 ? 0 : ~uint64_t{0} << (64 - keep_lo);
+    hi = __builtin_bswap64(hi);
+    lo = __builtin_bswap64(lo);
+    std::memcpy(raw, &hi, 8);
+    std::memcpy(raw + 8, &lo, 8);
+    if (address.is_v6()) {
+      out->address.AssignV6Bytes(raw);
+    } else {
+      out->address.AssignV4Bytes(raw);
     }
-    Prefix p;
-    p.address =
-        address.is_v6() ? IpAddress::V6Bytes(raw) : IpAddress::V4Bytes(raw);
-    p.length = static_cast<uint8_t>(len);
-    return p;
+    out->length = static_cast<uint8_t>(len);
   }
 
   static Prefix PrefixOf(const PrefixIndex* idx, int t, uint32_t pid) {
@@ -664,6 +732,8 @@ class RibCore {
   }
 
   const RibOptions options_;
+  // Before everything that allocates from it (destroyed after them).
+  Arena arena_;
   EpochDomain domain_;
   AttrStore attrs_;
 
@@ -741,6 +811,93 @@ class RibCore {
   PeerId next_peer_id_ = 0;
   uint32_t peer_count_ = 0;
 };
+
+namespace {
+
+// The lookups of a batch, interleaved (asynchronous memory access
+// chaining): kLanes lookups are in flight; each visit to a lane advances it
+// by one memory access (root entry, node header, leaf and child slot, route
+// word) whose line the previous visit prefetched, and a lane whose lookup
+// is done takes the next request. So up to kLanes cache misses overlap
+// instead of each lookup paying its chain of misses in turn. Lanes off the
+// common path (no peer or table, side entries, covering prefixes, the
+// labeled fallback) finish with the one-by-one code.
+FLOWACCT_POPCNT_CLONES
+void LookupManyImpl(const RibCore& core,
+                    std::span<const LookupRequest> requests,
+                    std::span<std::optional<RouteMatch>> results) {
+  constexpr int kLanes = 16;
+  struct Lane {
+    PrefixIndex::Walk walk;
+    const PeerTable* pt;
+    size_t req;
+    int t;
+    bool busy;
+    bool at_word;
+    uint8_t key[24];
+  };
+  Lane lanes[kLanes];
+  const size_t total = std::min(requests.size(), results.size());
+  size_t next = 0;
+  // Gives the lane the next request that takes the interleaved path;
+  // answers the others on the spot. False when none is left.
+  const auto start = [&](Lane& l) {
+    while (next < total) {
+      const size_t i = next++;
+      const LookupRequest& r = requests[i];
+      const PrefixIndex* idx;
+      if (!core.PrepareLookup(r, &l.t, &idx, &l.pt)) {
+        results[i] = core.Lookup(r.peer, r.address, r.options);
+        continue;
+      }
+      RibCore::LookupKey(l.t, r.address, r.options, l.key);
+      l.walk.Start(idx, l.key);
+      l.req = i;
+      l.at_word = false;
+      return true;
+    }
+    return false;
+  };
+  int active = 0;
+  for (Lane& l : lanes) {
+    l.busy = start(l);
+    active += l.busy;
+  }
+  while (active > 0) {
+    for (Lane& l : lanes) {
+      if (!l.busy) continue;
+      if (!l.at_word) {
+        if (!l.walk.Step()) continue;
+        // The index answered: fetch the peer's route word next.
+        if (l.walk.id() != 0) {
+          if (const auto* w = l.pt->words.Get(l.walk.id())) {
+            __builtin_prefetch(w);
+          }
+        }
+        l.at_word = true;
+        continue;
+      }
+      const LookupRequest& r = requests[l.req];
+      std::optional<RouteMatch>& out = results[l.req];
+      RouteMatch& m = out.emplace();
+      if (core.Resolve(l.t, l.walk.index(), l.pt, l.walk.id(), l.walk.length(),
+                       r.address, r.options, &m)) {
+        __builtin_prefetch(RibCore::RecordOf(m.attributes));
+      } else {
+        out = core.LabeledFallback(r);
+      }
+      l.busy = start(l);
+      active -= !l.busy;
+    }
+  }
+}
+
+}  // namespace
+
+void RibCore::LookupMany(std::span<const LookupRequest> requests,
+                         std::span<std::optional<RouteMatch>> results) const {
+  LookupManyImpl(*this, requests, results);
+}
 
 }  // namespace rib_internal
 
@@ -1032,6 +1189,12 @@ RibReader::Section::~Section() { reader_->slot_->Exit(); }
 std::optional<RouteMatch> RibReader::Section::Lookup(
     PeerId peer, const IpAddress& address, const LookupOptions& options) const {
   return reader_->core_->Lookup(peer, address, options);
+}
+
+void RibReader::Section::LookupMany(
+    std::span<const LookupRequest> requests,
+    std::span<std::optional<RouteMatch>> results) const {
+  reader_->core_->LookupMany(requests, results);
 }
 
 void RibReader::Section::ForEachRoute(

@@ -98,29 +98,46 @@ TEST_CASE("bgp/rib: concurrent writers and readers") {
     }
   };
 
+  // Reader 0 looks up one by one, reader 1 in batches (LookupMany).
   auto reader_fn = [&](int r) {
     auto reader = rib->NewReader();
     std::mt19937 rng(1000 + r);
+    std::vector<LookupRequest> requests(128);
+    std::vector<std::optional<RouteMatch>> results(128);
     while (!stop.load(std::memory_order_relaxed)) {
       auto section = reader->Enter();
       for (int i = 0; i < 64; ++i) {
         uint32_t addr = 0x0a000000 | (rng() & 0x00ffffff);
+        // Stable peer first, then one of the churning peers.
+        requests[2 * i] = {stable_id, IpAddress::V4(addr), {}};
+        LookupOptions o;
+        if (rng() & 1) o.bgp_next_hop = IpAddress::V4(0xc0000200 + rng() % 7);
+        requests[2 * i + 1] = {churn_ids[rng() % 3].load(), IpAddress::V4(addr),
+                               o};
+      }
+      if (r == 1) {
+        section.LookupMany(requests, results);
+      } else {
+        for (size_t k = 0; k < requests.size(); ++k) {
+          results[k] = section.Lookup(requests[k].peer, requests[k].address,
+                                      requests[k].options);
+        }
+      }
+      for (int i = 0; i < 64; ++i) {
+        uint32_t addr = requests[2 * i].address.v4_host_order();
         // Stable peer: exact answer.
         const Prefix* best = nullptr;
         for (const Prefix& p : stable_prefixes) {
           if (Covers(p, addr) && (!best || p.length > best->length)) best = &p;
         }
-        auto m = section.Lookup(stable_id, IpAddress::V4(addr));
+        const std::optional<RouteMatch>& m = results[2 * i];
         if (best == nullptr ? m.has_value()
                             : (!m || !(m->prefix == *best) ||
                                m->attributes.first_as() != 1)) {
           errors.fetch_add(1);
         }
         // Churning peers: whatever is found must be consistent.
-        int w = static_cast<int>(rng() % 3);
-        LookupOptions o;
-        if (rng() & 1) o.bgp_next_hop = IpAddress::V4(0xc0000200 + rng() % 7);
-        auto c = section.Lookup(churn_ids[w].load(), IpAddress::V4(addr), o);
+        const std::optional<RouteMatch>& c = results[2 * i + 1];
         if (c) {
           uint32_t tag = c->attributes.first_as();
           if (!Covers(c->prefix, addr) || tag < 10 || tag > 12 ||

@@ -46,6 +46,20 @@ PathAttributes Attrs(std::vector<uint32_t> path, const std::string& next_hop,
 
 std::unique_ptr<Rib> NewRib() { return std::move(*Rib::Create({})); }
 
+// Same answer, field by field (attributes by interned set).
+void CheckSameMatch(const std::optional<RouteMatch>& got,
+                    const std::optional<RouteMatch>& want) {
+  REQUIRE(got.has_value() == want.has_value());
+  if (!want) return;
+  CHECK(got->prefix == want->prefix);
+  CHECK(got->path_id == want->path_id);
+  CHECK(got->rd == want->rd);
+  CHECK(got->mpls_label == want->mpls_label);
+  CHECK(got->stale == want->stale);
+  CHECK(got->attributes.valid() == want->attributes.valid());
+  CHECK(got->attributes.set_id() == want->attributes.set_id());
+}
+
 TEST_CASE("bgp/rib: announce, lookup, replace and withdraw") {
   auto rib = NewRib();
   auto peer = std::move(*rib->AddPeer({.name = "p1"}));
@@ -272,6 +286,16 @@ TEST_CASE("bgp/rib: longest-prefix match equals brute force, many peers") {
           }
         }
         auto m = section.Lookup(peers[i]->id(), a);
+        // The batched path, one request at a time and among others.
+        std::vector<LookupRequest> batch(3);
+        batch[1].peer = peers[i]->id();
+        batch[1].address = a;
+        batch[0] = batch[2] = batch[1];
+        batch[0].peer = peers[(i + 1) % kPeers]->id();
+        std::vector<std::optional<RouteMatch>> many(3);
+        section.LookupMany(batch, many);
+        CheckSameMatch(many[1], m);
+        CheckSameMatch(many[2], m);
         if (best == nullptr) {
           CHECK_FALSE(m.has_value());
         } else {
@@ -282,6 +306,121 @@ TEST_CASE("bgp/rib: longest-prefix match equals brute force, many peers") {
       }
     }
   }
+}
+
+TEST_CASE("bgp/rib: LookupMany answers every request as Lookup does") {
+  std::mt19937_64 rng(99);
+  auto rib = NewRib();
+  constexpr int kPeers = 5;
+  std::vector<std::unique_ptr<PeerWriter>> peers;
+  std::vector<std::vector<AttrHandle>> handles(kPeers);
+  for (int i = 0; i < kPeers; ++i) {
+    peers.push_back(std::move(*rib->AddPeer({})));
+    for (int k = 0; k < 3; ++k) {
+      handles[i].push_back(*peers[i]->Intern(
+          Attrs({64500u + i, 65000u + k}, "192.0.2." + std::to_string(k + 1))));
+    }
+  }
+  RouteDistinguisher rd;
+  rd.bytes = {0, 0, 0xfd, 0xe8, 0, 0, 0, 7};
+  std::vector<Prefix> v4 = RandomPrefixes(rng, false, 2000);
+  std::vector<Prefix> v6 = RandomPrefixes(rng, true, 1000);
+  for (int i = 0; i < kPeers; ++i) {
+    for (const std::vector<Prefix>* ps : {&v4, &v6}) {
+      for (const Prefix& p : *ps) {
+        unsigned r = rng() % 100;
+        if (r < 30) continue;  // not this peer's
+        Nlri n;
+        n.key.prefix = p;
+        n.key.family = p.address.is_v6() ? kIpv6Unicast : kIpv4Unicast;
+        const AttrHandle& h = handles[i][rng() % 3];
+        if (r < 40) {  // ADD-PATH: two paths (side entry)
+          n.key.path_id = 1;
+          REQUIRE(peers[i]->Announce(n, h).ok());
+          n.key.path_id = 2;
+          REQUIRE(peers[i]->Announce(n, handles[i][(rng() % 2) + 1]).ok());
+          continue;
+        }
+        if (r < 45) {  // labeled unicast only: the unicast fallback
+          n.key.family.safi = Safi::kLabeledUnicast;
+          n.mpls_label = 100 + i;
+        } else if (r < 50 && !p.address.is_v6()) {  // VPN
+          n.key.family = {Afi::kIpv4, Safi::kMplsVpn};
+          n.key.rd = rd;
+          n.mpls_label = 200 + i;
+        }
+        REQUIRE(peers[i]->Announce(n, h).ok());
+      }
+    }
+  }
+  // Withdrawals leave index prefixes some peers no longer have (covering
+  // fallback); graceful restart marks some routes stale.
+  for (size_t k = 0; k < v4.size(); k += 4) {
+    peers[1]->Withdraw(RouteKey{kIpv4Unicast, v4[k], 0, {}});
+  }
+  peers[2]->MarkStale(kIpv6Unicast);
+  // A peer with one unicast route and one labeled-unicast route: unicast
+  // lookups outside the first fall back to the second.
+  auto lu_peer = std::move(*rib->AddPeer({}));
+  auto lu_attrs = *lu_peer->Intern(Attrs({64999}, "192.0.2.9"));
+  REQUIRE(lu_peer->Announce(Route("198.18.0.0/15"), lu_attrs).ok());
+  Nlri lu = Route("100.64.0.0/10");
+  lu.key.family.safi = Safi::kLabeledUnicast;
+  lu.mpls_label = 77;
+  REQUIRE(lu_peer->Announce(lu, lu_attrs).ok());
+
+  // Requests: each peer, a missing peer, unset addresses, every family,
+  // with and without a BGP next hop, VPN with the RD and a wrong one.
+  std::vector<LookupRequest> requests;
+  for (int q = 0; q < 4003; ++q) {
+    LookupRequest r;
+    r.peer = static_cast<PeerId>(rng() % (kPeers + 1));  // kPeers: none
+    unsigned kind = rng() % 20;
+    if (kind == 0) {
+      r.address = IpAddress();
+    } else {
+      r.address = RandomAddressNear(rng, kind % 2 ? v4 : v6, kind % 2 == 0);
+    }
+    if (rng() % 3 == 0) {
+      r.options.bgp_next_hop = Ip("192.0.2." + std::to_string(rng() % 4));
+    }
+    if (kind == 3 || kind == 5) {
+      r.options.safi = Safi::kMplsVpn;
+      r.options.rd = rd;
+      if (kind == 5) r.options.rd.bytes[7] = 8;
+    } else if (kind == 7) {
+      r.options.safi = Safi::kLabeledUnicast;
+    }
+    if (q % 10 == 0) {
+      r.peer = lu_peer->id();
+      r.address = Ip(q % 20 ? "100.64.1.1" : "198.19.0.1");
+    }
+    requests.push_back(r);
+  }
+  auto reader = rib->NewReader();
+  auto section = reader->Enter();
+  for (size_t n :
+       {size_t{0}, size_t{1}, size_t{15}, size_t{17}, requests.size()}) {
+    std::vector<std::optional<RouteMatch>> got(n);
+    // Stale contents must be overwritten.
+    for (auto& g : got) g.emplace().path_id = 12345;
+    section.LookupMany(std::span(requests).first(n), got);
+    size_t found = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const LookupRequest& r = requests[i];
+      CheckSameMatch(got[i], section.Lookup(r.peer, r.address, r.options));
+      found += got[i].has_value();
+    }
+    if (n == requests.size()) {
+      CHECK(found > n / 3);  // the mix really finds routes
+      CHECK(got[10]->mpls_label == std::optional<uint32_t>(77));
+    }
+  }
+  // Results shorter than requests: only those are answered.
+  std::vector<std::optional<RouteMatch>> two(2);
+  section.LookupMany(requests, two);
+  CheckSameMatch(two[1], section.Lookup(requests[1].peer, requests[1].address,
+                                        requests[1].options));
 }
 
 TEST_CASE("bgp/rib: ADD-PATH chooses the path by BGP next hop") {
