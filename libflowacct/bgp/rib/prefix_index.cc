@@ -1,5 +1,6 @@
 #include "libflowacct/bgp/rib/prefix_index.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <new>
@@ -83,14 +84,24 @@ uint32_t PrefixIndex::WalkAtMost(const uint8_t* addr, int len,
     node = node->ChildAt(s);
   }
   int best_len = LeafLength(best, best_depth);
-  best = LeafId(best);
-  // Longer than `len`: follow covering links (reads prefix records).
-  while (best != 0 && best_len > len) {
-    best = Parent(best);
-    best_len = best != 0 ? Length(best) : 0;
-  }
+  best = AtMost(LeafId(best), len, &best_len);
   *found_len = best_len;
   return best;
+}
+
+uint32_t PrefixIndex::AtMost(uint32_t best, int len, int* best_len) const {
+  // Longer than `len`: follow covering links (reads prefix records).
+  while (best != 0 && *best_len > len) {
+    best = Parent(best);
+    *best_len = best != 0 ? Length(best) : 0;
+  }
+  return best;
+}
+
+uint32_t PrefixIndex::ExactFromWalk(const Walk& walk, int len) const {
+  int found_len = walk.length();
+  uint32_t id = AtMost(walk.id(), len, &found_len);
+  return id != 0 && found_len == len ? id : 0;
 }
 
 uint32_t PrefixIndex::FindExact(const uint8_t* addr, int len) const {
@@ -99,13 +110,48 @@ uint32_t PrefixIndex::FindExact(const uint8_t* addr, int len) const {
   return id != 0 && found_len == len ? id : 0;
 }
 
+FLOWACCT_POPCNT_CLONES
+void PrefixIndex::FindExactBatch(ExactQuery* q, size_t n) {
+  Walk walks[kMaxBatch];
+  uint8_t active[kMaxBatch];
+  size_t n_active = 0;
+  n = std::min(n, kMaxBatch);
+  for (size_t i = 0; i < n; ++i) {
+    q[i].id = 0;
+    if (q[i].index == nullptr) continue;
+    walks[i].Start(q[i].index, q[i].addr, q[i].len);
+    active[n_active++] = static_cast<uint8_t>(i);
+  }
+  while (n_active > 0) {
+    size_t still = 0;
+    for (size_t k = 0; k < n_active; ++k) {
+      const size_t i = active[k];
+      if (walks[i].Step()) {
+        q[i].id = q[i].index->ExactFromWalk(walks[i], q[i].len);
+      } else {
+        active[still++] = static_cast<uint8_t>(i);
+      }
+    }
+    n_active = still;
+  }
+}
+
 uint32_t PrefixIndex::FindOrInsert(const uint8_t* addr, int len) {
-  uint32_t id = FindExact(addr, len);
-  if (id != 0) return id;
+  // One walk gives the prefix, or, when absent, its parent for Insert;
+  // walk again under the lock only if an insertion finished since the walk
+  // began (insertions finish under the lock, after publishing).
+  const uint32_t seen = inserts_done_.load(std::memory_order_acquire);
+  int found_len;
+  uint32_t best = WalkAtMost(addr, len, &found_len);
+  if (best != 0 && found_len == len) return best;
   std::lock_guard<std::mutex> lock(insert_mu_);
-  id = FindExact(addr, len);
-  if (id != 0) return id;
-  return Insert(addr, len);
+  if (inserts_done_.load(std::memory_order_relaxed) != seen) {
+    best = WalkAtMost(addr, len, &found_len);
+    if (best != 0 && found_len == len) return best;
+  }
+  uint32_t id = Insert(addr, len, best);
+  inserts_done_.fetch_add(1, std::memory_order_release);
+  return id;
 }
 
 TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
@@ -181,12 +227,10 @@ void PrefixIndex::FixSubtree(const TrieNode* node, int len, uint32_t id) {
   }
 }
 
-uint32_t PrefixIndex::Insert(const uint8_t* addr, int len) {
+uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
   uint32_t n = count_.load(std::memory_order_relaxed);
   if (n >= kMaxIds) return 0;
   uint32_t id = n + 1;
-  int parent_len;
-  uint32_t parent = WalkAtMost(addr, len, &parent_len);  // < len: absent
   *length_.GetOrCreate(id) = static_cast<uint8_t>(len);
   std::atomic<uint8_t*>& dir = addr_dir_[id >> 16];
   uint8_t* chunk = dir.load(std::memory_order_relaxed);

@@ -193,9 +193,14 @@ class PrefixIndex {
   // Lookup(). Both `index` and `key` must outlive the walk.
   class Walk {
    public:
-    void Start(const PrefixIndex* index, const uint8_t* key) {
+    // max_len: stop below the nodes that hold only longer prefixes (as
+    // WalkAtMost does; the answer may then be longer than max_len: see
+    // PrefixIndex::ExactFromWalk).
+    void Start(const PrefixIndex* index, const uint8_t* key,
+               int max_len = 255) {
       index_ = index;
       key_ = key;
+      max_len_ = max_len;
       root_ = &index->root_[index->RootIndex(key)];
       phase_ = kRoot;
       __builtin_prefetch(root_);
@@ -219,8 +224,25 @@ class PrefixIndex {
     uint32_t best_ = 0;
     int best_depth_ = 0;
     int byte_ = 0;
+    int max_len_ = 255;
     Phase phase_ = kRoot;
   };
+
+  // The id of exactly key/len from a walk started with max_len = len, as
+  // FindExact gives it (0: not indexed).
+  uint32_t ExactFromWalk(const Walk& walk, int len) const;
+
+  // FindExact for up to kMaxBatch prefixes at once (any mix of indexes; a
+  // null index answers 0), their walks interleaved so that their cache
+  // misses overlap: the index half of announcing an UPDATE's NLRI.
+  struct ExactQuery {
+    const PrefixIndex* index = nullptr;
+    const uint8_t* addr = nullptr;
+    int len = 0;
+    uint32_t id = 0;  // out
+  };
+  static constexpr size_t kMaxBatch = 32;
+  static void FindExactBatch(ExactQuery* queries, size_t n);
 
   // The id of exactly addr/len, 0 when not indexed. `addr` host bits zero.
   uint32_t FindExact(const uint8_t* addr, int len) const;
@@ -274,7 +296,11 @@ class PrefixIndex {
   // The LPM of addr restricted to prefixes stored at depths < len, then
   // followed down parent links to a length <= len (*found_len).
   uint32_t WalkAtMost(const uint8_t* addr, int len, int* found_len) const;
-  uint32_t Insert(const uint8_t* addr, int len);
+  // Follows covering links from `best` (of length *best_len) down to a
+  // length <= len.
+  uint32_t AtMost(uint32_t best, int len, int* best_len) const;
+  // Inserts addr/len, whose longest covering index prefix is `parent`.
+  uint32_t Insert(const uint8_t* addr, int len, uint32_t parent);
   // Points the top of each chain below `id` (inside its range) to `id`.
   void FixChain(uint32_t leaf, int len, uint32_t id);
   void FixSubtree(const TrieNode* node, int len, uint32_t id);
@@ -300,6 +326,7 @@ class PrefixIndex {
   std::unique_ptr<std::atomic<uint8_t*>[]> addr_dir_;
   std::atomic<size_t> addr_chunks_{0};
   std::atomic<uint32_t> count_{0};
+  std::atomic<uint32_t> inserts_done_{0};  // written under insert_mu_
   std::atomic<size_t> node_bytes_{0};
   std::atomic<size_t> node_count_{0};
   std::mutex insert_mu_;
@@ -312,7 +339,7 @@ FLOWACCT_HOT bool PrefixIndex::Walk::Step() {
       best_depth_ = 0;
       byte_ = index_->root_bits_ / 8;
       node_ = root_->child.load(std::memory_order_acquire);
-      if (node_ == nullptr) return true;
+      if (node_ == nullptr || byte_ * 8 >= max_len_) return true;
       __builtin_prefetch(node_);
       phase_ = kHeader;
       return false;
@@ -334,7 +361,7 @@ FLOWACCT_HOT bool PrefixIndex::Walk::Step() {
         best_depth_ = byte_ * 8;
       }
       ++byte_;
-      if (child_ == nullptr) return true;
+      if (child_ == nullptr || byte_ * 8 >= max_len_) return true;
       node_ = child_->load(std::memory_order_acquire);
       if (node_ == nullptr) return true;
       __builtin_prefetch(node_);
