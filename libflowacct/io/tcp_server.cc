@@ -18,6 +18,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,7 +71,7 @@ struct TcpServer::Impl {
   std::atomic<bool> stop{false};
 
   std::atomic<uint64_t> accepted{0}, denied{0}, open{0}, bytes_in{0},
-      bytes_out{0}, accept_errors{0};
+      bytes_out{0}, accept_errors{0}, receive_queue_full{0};
 
   ~Impl() {
     for (auto& [id, c] : connections) ::close(c->fd);
@@ -201,7 +202,31 @@ struct TcpServer::Impl {
     }
   }
 
+  // BM-8 ("station stuck"): the peer sends faster than the Handler takes
+  // its bytes. When we come to read and the socket's receive queue is
+  // nearly full, the peer's window has closed (or is about to): count it,
+  // so an operator sees the collector is the bottleneck before the router
+  // gives up on it. Payload fits in about half of SO_RCVBUF (the kernel
+  // doubles the requested size for its overhead); "nearly full" is 3/4 of
+  // that.
+  void CheckBacklog(const Connection& c) {
+    int queued = 0;
+    int rcvbuf = 0;
+    socklen_t len = sizeof(rcvbuf);
+    if (::ioctl(c.fd, FIONREAD, &queued) != 0 ||
+        ::getsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) != 0 ||
+        rcvbuf <= 0) {
+      return;
+    }
+    if (static_cast<int64_t>(queued) * 8 >= static_cast<int64_t>(rcvbuf) * 3) {
+      receive_queue_full.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
   void Readable(TcpServer& server, ConnectionId id) {
+    if (auto it = connections.find(id); it != connections.end()) {
+      CheckBacklog(*it->second);
+    }
     for (int i = 0; i < kReadsPerEvent; ++i) {
       auto it = connections.find(id);
       if (it == connections.end() || it->second->closing) return;
@@ -452,6 +477,8 @@ TcpServerStats TcpServer::stats() const {
   s.bytes_in = impl_->bytes_in.load(std::memory_order_relaxed);
   s.bytes_out = impl_->bytes_out.load(std::memory_order_relaxed);
   s.accept_errors = impl_->accept_errors.load(std::memory_order_relaxed);
+  s.receive_queue_full =
+      impl_->receive_queue_full.load(std::memory_order_relaxed);
   return s;
 }
 

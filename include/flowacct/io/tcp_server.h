@@ -81,6 +81,11 @@ struct TcpServerStats {
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   uint64_t accept_errors = 0;
+  // Times a connection's socket receive queue was found nearly full when
+  // the server came to read it: the peer outpaces the Handler and its TCP
+  // window is closing (for BMP, what makes a router declare the station
+  // stuck). Raise *_pipe_size (receive_buffer_bytes) or find the slow part.
+  uint64_t receive_queue_full = 0;
 };
 
 // Parses pmacct's bgp_daemon_md5_file: one "<peer address>, <key>" per line

@@ -179,6 +179,50 @@ TEST_CASE("io/tcp server: Close from the handler writes queued output first") {
   ::close(fd);
 }
 
+// Takes bytes slowly (sleeps per read) or at once; counts them.
+class CountingHandler : public TcpServer::Handler {
+ public:
+  explicit CountingHandler(milliseconds per_read) : per_read_(per_read) {}
+  void OnOpen(TcpServer&, TcpServer::ConnectionId, const Endpoint&,
+              const Endpoint&) override {}
+  void OnData(TcpServer&, TcpServer::ConnectionId,
+              std::span<const uint8_t> bytes) override {
+    std::this_thread::sleep_for(per_read_);
+    received.fetch_add(bytes.size());
+  }
+  void OnClose(TcpServer&, TcpServer::ConnectionId, std::string_view) override {
+  }
+  void OnTick(TcpServer&) override {}
+
+  std::atomic<size_t> received{0};
+
+ private:
+  milliseconds per_read_;
+};
+
+// Hostile input BM-8 ("station stuck"): the sender outpaces the handler.
+// Nothing is lost (TCP holds the sender back) and the server counts how
+// often it found the receive queue nearly full.
+TEST_CASE("io/tcp server: BM-8 a sender outpacing the handler is counted") {
+  TcpServerOptions o;
+  o.address = "127.0.0.1";
+  o.port = 0;
+  o.receive_buffer_bytes = 64 * 1024;
+  CountingHandler slow(milliseconds(10));
+  {
+    Running r(o, &slow);
+    int fd = Connect("127.0.0.2", r.port());
+    REQUIRE(fd >= 0);
+    const std::string block(64 * 1024, 'x');
+    constexpr size_t kBlocks = 32;  // 2 MiB, blocking sends
+    for (size_t i = 0; i < kBlocks; ++i) SendText(fd, block);
+    CHECK(Eventually(
+        [&] { return slow.received.load() == kBlocks * 64 * 1024; }, 20000));
+    CHECK(r.server->stats().receive_queue_full > 0);
+    ::close(fd);
+  }
+}
+
 TEST_CASE("io/tcp server: the allow list refuses before the handler sees it") {
   EchoHandler h;
   TcpServerOptions o;
