@@ -67,8 +67,10 @@ FLOWACCT_HOT int Popcount(uint64_t x) { return __builtin_popcountll(x); }
 // The read paths are compiled twice, with and without the POPCNT
 // instruction (every x86-64 CPU since 2008 has it, the default x86-64
 // baseline does not assume it), and the loader picks one; elsewhere the
-// compiler's own popcount is used. Not under sanitizers: the loader runs
-// the chooser (an ifunc resolver) before their runtime is up.
+// compiler's own popcount is used. GCC only (clang 14 names the clones
+// differently unless every declaration carries the attribute), and not
+// under sanitizers: the loader runs the chooser (an ifunc resolver) before
+// their runtime is up.
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
 #define FLOWACCT_NO_IFUNC 1
@@ -78,7 +80,7 @@ FLOWACCT_HOT int Popcount(uint64_t x) { return __builtin_popcountll(x); }
 #define FLOWACCT_NO_IFUNC 1
 #endif
 #if defined(__x86_64__) && !defined(__POPCNT__) && defined(__ELF__) && \
-    !defined(FLOWACCT_NO_IFUNC)
+    !defined(__clang__) && !defined(FLOWACCT_NO_IFUNC)
 #define FLOWACCT_POPCNT_CLONES \
   __attribute__((target_clones("popcnt", "default")))
 #else
