@@ -100,15 +100,18 @@ struct TrieNode {
     uint64_t run_bits;
   } w[4];
 
+  // Branch free: the word index is unpredictable.
   FLOWACCT_HOT int RunsBefore(unsigned i) const {
-    int n = 0;
-    for (unsigned j = 0; j < i; ++j) n += Popcount(w[j].run_bits);
-    return n;
+    return (i > 0 ? Popcount(w[0].run_bits) : 0) +
+           (i > 1 ? Popcount(w[1].run_bits) : 0) +
+           (i > 2 ? Popcount(w[2].run_bits) : 0) +
+           (i > 3 ? Popcount(w[3].run_bits) : 0);
   }
   FLOWACCT_HOT int ChildrenBefore(unsigned i) const {
-    int n = 0;
-    for (unsigned j = 0; j < i; ++j) n += Popcount(w[j].child_bits);
-    return n;
+    return (i > 0 ? Popcount(w[0].child_bits) : 0) +
+           (i > 1 ? Popcount(w[1].child_bits) : 0) +
+           (i > 2 ? Popcount(w[2].child_bits) : 0) +
+           (i > 3 ? Popcount(w[3].child_bits) : 0);
   }
   FLOWACCT_HOT int n_runs() const { return RunsBefore(4); }
   int n_children() const { return ChildrenBefore(4); }
