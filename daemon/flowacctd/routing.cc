@@ -16,6 +16,7 @@
 #include "flowacct/bgp/rib_dump.h"
 #include "flowacct/bgp/speaker.h"
 #include "flowacct/bmp/collector.h"
+#include "flowacct/bmp/msglog.h"
 #include "flowacct/io/prometheus_text.h"
 #include "flowacct/io/tcp_server.h"
 
@@ -101,11 +102,14 @@ struct Routing::Impl {
   // pmacct numbers message-log lines and dumps from one counter.
   std::atomic<uint64_t> seq{0};
 
-  // Message log (BGP thread; ReopenFiles from the main thread).
+  // Message logs (BGP and BMP threads; ReopenFiles from the main thread).
   std::mutex log_mu;
   std::map<std::string, FILE*> log_files;
   std::unique_ptr<bgp::RibReader> server_reader;  // BGP thread only
   std::string line;                               // BGP thread only
+  // The BMP message log numbers its lines on its own, from 0 (pmbmpd).
+  uint64_t bmp_log_seq = 0;  // BMP thread only
+  std::string bmp_line;      // BMP thread only
 
   // Dumps.
   std::thread dump_thread;
@@ -122,27 +126,34 @@ struct Routing::Impl {
     log_files.clear();
   }
 
-  void WriteLog(const IpAddress& peer, int64_t now, std::string_view text) {
-    Result<std::string> path =
-        bgp::RenderPeerFileName(bgp_config.msglog_file, now, peer, utc);
-    if (!path.ok()) return;
+  // Appends `text` to the message log file `path`, kept open (both
+  // daemons' logs share the cache of open files).
+  void AppendToLogFile(const std::string& path, std::string_view text,
+                       std::string_view component) {
     std::lock_guard<std::mutex> lock(log_mu);
-    auto it = log_files.find(*path);
+    auto it = log_files.find(path);
     if (it == log_files.end()) {
       if (log_files.size() >= kMaxOpenLogFiles) {
         for (auto& [p, f] : log_files) std::fclose(f);
         log_files.clear();
       }
-      FILE* f = OpenAppend(*path);
+      FILE* f = OpenAppend(path);
       if (f == nullptr) {
-        Log(LogLevel::kError, "bgp", "cannot open message log",
-            {{"file", *path}});
+        Log(LogLevel::kError, component, "cannot open message log",
+            {{"file", path}});
         return;
       }
-      it = log_files.emplace(*path, f).first;
+      it = log_files.emplace(path, f).first;
     }
     std::fwrite(text.data(), 1, text.size(), it->second);
     std::fflush(it->second);
+  }
+
+  void WriteLog(const IpAddress& peer, int64_t now, std::string_view text) {
+    Result<std::string> path =
+        bgp::RenderPeerFileName(bgp_config.msglog_file, now, peer, utc);
+    if (!path.ok()) return;
+    AppendToLogFile(*path, text, "bgp");
   }
 
   void OnSpeakerEvent(const bgp::SpeakerEvent& e) {
@@ -231,6 +242,40 @@ struct Routing::Impl {
     if (!line.empty()) WriteLog(e.peer.address, now, line);
   }
 
+  void OnCollectorEvent(const bmp::CollectorEvent& e) {
+    using Kind = bmp::CollectorEvent::Kind;
+    switch (e.kind) {
+      case Kind::kRouterUp:
+        Log(LogLevel::kInfo, "bmp", "router up",
+            {{"router", e.router.ToString()}});
+        break;
+      case Kind::kRouterDown:
+        Log(LogLevel::kWarning, "bmp", "router down",
+            {{"router", e.router.ToString()}, {"reason", e.detail}});
+        break;
+      case Kind::kRejected:
+        Log(LogLevel::kWarning, "bmp", "router rejected",
+            {{"router", e.router.ToString()},
+             {"reason", "bmp_daemon_max_peers reached"}});
+        break;
+      case Kind::kMessage:
+        break;
+    }
+    if (bmp_config.msglog_file.empty()) return;
+    // bmp_daemon_msglog_file: the lines of the message (bmp/msglog.h).
+    const std::string arrival = bgp::FormatBgpTimestamp(WallNow(), utc, true);
+    bmp::MsglogContext context;
+    context.arrival = arrival;
+    context.utc = utc;
+    bmp_line.clear();
+    bmp::AppendCollectorEvent(context, e, &bmp_log_seq, &bmp_line);
+    if (bmp_line.empty()) return;
+    Result<std::string> path =
+        bmp::RenderMsglogFileName(bmp_config.msglog_file, e.router);
+    if (!path.ok()) return;
+    AppendToLogFile(*path, bmp_line, "bmp");
+  }
+
   // --- Dumps ---------------------------------------------------------------
 
   bool BgpDumps() const {
@@ -314,41 +359,54 @@ struct Routing::Impl {
     return true;
   }
 
-  // bmp_dump_file: per BMP router, every route of each of its views.
+  // bmp_dump_file: per BMP router, every route of each of its views; a
+  // router without views gets its dump_init / dump_close, as in pmbmpd.
   void WriteBmpDumps(int64_t when, bgp::RibReader* reader) {
     const auto start = std::chrono::steady_clock::now();
+    const std::vector<bmp::RouterStatus> connected = collector->Routers();
     const std::vector<bmp::ViewStatus> views = collector->Views();
-    // Views by file, then by router (a name without $peer_src_ip holds
-    // every router).
-    std::map<std::string,
-             std::map<std::string, std::vector<const bmp::ViewStatus*>>>
-        files;
-    for (const bmp::ViewStatus& v : views) {
+    // Routers by file (a name without $peer_src_ip holds every router),
+    // each with its views.
+    struct RouterDump {
+      Endpoint router;
+      std::vector<const bmp::ViewStatus*> views;
+    };
+    std::map<std::string, std::map<std::string, RouterDump>> files;
+    auto router_dump = [&](const Endpoint& router) -> RouterDump* {
       Result<std::string> path = bgp::RenderPeerFileName(
-          bmp_config.dump_file, when, v.router.address, utc);
+          bmp_config.dump_file, when, router.address, utc);
       if (!path.ok()) {
         Log(LogLevel::kError, "bmp", "bmp dump not written",
             {{"error", path.status().message()}});
-        return;
+        return nullptr;
       }
-      files[*path][v.router.ToString()].push_back(&v);
+      RouterDump& d = files[*path][router.ToString()];
+      d.router = router;
+      return &d;
+    };
+    for (const bmp::RouterStatus& r : connected) {
+      if (router_dump(r.router) == nullptr) return;
+    }
+    for (const bmp::ViewStatus& v : views) {
+      RouterDump* d = router_dump(v.router);
+      if (d == nullptr) return;
+      d->views.push_back(&v);
     }
     const std::string stamp = bgp::FormatBgpTimestamp(when, utc, false);
     uint64_t total = 0;
     std::string buf;
     for (const auto& [path, routers] : files) {
       buf.clear();
-      for (const auto& [name, router_views] : routers) {
+      for (const auto& [name, router] : routers) {
         bgp::BgpLineHeader h;
         h.seq = ++seq;
         h.timestamp = stamp;
-        h.peer = router_views.front()->router;
+        h.peer = router.router;
         bgp::AppendBmpDumpInit(h, bmp_config.dump_refresh_time, &buf);
         uint64_t entries = 0;
-        for (const bmp::ViewStatus* v : router_views) {
+        for (const bmp::ViewStatus* v : router.views) {
           bgp::BmpViewFields f;
           f.peer_ip = v->peer.address;
-          f.peer_asn = v->peer.as;
           f.peer_type = static_cast<uint8_t>(v->peer.type);
           if (v->peer.distinguisher.is_set()) {
             f.rd = v->peer.distinguisher.ToString();
@@ -357,13 +415,14 @@ struct Routing::Impl {
           f.is_out = v->peer.adj_rib_out;
           f.is_loc = v->peer.type == bmp::PeerType::kLocRib;
           f.is_filtered = v->peer.loc_rib_filtered;
+          f.add_path = v->add_path;
           bgp::RibReader::Section section = reader->Enter();
           section.ForEachRoute(v->peer_id, [&](const bgp::RouteEntry& r) {
             bgp::AppendBmpDumpRoute(h, f, r, &buf);
             ++entries;
           });
         }
-        bgp::AppendBmpDumpClose(h, entries, router_views.size(), &buf);
+        bgp::AppendBmpDumpClose(h, &buf);
         total += entries;
       }
       if (!WriteFileAtomically(path, buf)) {
@@ -373,7 +432,7 @@ struct Routing::Impl {
       if (!bmp_config.dump_latest_file.empty()) {
         Result<std::string> link = bgp::RenderPeerFileName(
             bmp_config.dump_latest_file, when,
-            routers.begin()->second.front()->router.address, utc);
+            routers.begin()->second.router.address, utc);
         if (link.ok() && *link != path) UpdateLink(*link, path);
       }
     }
@@ -539,30 +598,8 @@ Result<std::unique_ptr<Routing>> Routing::Create(const DaemonConfig& config) {
     bmp::CollectorOptions co;
     co.max_routers = config.bmp.max_peers;
     d->collector = std::make_unique<bmp::Collector>(
-        d->rib.get(), co, [](const bmp::CollectorEvent& e) {
-          using Kind = bmp::CollectorEvent::Kind;
-          switch (e.kind) {
-            case Kind::kRouterUp:
-              Log(LogLevel::kInfo, "bmp", "router up",
-                  {{"router", e.router.ToString()}});
-              break;
-            case Kind::kRouterDown:
-              Log(LogLevel::kWarning, "bmp", "router down",
-                  {{"router", e.router.ToString()}, {"reason", e.detail}});
-              break;
-            case Kind::kRejected:
-              Log(LogLevel::kWarning, "bmp", "router rejected",
-                  {{"router", e.router.ToString()},
-                   {"reason", "bmp_daemon_max_peers reached"}});
-              break;
-            case Kind::kMessage:
-              break;
-          }
-        });
-    if (!config.bmp.msglog_file.empty()) {
-      Log(LogLevel::kWarning, "bmp",
-          "bmp_daemon_msglog_file is not written yet");
-    }
+        d->rib.get(), co,
+        [d](const bmp::CollectorEvent& e) { d->OnCollectorEvent(e); });
   }
   return std::unique_ptr<Routing>(new Routing(std::move(impl)));
 }

@@ -1,8 +1,9 @@
 // flowacctd's routing feeds: the BGP daemon (bgp_daemon: a bgp::Speaker on
 // a TcpServer) and the BMP daemon (bmp_daemon: a bmp::Collector on another
 // TcpServer), both writing one shared bgp::Rib, each on its own thread;
-// plus what pmacct writes from them: the BGP message log
-// (bgp_daemon_msglog_file, written on the BGP thread) and the periodic
+// plus what pmacct writes from them: the BGP and BMP message logs
+// (bgp_daemon_msglog_file, bmp_daemon_msglog_file, written on the BGP and
+// BMP threads) and the periodic
 // table dumps (bgp_table_dump_file) and BMP dumps (bmp_dump_file), on a
 // dump thread. Log lines for peers
 // coming up, going down and being refused. See docs/daemon.md.

@@ -138,6 +138,13 @@ class UpdateParser {
   void Parse(std::span<const uint8_t> message);
 
  private:
+  // A missing or martian IPv4 NEXT_HOP: treat-as-withdraw, or only
+  // recorded when MessageLimits::check_next_hop is off (BMP).
+  UpdateAction NextHopAction() const {
+    return limits_.check_next_hop ? UpdateAction::kTreatAsWithdraw
+                                  : UpdateAction::kOk;
+  }
+
   void Issue(UpdateProblem problem, uint8_t type, UpdateAction action) {
     out_->issues.push_back({problem, type, action});
     if (action > out_->action) out_->action = action;
@@ -313,8 +320,7 @@ void UpdateParser::Parse(std::span<const uint8_t> message) {
   // Classic next hop (RFC 4271 §6.3, BG-22): checked only when it is used.
   if (classic_next_hop_) {
     if (has_classic_nlri && IsMartianV4(*classic_next_hop_)) {
-      Issue(UpdateProblem::kInvalidNextHop, kNextHop,
-            UpdateAction::kTreatAsWithdraw);
+      Issue(UpdateProblem::kInvalidNextHop, kNextHop, NextHopAction());
     }
     if (!has_mp_next_hop_) {
       out_->attributes.next_hop = IpAddress::V4(*classic_next_hop_);
@@ -335,8 +341,7 @@ void UpdateParser::Parse(std::span<const uint8_t> message) {
             UpdateAction::kTreatAsWithdraw);
     }
     if (has_classic_nlri && !seen_[kNextHop]) {
-      Issue(UpdateProblem::kMissingWellKnown, kNextHop,
-            UpdateAction::kTreatAsWithdraw);
+      Issue(UpdateProblem::kMissingWellKnown, kNextHop, NextHopAction());
     }
   } else if (attribute_count > 0 && withdrawn.empty() && !seen_[kMpUnreach] &&
              !seen_[kMpReach]) {
@@ -770,6 +775,11 @@ void UpdateParser::ParseMpReach(std::span<const uint8_t> v) {
   } else if (f.afi == Afi::kIpv6 && !vpn && nh.size() == 4) {
     // Some implementations send a bare IPv4 next hop for 6PE-style routes.
     a.next_hop = IpAddress::V4Bytes(nh.data());
+  } else if (vpn && !limits_.check_next_hop && nh.size() == 16) {
+    // A VPN next hop without its RD of zeros: an IPv6 address (Cisco
+    // IOS-XR over BMP, corpus pmacct-208), kept when not policing.
+    Issue(UpdateProblem::kMalformedMpReach, kMpReach, UpdateAction::kOk);
+    a.next_hop = IpAddress::V6Bytes(nh.data());
   } else {
     ok = false;
   }

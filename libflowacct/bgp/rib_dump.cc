@@ -187,6 +187,50 @@ AttrFields FieldsOf(const PathAttributes& p) {
   return a;
 }
 
+// pmbmpd's extended communities: sorted, without duplicates; route targets
+// and route origins of the transitive two-octet AS, IPv4 and four-octet AS
+// types (RFC 4360 §3, RFC 5668) as FormatExtCommunities writes them, any
+// other one as "?" (docs/pmacct-parity.md §14.1).
+std::string BmpExtCommunitiesText(std::span<const uint64_t> comms) {
+  std::vector<uint64_t> sorted(comms.begin(), comms.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::string s;
+  for (uint64_t c : sorted) {
+    if (!s.empty()) s.push_back(' ');
+    const auto type = static_cast<uint8_t>(c >> 56);
+    const auto subtype = static_cast<uint8_t>(c >> 48);
+    if (type <= 0x02 && (subtype == 0x02 || subtype == 0x03)) {
+      s += FormatExtCommunities(std::span<const uint64_t>(&c, 1));
+    } else {
+      s.push_back('?');
+    }
+  }
+  return s;
+}
+
+// RFC 8669 §3.1: the Label-Index TLV (type 1, length 7: reserved, flags
+// (2), label index (4)) of a BGP Prefix-SID attribute (type 40, kept
+// opaque by the codec).
+std::optional<uint32_t> PrefixSidLabelIndex(const PathAttributes& a) {
+  constexpr uint8_t kPrefixSid = 40;
+  for (const UnknownAttribute& u : a.unknown) {
+    if (u.type != kPrefixSid) continue;
+    const std::vector<uint8_t>& v = u.value;
+    for (size_t i = 0; i + 3 <= v.size();) {
+      const size_t length = size_t{v[i + 1]} << 8 | v[i + 2];
+      if (i + 3 + length > v.size()) break;
+      if (v[i] == 1 && length == 7) {
+        const uint8_t* p = v.data() + i + 6;
+        return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 |
+               uint32_t{p[2]} << 8 | p[3];
+      }
+      i += 3 + length;
+    }
+  }
+  return std::nullopt;
+}
+
 void AppendLogStart(const BgpLineHeader& h, std::string_view log_type,
                     std::string* out) {
   out->append("{");
@@ -291,46 +335,109 @@ void AppendBmpDumpInit(const BgpLineHeader& router, uint32_t dump_period_s,
 
 void AppendBmpDumpRoute(const BgpLineHeader& router, const BmpViewFields& view,
                         const RouteEntry& route, std::string* out) {
+  const RouteKey& key = route.key;
+  const bool vpn = IsVpn(key.family);
+  const bool peer_rd =
+      !view.rd.empty() && (view.peer_type == 1 || view.peer_type == 3);
   out->append("{");
   AppendSeq(router, out);
-  out->append(", ");
-  AppendHeaderRouter(router, out);
-  out->append(", \"event_type\": \"dump\", \"peer_ip\": \"");
-  view.peer_ip.AppendTo(out);
-  out->append("\", \"peer_asn\": ");
-  AppendUint(view.peer_asn, out);
-  out->append(", \"peer_type\": ");
-  AppendUint(view.peer_type, out);
-  if (!view.rd.empty()) {
-    out->append(", \"peer_rd\": \"");
-    out->append(view.rd);
-    out->push_back('"');
-  }
+  out->append(", \"timestamp\": \"");
+  out->append(router.timestamp);
+  out->push_back('"');
   if (view.is_loc) {
-    out->append(", \"is_loc\": 1, \"is_filtered\": ");
+    out->append(", \"is_filtered\": ");
     AppendUint(view.is_filtered ? 1 : 0, out);
+    out->append(", \"is_loc\": 1");
   } else {
-    out->append(view.is_out ? ", \"is_out\": 1" : ", \"is_in\": 1");
     out->append(", \"is_post\": ");
     AppendUint(view.is_post ? 1 : 0, out);
+    out->append(view.is_out ? ", \"is_out\": 1" : ", \"is_in\": 1");
   }
-  AppendKey(route.key, out);
-  AppendAttrs(FieldsOf(route.attributes), route.mpls_label, route.key.family,
-              out);
+  if (peer_rd) {
+    out->append(", \"rd\": \"");
+    out->append(vpn ? key.rd.ToString() : view.rd);
+    out->append(vpn ? "\", \"rd_origin\": \"bgp\""
+                    : "\", \"rd_origin\": \"bmp\"");
+  }
+  out->append(", \"event_type\": \"dump\", \"afi\": ");
+  AppendUint(static_cast<uint16_t>(key.family.afi), out);
+  out->append(", \"safi\": ");
+  AppendUint(static_cast<uint8_t>(key.family.safi), out);
+  out->append(", \"ip_prefix\": \"");
+  out->append(key.prefix.ToString());
+  out->push_back('"');
+  if (key.path_id != 0 || std::find(view.add_path.begin(), view.add_path.end(),
+                                    key.family) != view.add_path.end()) {
+    out->append(", \"as_path_id\": ");
+    AppendUint(key.path_id, out);
+  }
+  AppendBmpRouteAttributes(route.attributes.ToPathAttributes(), key.family,
+                           out);
+  if (vpn && !peer_rd) {
+    out->append(", \"rd\": \"");
+    out->append(key.rd.ToString());
+    out->append("\", \"rd_origin\": \"bgp\"");
+  }
+  if (HasLabel(key.family) && route.mpls_label) {
+    out->append(", \"label\": \"");
+    AppendUint(*route.mpls_label, out);
+    out->push_back('"');
+  }
+  out->append(", \"bmp_router\": \"");
+  router.peer.address.AppendTo(out);
+  out->append("\", \"bmp_router_port\": ");
+  AppendUint(router.peer.port, out);
+  out->append(", \"peer_ip\": \"");
+  view.peer_ip.AppendTo(out);
+  out->append(
+      "\", \"peer_tcp_port\": 0, \"bmp_msg_type\": "
+      "\"route_monitor\"}\n");
+}
+
+void AppendBmpDumpClose(const BgpLineHeader& router, std::string* out) {
+  out->append("{");
+  AppendHeaderRouter(router, out);
+  out->append(", \"event_type\": \"dump_close\", ");
+  AppendSeq(router, out);
   out->append("}\n");
 }
 
-void AppendBmpDumpClose(const BgpLineHeader& router, uint64_t entries,
-                        uint64_t tables, std::string* out) {
-  out->append("{");
-  AppendHeaderRouter(router, out);
-  out->append(", \"event_type\": \"dump_close\", \"entries\": ");
-  AppendUint(entries, out);
-  out->append(", \"tables\": ");
-  AppendUint(tables, out);
-  out->append(", ");
-  AppendSeq(router, out);
-  out->append("}\n");
+void AppendBmpRouteAttributes(const PathAttributes& a, const Family& family,
+                              std::string* out) {
+  out->append(", \"bgp_nexthop\": \"");
+  if (a.next_hop.is_set()) {
+    a.next_hop.AppendTo(out);
+  } else {
+    out->append(family.afi == Afi::kIpv6 ? "::" : "0.0.0.0");
+  }
+  out->append("\", \"as_path\": \"");
+  out->append(a.AsPathString());
+  out->push_back('"');
+  AppendSpaceList("comms", CommunitiesText(a.communities), out);
+  AppendSpaceList("ecomms", BmpExtCommunitiesText(a.ext_communities), out);
+  AppendSpaceList("lcomms", LargeCommunitiesText(a.large_communities), out);
+  if (a.origin) {
+    out->append(", \"origin\": \"");
+    out->append(OriginLetter(*a.origin));
+    out->push_back('"');
+  }
+  // Present attributes are written whatever their value (pmbmpd: "med": 0).
+  if (a.local_pref) {
+    out->append(", \"local_pref\": ");
+    AppendUint(*a.local_pref, out);
+  }
+  if (a.med) {
+    out->append(", \"med\": ");
+    AppendUint(*a.med, out);
+  }
+  if (a.aigp) {
+    out->append(", \"aigp\": ");
+    AppendUint(*a.aigp, out);
+  }
+  if (std::optional<uint32_t> index = PrefixSidLabelIndex(a)) {
+    out->append(", \"psid_li\": ");
+    AppendUint(*index, out);
+  }
 }
 
 void AppendLogEvent(const BgpLineHeader& header, std::string_view event_type,

@@ -36,6 +36,28 @@ bgp::SessionParams DefaultParams(bool legacy_as_path) {
   return p;
 }
 
+// What a peer's Route Monitoring PDUs are decoded with, from what its Peer
+// Up OPENs negotiated: the AS number size and ADD-PATH, as negotiated (they
+// change how the PDU reads), but every family the codec decodes. The
+// station records what the router reports: each MP_REACH / MP_UNREACH names
+// its family, and routers report families their OPENs do not list (Huawei
+// sends one Loc-RIB Peer Up per family, RFC 9069 §5.2 OPENs being
+// fabricated; 6WIND/FRR post-policy views carry IPv4 unicast on a session
+// that negotiated labeled unicast only: corpus pmacct-200, pmacct-205).
+bgp::SessionParams DecodeParams(bgp::SessionParams negotiated) {
+  negotiated.families = AllFamilies();
+  negotiated.extended_message = true;  // BMP frames carry the length
+  return negotiated;
+}
+
+// Appends to `to` the families of `from` it lacks.
+void AddFamilies(const std::vector<bgp::Family>& from,
+                 std::vector<bgp::Family>* to) {
+  for (const bgp::Family& f : from) {
+    if (std::find(to->begin(), to->end(), f) == to->end()) to->push_back(f);
+  }
+}
+
 // RFC 7854 §4.2: 42 octets.
 bool ReadPeerHeader(ByteReader* r, PeerHeader* h,
                     std::optional<BmpProblem>* problem) {
@@ -272,7 +294,12 @@ std::optional<BmpProblem> DecoderState::Decode(std::span<const uint8_t> message,
         defaults = DefaultParams(peer.legacy_as_path);
         params = &defaults;
       }
-      bgp::ParseUpdate(pdu, *params, &update, options.bgp_limits);
+      // The router holds these routes whatever their next hop: a missing or
+      // martian one is recorded, not turned into a withdrawal (RFC 9069 §5
+      // locally originated Loc-RIB routes; corpus pmacct-205).
+      bgp::MessageLimits limits = options.bgp_limits;
+      limits.check_next_hop = false;
+      bgp::ParseUpdate(pdu, *params, &update, limits);
       stats.announced += update.announced.size();
       stats.withdrawn += update.withdrawn.size();
       handler->OnRouteMonitoring(peer, update);
@@ -292,6 +319,7 @@ std::optional<BmpProblem> DecoderState::Decode(std::span<const uint8_t> message,
         }
         Statistic s;
         s.type = stat_type;
+        s.length = length;
         if (length == 4) {
           s.value = LoadBe32(v.data());
         } else if (length == 8) {
@@ -364,17 +392,28 @@ std::optional<BmpProblem> DecoderState::Decode(std::span<const uint8_t> message,
       up.params = bgp::Negotiate(up.sent_open, up.received_open);
       up.params.extended_message = true;  // BMP frames carry the length
       PeerState* state = Find(peer);
+      bgp::SessionParams in = DecodeParams(up.params);
+      bgp::SessionParams out =
+          DecodeParams(bgp::Negotiate(up.received_open, up.sent_open));
       if (state == nullptr) {
         if (peers.size() >= options.max_peers) {
           return BmpProblem::kTooManyPeers;  // BM-7
         }
         peers.push_back(PeerState{peer, {}, {}});
         state = &peers.back();
+      } else if (peer.type == PeerType::kLocRib) {
+        // RFC 9069 §5.2: a Loc-RIB's OPENs are fabricated, listing only
+        // what its Route Monitoring uses; routers send one Peer Up per
+        // family (Huawei, Cisco: corpus pmacct-200, pmacct-208). The
+        // ADD-PATH families add up instead of replacing each other.
+        AddFamilies(state->in.add_path_receive, &in.add_path_receive);
+        AddFamilies(state->out.add_path_receive, &out.add_path_receive);
       }
       state->peer = peer;
-      state->in = up.params;
-      state->out = bgp::Negotiate(up.received_open, up.sent_open);
-      state->out.extended_message = true;
+      state->in = std::move(in);
+      state->out = std::move(out);
+      up.add_path_in = state->in.add_path_receive;
+      up.add_path_out = state->out.add_path_receive;
       handler->OnPeerUp(up);
       return std::nullopt;
     }

@@ -38,6 +38,15 @@ struct Collector::Impl {
     PeerHeader peer;
     std::unique_ptr<bgp::PeerWriter> writer;
     uint64_t order = 0;  // creation order, for the answering-view rule
+    std::vector<bgp::Family> add_path;  // ViewStatus::add_path
+  };
+
+  // What the last Peer Up of a monitored peer said about path ids, for its
+  // views (some are created later, at their first Route Monitoring).
+  struct PeerPaths {
+    PeerHeader peer;
+    std::vector<bgp::Family> in;
+    std::vector<bgp::Family> out;
   };
 
   struct Router : StreamHandler {
@@ -47,7 +56,9 @@ struct Collector::Impl {
     std::string sys_name;
     std::string sys_descr;
     std::map<ViewKey, View> views;
+    std::vector<PeerPaths> peer_paths;
     uint64_t next_order = 0;
+    bool terminated = false;  // a Termination message was read
 
     CollectorEvent Event(MessageType type) const {
       CollectorEvent e;
@@ -72,6 +83,9 @@ struct Collector::Impl {
       v.peer = peer;
       v.writer = std::move(w).value();
       v.order = next_order++;
+      for (const PeerPaths& p : peer_paths) {
+        if (p.peer.SamePeer(peer)) v.add_path = peer.adj_rib_out ? p.out : p.in;
+      }
       return &v;
     }
 
@@ -85,11 +99,20 @@ struct Collector::Impl {
       impl->Emit(e);
     }
     void OnTermination(const Termination& term) override {
+      terminated = true;
       CollectorEvent e = Event(MessageType::kTermination);
       e.termination = &term;
       impl->Emit(e);
     }
     void OnPeerUp(const PeerUp& up) override {
+      auto paths = std::find_if(
+          peer_paths.begin(), peer_paths.end(),
+          [&](const PeerPaths& p) { return p.peer.SamePeer(up.peer); });
+      if (paths == peer_paths.end()) {
+        paths = peer_paths.insert(peer_paths.end(), PeerPaths{up.peer, {}, {}});
+      }
+      paths->in = up.add_path_in;
+      paths->out = up.add_path_out;
       // A Peer Up for a view we already hold (the router re-announces):
       // its routes are about to be re-sent, start clean.
       View* v = ViewFor(up.peer, true);
@@ -98,8 +121,11 @@ struct Collector::Impl {
         v->writer->Clear();
       }
       for (auto& [key, view] : views) {
+        if (!view.peer.SamePeer(up.peer)) continue;
+        view.add_path =
+            view.peer.adj_rib_out ? up.add_path_out : up.add_path_in;
         // The same peer's other views (post-policy, Adj-RIB-Out) restart too.
-        if (&view != v && view.peer.SamePeer(up.peer)) view.writer->Clear();
+        if (&view != v) view.writer->Clear();
       }
       CollectorEvent e = Event(MessageType::kPeerUp);
       e.peer = &up.peer;
@@ -108,6 +134,9 @@ struct Collector::Impl {
       impl->Publish();
     }
     void OnPeerDown(const PeerDown& down) override {
+      std::erase_if(peer_paths, [&](const PeerPaths& p) {
+        return p.peer.SamePeer(down.peer);
+      });
       // Every view of that peer (pre/post policy, in/out) goes.
       for (auto it = views.begin(); it != views.end();) {
         if (it->second.peer.SamePeer(down.peer)) {
@@ -216,7 +245,8 @@ struct Collector::Impl {
       rs.push_back(std::move(s));
       for (const auto& [key, v] : r->views) {
         vs.push_back({r->address, v.peer, v.writer->id(),
-                      v.writer->route_count(), v.writer->path_count()});
+                      v.writer->route_count(), v.writer->path_count(),
+                      v.add_path});
       }
     }
     std::lock_guard<std::mutex> lock(mu);
@@ -304,6 +334,10 @@ void Collector::OnData(TcpServer& server, TcpServer::ConnectionId id,
       ++impl_->stats.stream_errors;
     }
     server.Close(id, s.message());
+  } else if (r.terminated) {
+    // RFC 7854 §4.5: the station MUST close the session after a
+    // Termination message.
+    server.Close(id, "termination message");
   }
 }
 

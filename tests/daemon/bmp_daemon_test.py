@@ -176,7 +176,8 @@ def scenario(args, workdir):
             r = [x for x in lines if x.get("ip_prefix") == "10.21.0.0/24"][0]
             check(r.get("comms") == "65021:1" and r.get("med") == 21 and
                   r.get("bmp_router") == "127.0.0.1" and
-                  r.get("peer_asn") == 65021,
+                  r.get("peer_ip") == "127.0.0.21" and
+                  r.get("bmp_msg_type") == "route_monitor",
                   "dump line attributes: %s" % r)
             print("BMP dump: ExaBGP's %d routes, pre- and post-policy"
                   % len(ROUTES))

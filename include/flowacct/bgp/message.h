@@ -162,6 +162,16 @@ struct MessageLimits {
   // a BMP station reading a router's Peer Up OPENs turns them off, as some
   // routers (6WIND/FRR) fabricate those OPENs with zeros there.
   bool check_identity = true;
+  // UPDATE next-hop checks: a missing or martian IPv4 NEXT_HOP (RFC 4271
+  // §6.3, RFC 7606 §3d) is treat-as-withdraw; a VPN MP_REACH_NLRI next hop
+  // without its RD of zeros (RFC 4364 §4.3.2, RFC 4659 §3.2.1) disables the
+  // family (RFC 7606 §7.11). Off, the issue is still recorded (action kOk)
+  // and the route kept, without a next hop or with the one sent (a 16-octet
+  // VPN next hop read as an IPv6 address): a BMP station records what the
+  // router holds, and routers report so the locally originated routes of
+  // their Loc-RIB (RFC 9069 §5; 6WIND/FRR) and VPN routes over IPv6 (Cisco
+  // IOS-XR).
+  bool check_next_hop = true;
 };
 
 // ---------------------------------------------------------------------------

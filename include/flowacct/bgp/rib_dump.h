@@ -78,34 +78,63 @@ void AppendDumpRoute(const BgpLineHeader& header, const RouteEntry& route,
 void AppendDumpClose(const BgpLineHeader& header, uint64_t entries,
                      uint64_t tables, std::string* out);
 
-// BMP dumps (bmp_dump_file): the same lines with the BMP router in place of
-// the BGP peer ("bmp_router", "bmp_router_port": `router.peer`), and each
-// route line naming the monitored peer of its view before the route keys:
-//   {"seq": 4, "timestamp": ..., "bmp_router": "127.0.0.1",
-//    "bmp_router_port": 40102, "event_type": "dump", "peer_ip":
-//    "127.0.0.21", "peer_asn": 65021, "peer_type": 0, "is_in": 1,
-//    "is_post": 0, "afi": 1, "safi": 1, "ip_prefix": "10.21.0.0/24", ...}
-// is_in (Adj-RIB-In), is_out (Adj-RIB-Out, RFC 8671) or is_loc (Loc-RIB,
-// RFC 9069) is written as 1, whichever the view is; is_post with is_in
-// and is_out, is_filtered with is_loc; "rd" when the peer distinguisher is
-// set. Lines are in nfacctd's dump order (init, routes, close).
+// BMP dumps (bmp_dump_file), as pmbmpd 1.7.7 writes them
+// (docs/pmacct-parity.md §14.2, "BMP dumps vs pmbmpd"): per router a
+// dump_init, one line per route of each of its views, a dump_close; the
+// router is "bmp_router" / "bmp_router_port" (`router.peer`):
+//   {"timestamp": "2026-12-07 09:05:00", "bmp_router": "192.0.2.61",
+//    "bmp_router_port": 42485, "event_type": "dump_init", "dump_period":
+//    60, "seq": 20}
+//   {"seq": 20, "timestamp": "2026-12-07 09:05:00", "is_filtered": 1,
+//    "is_loc": 1, "rd": "0:64499:11", "rd_origin": "bmp", "event_type":
+//    "dump", "afi": 1, "safi": 1, "ip_prefix": "12.34.56.78/32",
+//    "bgp_nexthop": "192.0.11.155", "as_path": "65000", "comms":
+//    "64496:1033 64497:1", "ecomms": "SoO:64497:14", "origin": "i", "med":
+//    0, "bmp_router": "192.0.2.61", "bmp_router_port": 42485, "peer_ip":
+//    "0.0.0.0", "peer_tcp_port": 0, "bmp_msg_type": "route_monitor"}
+//   {"timestamp": "2026-12-07 09:05:00", "bmp_router": "192.0.2.61",
+//    "bmp_router_port": 42485, "event_type": "dump_close", "seq": 20}
+// A route line has, in this order: the view's flags ("is_post" then
+// "is_in" for an Adj-RIB-In, "is_out" for an Adj-RIB-Out (RFC 8671), or
+// "is_filtered" then "is_loc" for a Loc-RIB (RFC 9069)); the peer
+// distinguisher of an RD-instance or Loc-RIB peer as "rd" with "rd_origin"
+// "bmp" (a VPN route's own RD takes its place, "rd_origin" "bgp");
+// "event_type", the route's key (afi, safi, ip_prefix, as_path_id when its
+// family has ADD-PATH or the path id is not 0); the attributes
+// (AppendBmpRouteAttributes); a VPN route's "rd" ("rd_origin" "bgp") when
+// the peer has no distinguisher; "label" for labeled families; the router,
+// the monitored peer ("peer_ip", "peer_tcp_port" 0) and "bmp_msg_type":
+// "route_monitor".
 struct BmpViewFields {
-  IpAddress peer_ip;  // the monitored peer (0.0.0.0 for Loc-RIB)
-  uint32_t peer_asn = 0;
-  uint8_t peer_type = 0;     // RFC 7854 §4.2 / RFC 9069: 0 global .. 3 Loc-RIB
-  std::string rd;            // peer distinguisher as text; empty when zero
+  IpAddress peer_ip;      // the monitored peer (0.0.0.0 for Loc-RIB)
+  uint8_t peer_type = 0;  // RFC 7854 §4.2 / RFC 9069: 0 global .. 3 Loc-RIB
+  // The peer distinguisher as text, empty when zero. Written for
+  // RD-instance (1) and Loc-RIB (3) peers only, as pmbmpd does.
+  std::string rd;
   bool is_post = false;      // post-policy (L flag)
   bool is_out = false;       // Adj-RIB-Out (O flag)
   bool is_loc = false;       // Loc-RIB peer type
   bool is_filtered = false;  // Loc-RIB F flag
+  // Families whose routes carry a path id (ADD-PATH): their lines have
+  // "as_path_id", 0 included, as pmbmpd writes it. Must outlive the call.
+  std::span<const Family> add_path;
 };
 void AppendBmpDumpInit(const BgpLineHeader& router, uint32_t dump_period_s,
                        std::string* out);
 void AppendBmpDumpRoute(const BgpLineHeader& router, const BmpViewFields& view,
                         const RouteEntry& route, std::string* out);
-// `entries`: routes written for the router; `tables`: views written.
-void AppendBmpDumpClose(const BgpLineHeader& router, uint64_t entries,
-                        uint64_t tables, std::string* out);
+void AppendBmpDumpClose(const BgpLineHeader& router, std::string* out);
+
+// The attribute keys of a BMP route line, as pmbmpd writes them (its dumps
+// and its message log alike), each with its leading ", ": "bgp_nexthop"
+// (the next hop, else 0.0.0.0 or :: by `family`), "as_path", then those
+// present of "comms", "ecomms" (route targets and origins as
+// FormatExtCommunities writes them, other types as "?"), "lcomms" (each
+// sorted, without duplicates),
+// "origin", "local_pref", "med", "aigp" (RFC 7311; the last three even
+// when 0), "psid_li" (the Prefix-SID Label-Index, RFC 8669 §3.1).
+void AppendBmpRouteAttributes(const PathAttributes& attributes,
+                              const Family& family, std::string* out);
 
 // Message log. `event_type`: "log_init" or "log_close".
 void AppendLogEvent(const BgpLineHeader& header, std::string_view event_type,

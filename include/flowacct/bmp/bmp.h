@@ -7,7 +7,7 @@
 // and RFC 8671 Adj-RIB-Out views. bmp::Stream turns one router's TCP byte
 // stream into typed events; the BGP PDUs inside are decoded with the BGP
 // codec (bgp/message.h) using session parameters inferred from the Peer Up
-// OPENs, never guessed (BM-5).
+// OPENs (AS number size, ADD-PATH), never guessed (BM-5).
 //
 //   class ToRib : public bmp::StreamHandler { ... OnRouteMonitoring ... };
 //   bmp::Stream stream;
@@ -106,9 +106,18 @@ struct PeerUp {
   uint16_t remote_port = 0;
   bgp::OpenMessage sent_open;      // what the monitored router sent
   bgp::OpenMessage received_open;  // what its peer sent
-  // What the router and its peer negotiated, as inferred from the two OPENs;
-  // used to decode this peer's Route Monitoring PDUs.
+  // What the router and its peer negotiated, as inferred from the two OPENs.
+  // This peer's Route Monitoring PDUs are decoded with its AS number size
+  // and ADD-PATH families, but with every family the codec knows: a router
+  // reports families its OPENs do not list (the station records, it does
+  // not police the session).
   bgp::SessionParams params;
+  // The families whose Route Monitoring NLRI carry path ids (RFC 7911), as
+  // this peer's PDUs are decoded: in its Adj-RIB-In and Loc-RIB views, and
+  // in its Adj-RIB-Out views (the other direction). For a Loc-RIB peer,
+  // those of all its Peer Ups so far (RFC 9069 §5.2).
+  std::vector<bgp::Family> add_path_in;
+  std::vector<bgp::Family> add_path_out;
   std::vector<InformationTlv> information;
 };
 
@@ -126,6 +135,9 @@ struct Statistic {
   uint64_t value = 0;  // 32-bit counters and 64-bit gauges, widened
   // AFI/SAFI of the per-family gauges (types 9, 10, 16, 17).
   std::optional<bgp::Family> family;
+  // The value's length on the wire: 4, 8, or 11 (AFI, SAFI and a 64-bit
+  // gauge). Counters of any other length are skipped by the decoder.
+  uint16_t length = 0;
 };
 
 struct StatisticsReport {

@@ -15,7 +15,9 @@
 // (router, peer type, peer distinguisher, peer address, pre/post policy,
 // Adj-RIB-In/Out) is its own view, created at Peer Up (or at the first
 // Route Monitoring message, BM-4) and dropped at Peer Down or when the
-// router's connection ends.
+// router's connection ends. The collector closes a router's connection on
+// a framing error (BM-1) and after its Termination message (RFC 7854
+// §4.5).
 //
 // Which view answers for a router's flows (FindRouterView): the router's
 // Loc-RIB (RFC 9069) when it sends one — the routes it selected, what a
@@ -52,8 +54,10 @@ struct CollectorOptions {
   size_t max_routers = 10;
 };
 
-// What happened, for logs and the BMP message log (bmp_daemon_msglog_*).
-// References are valid during the call only.
+// What happened, for logs and the BMP message log (bmp_daemon_msglog_*:
+// bmp::AppendCollectorEvent in bmp/msglog.h writes an event's lines): a
+// router's connection opening and ending, and each message it sends,
+// decoded. References are valid during the call only.
 struct CollectorEvent {
   enum class Kind : uint8_t {
     kRouterUp,    // a router connected
@@ -81,6 +85,9 @@ struct ViewStatus {
   bgp::PeerId peer_id = 0;
   uint64_t routes = 0;
   uint64_t paths = 0;
+  // Families whose routes carry a path id (ADD-PATH, from the peer's Peer
+  // Up; PeerUp::add_path_in or add_path_out by the view's direction).
+  std::vector<bgp::Family> add_path;
 };
 
 struct RouterStatus {

@@ -836,6 +836,45 @@ TEST_CASE("bgp/message: BG-29 labeled unicast and VPN NLRI") {
   CHECK(HasIssue(v, UpdateProblem::kInvalidLabelStack));
 }
 
+TEST_CASE("bgp/message: MessageLimits::check_next_hop off (BMP)") {
+  // A BMP station records what the router holds (bmp/bmp.cc turns the
+  // checks off): missing and martian NEXT_HOP, and a VPN next hop without
+  // its RD, are recorded but keep the route.
+  MessageLimits lenient;
+  lenient.check_next_hop = false;
+  auto parse = [](const Bytes& m, const MessageLimits& l) {
+    ParsedUpdate u;
+    ParseUpdate(m, Params(), &u, l);
+    return u;
+  };
+  const Bytes attrs = Cat({OriginAttr(), AsPath4({65001})});
+  const Bytes missing = Update({}, attrs, Nlri4(8, {10}));
+  CHECK(parse(missing, {}).action == UpdateAction::kTreatAsWithdraw);
+  ParsedUpdate m = parse(missing, lenient);
+  CHECK(m.action == UpdateAction::kOk);
+  CHECK(m.announced.size() == 1);
+  CHECK(HasIssue(m, UpdateProblem::kMissingWellKnown, 3));
+  const Bytes martian =
+      Update({}, Cat({attrs, Attr(0x40, 3, {0, 0, 0, 0})}), Nlri4(8, {10}));
+  CHECK(parse(martian, {}).action == UpdateAction::kTreatAsWithdraw);
+  ParsedUpdate z = parse(martian, lenient);
+  CHECK(z.action == UpdateAction::kOk);
+  CHECK(z.announced.size() == 1);
+  CHECK(HasIssue(z, UpdateProblem::kInvalidNextHop, 3));
+  // VPNv4 with a bare 16-octet IPv6 next hop (Cisco IOS-XR over BMP).
+  Bytes rd = Cat({U16(0), U16(65000), U32(1)});
+  Bytes vpn = Cat({Bytes{24 + 64 + 16, 0x00, 0x01, 0x01}, rd, Bytes{10, 3}});
+  const Bytes bare =
+      Update({}, Cat({attrs, MpReach({0, 1, 128}, V6(0x20010db8), vpn)}), {});
+  CHECK(parse(bare, {}).action == UpdateAction::kAfiSafiDisable);
+  ParsedUpdate b = parse(bare, lenient);
+  CHECK(b.action == UpdateAction::kOk);
+  REQUIRE(b.announced.size() == 1);
+  CHECK(b.announced[0].key.rd.ToString() == "0:65000:1");
+  CHECK(b.attributes.next_hop.ToString() == "2001:db8::");
+  CHECK(HasIssue(b, UpdateProblem::kMalformedMpReach, 14));
+}
+
 TEST_CASE(
     "bgp/message: BG-31 tunnel encapsulation TLV overrun is "
     "treat-as-withdraw") {

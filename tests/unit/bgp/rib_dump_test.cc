@@ -138,11 +138,20 @@ TEST_CASE("rib_dump: dump lines from the RIB", "[rib_dump]") {
 }
 
 TEST_CASE("rib_dump: BMP dump lines", "[rib_dump]") {
+  // pmbmpd 1.7.7's layout (docs/pmacct-parity.md §14, "BMP dumps vs
+  // pmbmpd"): view flags, the peer distinguisher, the route, the router
+  // and the monitored peer last.
   auto rib = Rib::Create({});
   REQUIRE(rib.ok());
   auto peer = (*rib)->AddPeer({.name = "bmp"});
   REQUIRE(peer.ok());
-  auto handle = (*peer)->Intern(Attrs());
+  PathAttributes a = Attrs();
+  a.med = 0;  // present: written even when 0
+  a.aigp = 0;
+  // Prefix-SID (RFC 8669 §3.1) Label-Index TLV: type 1, length 7, reserved,
+  // flags (2), label index 90.
+  a.unknown.push_back({0xc0, 40, {1, 0, 7, 0, 0, 0, 0, 0, 0, 90}});
+  auto handle = (*peer)->Intern(a);
   REQUIRE(handle.ok());
   REQUIRE((*peer)
               ->Announce(Nlri{{kIpv4Unicast, Pfx("10.2.0.0", 24), 0, {}}, {}},
@@ -154,7 +163,6 @@ TEST_CASE("rib_dump: BMP dump lines", "[rib_dump]") {
   h.peer = {Ip("127.0.0.1"), 40102};
   BmpViewFields v;
   v.peer_ip = Ip("127.0.0.21");
-  v.peer_asn = 65021;
   v.is_post = true;
   std::string out;
   AppendBmpDumpInit(h, 60, &out);
@@ -166,34 +174,50 @@ TEST_CASE("rib_dump: BMP dump lines", "[rib_dump]") {
       v.is_loc = true;
       v.peer_type = 3;
       v.peer_ip = Ip("0.0.0.0");
+      v.rd = "0:64499:11";
       AppendBmpDumpRoute(h, v, r, &out);
     });
   }
-  AppendBmpDumpClose(h, 2, 2, &out);
+  AppendBmpDumpClose(h, &out);
   const std::string router =
       "\"timestamp\": \"2026-12-07 06:15:00\", \"bmp_router\": "
       "\"127.0.0.1\", \"bmp_router_port\": 40102";
   const std::string route =
-      ", \"afi\": 1, \"safi\": 1, \"ip_prefix\": \"10.2.0.0/24\", "
-      "\"bgp_nexthop\": \"192.0.2.2\", \"as_path\": \"65020 65021\", "
-      "\"comms\": \"65002:1 65002:2\", \"lcomms\": \"65002:1:2\", "
-      "\"origin\": \"i\", \"local_pref\": 200, \"med\": 5}\n";
+      ", \"event_type\": \"dump\", \"afi\": 1, \"safi\": 1, "
+      "\"ip_prefix\": \"10.2.0.0/24\", \"bgp_nexthop\": \"192.0.2.2\", "
+      "\"as_path\": \"65020 65021\", \"comms\": \"65002:1 65002:2\", "
+      "\"lcomms\": \"65002:1:2\", \"origin\": \"i\", \"local_pref\": "
+      "200, \"med\": 0, \"aigp\": 0, \"psid_li\": 90, \"bmp_router\": "
+      "\"127.0.0.1\", \"bmp_router_port\": 40102, \"peer_ip\": ";
+  CHECK(out == "{" + router +
+                   ", \"event_type\": \"dump_init\", \"dump_period\": 60, "
+                   "\"seq\": 4}\n"
+                   "{\"seq\": 4, \"timestamp\": \"2026-12-07 06:15:00\", "
+                   "\"is_post\": 1, \"is_in\": 1" +
+                   route +
+                   "\"127.0.0.21\", \"peer_tcp_port\": 0, \"bmp_msg_type\": "
+                   "\"route_monitor\"}\n"
+                   "{\"seq\": 4, \"timestamp\": \"2026-12-07 06:15:00\", "
+                   "\"is_filtered\": 0, \"is_loc\": 1, \"rd\": \"0:64499:11\", "
+                   "\"rd_origin\": \"bmp\"" +
+                   route +
+                   "\"0.0.0.0\", \"peer_tcp_port\": 0, \"bmp_msg_type\": "
+                   "\"route_monitor\"}\n"
+                   "{" +
+                   router + ", \"event_type\": \"dump_close\", \"seq\": 4}\n");
+}
+
+TEST_CASE("rib_dump: BMP route attributes", "[rib_dump]") {
+  PathAttributes a;
+  // RT 65000:100, a non-transitive RT and an opaque type: pmbmpd writes
+  // only transitive route targets and origins, "?" for the rest.
+  a.ext_communities = {0x0002FDE800000064ULL, 0x4002FDE800000064ULL,
+                       0x030c000000000007ULL};
+  std::string out;
+  AppendBmpRouteAttributes(a, Family{Afi::kIpv6, Safi::kUnicast}, &out);
   CHECK(out ==
-        "{" + router +
-            ", \"event_type\": \"dump_init\", \"dump_period\": "
-            "60, \"seq\": 4}\n"
-            "{\"seq\": 4, " +
-            router +
-            ", \"event_type\": \"dump\", "
-            "\"peer_ip\": \"127.0.0.21\", \"peer_asn\": 65021, \"peer_type\": "
-            "0, \"is_in\": 1, \"is_post\": 1" +
-            route + "{\"seq\": 4, " + router +
-            ", \"event_type\": \"dump\", "
-            "\"peer_ip\": \"0.0.0.0\", \"peer_asn\": 65021, \"peer_type\": "
-            "3, \"is_loc\": 1, \"is_filtered\": 0" +
-            route + "{" + router +
-            ", \"event_type\": \"dump_close\", \"entries\": 2, "
-            "\"tables\": 2, \"seq\": 4}\n");
+        ", \"bgp_nexthop\": \"::\", \"as_path\": \"\", \"ecomms\": "
+        "\"RT:65000:100 ? ?\"");
 }
 
 TEST_CASE("rib_dump: extended communities", "[rib_dump]") {

@@ -4,6 +4,8 @@
 
 #include "flowacct/bmp/bmp.h"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -535,6 +537,93 @@ TEST_CASE("bmp: Peer Down with a NOTIFICATION; Adj-RIB-Out direction") {
   REQUIRE(rec.downs[0].notification);
   CHECK(rec.downs[0].notification->code == 6);
   CHECK(rec.downs[0].notification->subcode == 2);
+}
+
+TEST_CASE("bmp: families the Peer Up OPENs do not list are still decoded") {
+  // 6WIND/FRR (corpus pmacct-205): the session negotiated IPv4 labeled
+  // unicast only, its post-policy view carries IPv4 unicast. The station
+  // records what the router reports.
+  PeerSpec peer;
+  bgp::OpenMessage sent = Open(65000, 1, false, false);
+  bgp::OpenMessage received = Open(65001, 2, false, false);
+  sent.capabilities.multiprotocol = {kIpv6Unicast};
+  received.capabilities.multiprotocol = {kIpv6Unicast};
+  Stream stream;
+  Recorder rec;
+  REQUIRE(stream.Feed(PeerUpBytes(peer, sent, received), &rec).ok());
+  CHECK(rec.ups[0].params.families == std::vector<Family>{kIpv6Unicast});
+  bgp::SessionParams plain;
+  plain.families = {kIpv4Unicast, kIpv6Unicast};
+  REQUIRE(stream
+              .Feed(RouteMonitoringBytes(peer, plain, Attributes({65001}),
+                                         {Route("10.4.0.0", 16)}),
+                    &rec)
+              .ok());
+  REQUIRE(rec.announced.size() == 1);
+  CHECK(rec.announced[0].key.prefix.ToString() == "10.4.0.0/16");
+}
+
+TEST_CASE("bmp: a Loc-RIB's Peer Ups add up their ADD-PATH families") {
+  // RFC 9069 §5.2 OPENs are fabricated; Huawei and Cisco send one Peer Up
+  // per family of a Loc-RIB instance (corpus pmacct-200, pmacct-208). The
+  // second must not take ADD-PATH away from the first one's family.
+  PeerSpec loc;
+  loc.type = 3;
+  loc.address = "0.0.0.0";
+  loc.distinguisher = 15;
+  bgp::OpenMessage v4 = Open(65000, 1, true, true);
+  v4.capabilities.multiprotocol = {kIpv4Unicast};
+  bgp::OpenMessage v6 = Open(65000, 1, false, false);
+  v6.capabilities.multiprotocol = {kIpv6Unicast};
+  v6.capabilities.add_path = {{kIpv6Unicast, true, true}};
+  Stream stream;
+  Recorder rec;
+  REQUIRE(stream.Feed(PeerUpBytes(loc, v4, v4), &rec).ok());
+  REQUIRE(stream.Feed(PeerUpBytes(loc, v6, v6), &rec).ok());
+  bgp::SessionParams ids;
+  ids.families = {kIpv4Unicast, kIpv6Unicast};
+  ids.add_path_receive = {kIpv4Unicast, kIpv6Unicast};
+  REQUIRE(stream
+              .Feed(RouteMonitoringBytes(loc, ids, Attributes({65000}),
+                                         {Route("192.0.2.23", 32, 0)}),
+                    &rec)
+              .ok());
+  REQUIRE(stream
+              .Feed(RouteMonitoringBytes(loc, ids, Attributes({65000}),
+                                         {Route("2001:db8::23", 128, 3)}),
+                    &rec)
+              .ok());
+  REQUIRE(rec.announced.size() == 2);
+  // Read without path ids, 00 00 00 00 20 c0 00 02 17 would be four
+  // 0.0.0.0/0 and 192.0.2.23/32 (what pmbmpd 1.7.7 dumps).
+  CHECK(rec.announced[0].key.prefix.ToString() == "192.0.2.23/32");
+  CHECK(rec.announced[1].key.path_id == 3);
+  CHECK(stream.stats().problems == std::array<uint64_t, kBmpProblemCount>{});
+}
+
+TEST_CASE("bmp: a missing or martian NEXT_HOP keeps the route") {
+  // RFC 9069 §5: a Loc-RIB holds locally originated routes; 6WIND/FRR
+  // report them without NEXT_HOP or with 0.0.0.0 (corpus pmacct-205). On a
+  // BGP session that is treat-as-withdraw (RFC 7606 §3d); here the route
+  // is kept and the issue recorded.
+  PeerSpec loc;
+  loc.type = 3;
+  loc.address = "0.0.0.0";
+  bgp::SessionParams plain;
+  plain.families = {kIpv4Unicast};
+  Stream stream;
+  Recorder rec;
+  std::vector<uint8_t> m = RouteMonitoringBytes(loc, plain, Attributes({65000}),
+                                                {Route("203.0.113.58", 32)});
+  // The encoder refuses a martian next hop: patch NEXT_HOP to 0.0.0.0.
+  const std::vector<uint8_t> next_hop = {0x40, 3, 4, 192, 0, 2, 1};
+  auto at = std::search(m.begin(), m.end(), next_hop.begin(), next_hop.end());
+  REQUIRE(at != m.end());
+  std::fill(at + 3, at + 7, 0);
+  REQUIRE(stream.Feed(m, &rec).ok());
+  REQUIRE(rec.announced.size() == 1);
+  CHECK(rec.announced[0].key.prefix.ToString() == "203.0.113.58/32");
+  CHECK(rec.attributes[0].next_hop.ToString() == "0.0.0.0");
 }
 
 }  // namespace

@@ -146,5 +146,18 @@ TEST_CASE("bmp/collector: broken framing closes the router, max routers") {
   ::close(b);
 }
 
+TEST_CASE("bmp/collector: a Termination message closes the session") {
+  // RFC 7854 §4.5: the station MUST close the session after a Termination
+  // (pmbmpd does); the router's views go with it.
+  Station st;
+  const int fd = Connect("127.0.0.2", st.server->local_endpoint().port);
+  SendAll(fd, RouterStream("akvorado-bmp-terminate.pcap"));
+  REQUIRE(Eventually([&] { return st.collector->stats().routers_connected; }));
+  REQUIRE(Eventually([&] { return st.collector->Routers().empty(); }));
+  char c;
+  CHECK(::recv(fd, &c, 1, 0) == 0);  // EOF
+  ::close(fd);
+}
+
 }  // namespace
 }  // namespace flowacct::bmp
