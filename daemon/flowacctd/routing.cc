@@ -811,6 +811,20 @@ std::string Routing::RenderMetrics() const {
     t.Sample("flowacct_bmp_errors_total", {{"reason", "rejected"}},
              cs.routers_rejected);
   }
+  // BM-8: a router outpacing us (its TCP window closing) is what makes it
+  // declare the station stuck; the same for a BGP peer's full table.
+  t.Family("flowacct_routing_receive_queue_full_total", MetricType::kCounter,
+           "times a BGP/BMP connection's socket receive queue was found "
+           "nearly full (the sender outpaces flowacctd; raise "
+           "*_daemon_pipe_size or find the slow part)");
+  if (d.bgp_server != nullptr) {
+    t.Sample("flowacct_routing_receive_queue_full_total", {{"daemon", "bgp"}},
+             d.bgp_server->stats().receive_queue_full);
+  }
+  if (d.bmp_server != nullptr) {
+    t.Sample("flowacct_routing_receive_queue_full_total", {{"daemon", "bmp"}},
+             d.bmp_server->stats().receive_queue_full);
+  }
   return t.Take();
 }
 

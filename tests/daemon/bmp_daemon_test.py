@@ -152,6 +152,11 @@ def scenario(args, workdir):
         errors = {k: v for k, v in metric(
             fa, "flowacct_bmp_errors_total").items() if v}
         check(not errors, "no BMP errors: %s" % errors)
+        # BM-8: the metric is there; FRR's few routes never fill the queue.
+        full = metric(fa, "flowacct_routing_receive_queue_full_total")
+        check(full.get('flowacct_routing_receive_queue_full_total'
+                       '{daemon="bmp"}') == 0,
+              "receive queue full count 0: %s" % full)
         print("metrics: 1 router, messages %s" % counts)
         wait_for(lambda: fa.metrics().get("flowacct_bgp_rib_bytes", 0) >
                  rib_before, 10, "the RIB grows with FRR's routes")
