@@ -743,6 +743,8 @@ class RibCore {
       std::lock_guard<std::mutex> lock(peers_mu_);
       s.peers = peer_count_;
     }
+    s.arena_reserved_bytes = arena_.reserved_bytes();
+    s.arena_idle_bytes = arena_.idle_bytes();
     for (int t = 0; t < kNumTables; ++t) {
       const PrefixIndex* idx = table(t);
       if (idx == nullptr) continue;
