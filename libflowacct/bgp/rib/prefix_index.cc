@@ -156,30 +156,44 @@ uint32_t PrefixIndex::FindOrInsert(const uint8_t* addr, int len) {
 
 TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
                                TrieNode* const* children) {
+  // Bitmaps first, without branches (which slot starts a run or has a
+  // child is data the branch predictor cannot learn), then the packed
+  // arrays by walking the set bits.
+  TrieNode::Words w[4];
+  uint32_t prev = ~leaves[0];  // slot 0 always starts a run
+  for (unsigned i = 0; i < 4; ++i) {
+    uint64_t child_bits = 0;
+    uint64_t run_bits = 0;
+    for (unsigned b = 0; b < 64; ++b) {
+      const unsigned s = i * 64 + b;
+      child_bits |= uint64_t{children[s] != nullptr} << b;
+      run_bits |= uint64_t{leaves[s] != prev} << b;
+      prev = leaves[s];
+    }
+    w[i] = {child_bits, run_bits};
+  }
   int n_children = 0;
   int n_runs = 0;
-  for (unsigned s = 0; s < 256; ++s) {
-    if (children[s] != nullptr) ++n_children;
-    if (s == 0 || leaves[s] != leaves[s - 1]) ++n_runs;
+  for (const TrieNode::Words& x : w) {
+    n_children += Popcount(x.child_bits);
+    n_runs += Popcount(x.run_bits);
   }
   size_t bytes = TrieNode::Bytes(n_children, n_runs);
   void* raw = arena_->Allocate(bytes);
   TrieNode* node = new (raw) TrieNode{};
+  std::copy(std::begin(w), std::end(w), node->w);
   uint32_t* out_leaves = node->leaves();
-  // Where the children go, before the bitmaps say how many runs there are.
   auto* out_children = reinterpret_cast<std::atomic<TrieNode*>*>(
       reinterpret_cast<char*>(node + 1) + TrieNode::LeavesBytes(n_runs));
   int c = 0;
   int r = 0;
-  for (unsigned s = 0; s < 256; ++s) {
-    unsigned i = s >> 6;
-    if (children[s] != nullptr) {
-      node->w[i].child_bits |= uint64_t{1} << (s & 63);
-      new (&out_children[c++]) std::atomic<TrieNode*>(children[s]);
+  for (unsigned i = 0; i < 4; ++i) {
+    for (uint64_t bits = w[i].run_bits; bits != 0; bits &= bits - 1) {
+      out_leaves[r++] = leaves[i * 64 + std::countr_zero(bits)];
     }
-    if (s == 0 || leaves[s] != leaves[s - 1]) {
-      node->w[i].run_bits |= uint64_t{1} << (s & 63);
-      out_leaves[r++] = leaves[s];
+    for (uint64_t bits = w[i].child_bits; bits != 0; bits &= bits - 1) {
+      new (&out_children[c++])
+          std::atomic<TrieNode*>(children[i * 64 + std::countr_zero(bits)]);
     }
   }
   node_bytes_.fetch_add(Arena::Rounded(bytes), std::memory_order_relaxed);
@@ -212,6 +226,7 @@ void PrefixIndex::FixChain(uint32_t leaf, int len, uint32_t id) {
   }
 }
 
+FLOWACCT_POPCNT_CLONES
 void PrefixIndex::FixSubtree(const TrieNode* node, int len, uint32_t id) {
   uint32_t last = 0;
   for (unsigned s = 0; s < 256; ++s) {
@@ -227,6 +242,7 @@ void PrefixIndex::FixSubtree(const TrieNode* node, int len, uint32_t id) {
   }
 }
 
+FLOWACCT_POPCNT_CLONES
 uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
   uint32_t n = count_.load(std::memory_order_relaxed);
   if (n >= kMaxIds) return 0;

@@ -47,6 +47,7 @@
 
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -164,17 +165,19 @@ struct TrieNode {
   }
   // Writer side: the 256 leaves and children, uncompressed.
   void Expand(uint32_t* leaves_out, TrieNode** children_out) const {
-    int run = -1;
-    int child = 0;
     const uint32_t* lv = leaves();
     const std::atomic<TrieNode*>* ch = children();
+    int run = -1;
     for (unsigned s = 0; s < 256; ++s) {
-      if ((w[s >> 6].run_bits >> (s & 63)) & 1) ++run;
+      run += static_cast<int>((w[s >> 6].run_bits >> (s & 63)) & 1);
       leaves_out[s] = lv[run];
-      if ((w[s >> 6].child_bits >> (s & 63)) & 1) {
-        children_out[s] = ch[child++].load(std::memory_order_relaxed);
-      } else {
-        children_out[s] = nullptr;
+      children_out[s] = nullptr;
+    }
+    int child = 0;
+    for (unsigned i = 0; i < 4; ++i) {
+      for (uint64_t bits = w[i].child_bits; bits != 0; bits &= bits - 1) {
+        children_out[i * 64 + std::countr_zero(bits)] =
+            ch[child++].load(std::memory_order_relaxed);
       }
     }
   }
