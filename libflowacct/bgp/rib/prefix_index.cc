@@ -201,6 +201,48 @@ TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
   return node;
 }
 
+TrieNode* PrefixIndex::WithLeaf(const TrieNode* node, unsigned s,
+                                uint32_t leaf) {
+  // Slot s lies in run [a, b] of value `old`. Afterwards: [a, s-1] keeps
+  // `old` (if a < s), [s, s] holds `leaf`, [s+1, b] holds `old` again (if
+  // s < b). So s starts a run, and s+1 does when it was inside [a, b].
+  const unsigned i = s >> 6;
+  const uint64_t bit = uint64_t{1} << (s & 63);
+  const bool starts = (node->w[i].run_bits & bit) != 0;
+  const bool tail =
+      s + 1 < 256 &&
+      ((node->w[(s + 1) >> 6].run_bits >> ((s + 1) & 63)) & 1) == 0;
+  const uint32_t* old_leaves = node->leaves();
+  const int r = static_cast<int>(node->LeafSlot(s) - old_leaves);  // s's run
+  const uint32_t old = old_leaves[r];
+  const int n_runs = node->n_runs();
+  const int n_children = node->n_children();
+  const int new_runs = n_runs + (starts ? 0 : 1) + (tail ? 1 : 0);
+
+  const size_t bytes = TrieNode::Bytes(n_children, new_runs);
+  TrieNode* fresh = new (arena_->Allocate(bytes)) TrieNode{};
+  std::copy(std::begin(node->w), std::end(node->w), fresh->w);
+  fresh->w[i].run_bits |= bit;
+  if (tail) fresh->w[(s + 1) >> 6].run_bits |= uint64_t{1} << ((s + 1) & 63);
+  uint32_t* out = fresh->leaves();
+  // Runs before s's run, and s's run itself when it starts before s.
+  const int keep = starts ? r : r + 1;
+  out = std::copy(old_leaves, old_leaves + keep, out);
+  *out++ = leaf;
+  if (tail) *out++ = old;
+  std::copy(old_leaves + r + 1, old_leaves + n_runs, out);
+  const std::atomic<TrieNode*>* from = node->children();
+  auto* to = reinterpret_cast<std::atomic<TrieNode*>*>(
+      reinterpret_cast<char*>(fresh + 1) + TrieNode::LeavesBytes(new_runs));
+  for (int c = 0; c < n_children; ++c) {
+    new (&to[c])
+        std::atomic<TrieNode*>(from[c].load(std::memory_order_relaxed));
+  }
+  node_bytes_.fetch_add(Arena::Rounded(bytes), std::memory_order_relaxed);
+  node_count_.fetch_add(1, std::memory_order_relaxed);
+  return fresh;
+}
+
 void PrefixIndex::RetireNode(TrieNode* node) {
   const size_t bytes = node->bytes();
   node_bytes_.fetch_sub(Arena::Rounded(bytes), std::memory_order_relaxed);
@@ -292,9 +334,21 @@ uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
     }
     unsigned s = addr[byte];
     if (byte == target_byte) {
-      node->Expand(leaves, children);
       int depth = byte * 8;
       unsigned span = 1u << (depth + 8 - len);
+      if (span == 1 && (LeafId(node->LeafAt(s)) == 0 ||
+                        Length(LeafId(node->LeafAt(s))) < len)) {
+        // One slot (/24, /32, /48...), the common case: splice the leaf
+        // into the packed node instead of expanding and rebuilding it.
+        if (const TrieNode* child = node->ChildAt(s)) {
+          FixSubtree(child, len, id);
+        }
+        TrieNode* fresh = WithLeaf(node, s, MakeLeaf(id, len, depth));
+        slot->store(fresh, std::memory_order_release);
+        RetireNode(node);
+        return id;
+      }
+      node->Expand(leaves, children);
       unsigned last = 0;
       for (unsigned t = s; t < s + span; ++t) {
         uint32_t cur = LeafId(leaves[t]);

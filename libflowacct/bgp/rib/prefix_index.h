@@ -323,6 +323,9 @@ class PrefixIndex {
   void FixChain(uint32_t leaf, int len, uint32_t id);
   void FixSubtree(const TrieNode* node, int len, uint32_t id);
   TrieNode* NewNode(const uint32_t* leaves, TrieNode* const* children);
+  // A copy of `node` with slot s's leaf set to `leaf` (runs split as
+  // needed), built from the packed form.
+  TrieNode* WithLeaf(const TrieNode* node, unsigned s, uint32_t leaf);
   void RetireNode(TrieNode* node);
   void SetParent(uint32_t id, uint32_t parent) {
     parent_.Get(id)->store(parent, std::memory_order_release);
