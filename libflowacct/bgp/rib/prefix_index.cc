@@ -22,6 +22,7 @@ PrefixIndex::PrefixIndex(int addr_bytes, int root_bits, EpochDomain* domain,
   }
 }
 
+FLOWACCT_POPCNT_CLONES
 void PrefixIndex::FreeTree(TrieNode* node) {
   if (node == nullptr) return;
   for (int i = 0; i < node->n_children(); ++i) {
@@ -154,6 +155,7 @@ uint32_t PrefixIndex::FindOrInsert(const uint8_t* addr, int len) {
   return id;
 }
 
+FLOWACCT_POPCNT_CLONES
 TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
                                TrieNode* const* children) {
   // Bitmaps first, without branches (which slot starts a run or has a
@@ -201,6 +203,7 @@ TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
   return node;
 }
 
+FLOWACCT_POPCNT_CLONES
 TrieNode* PrefixIndex::WithLeaf(const TrieNode* node, unsigned s,
                                 uint32_t leaf) {
   // Slot s lies in run [a, b] of value `old`. Afterwards: [a, s-1] keeps
@@ -243,6 +246,7 @@ TrieNode* PrefixIndex::WithLeaf(const TrieNode* node, unsigned s,
   return fresh;
 }
 
+FLOWACCT_POPCNT_CLONES
 void PrefixIndex::RetireNode(TrieNode* node) {
   const size_t bytes = node->bytes();
   node_bytes_.fetch_sub(Arena::Rounded(bytes), std::memory_order_relaxed);
