@@ -246,6 +246,45 @@ TrieNode* PrefixIndex::WithLeaf(const TrieNode* node, unsigned s,
   return fresh;
 }
 
+TrieNode* PrefixIndex::NewEmptyNode() {
+  // One run (slot 0 onwards) of leaf 0, no children.
+  const size_t bytes = TrieNode::Bytes(0, 1);
+  TrieNode* node = new (arena_->Allocate(bytes)) TrieNode{};
+  node->w[0].run_bits = 1;
+  node->leaves()[0] = 0;
+  node_bytes_.fetch_add(Arena::Rounded(bytes), std::memory_order_relaxed);
+  node_count_.fetch_add(1, std::memory_order_relaxed);
+  return node;
+}
+
+FLOWACCT_POPCNT_CLONES
+TrieNode* PrefixIndex::WithChild(const TrieNode* node, unsigned s,
+                                 TrieNode* child) {
+  const unsigned i = s >> 6;
+  const uint64_t bit = uint64_t{1} << (s & 63);
+  const int n_runs = node->n_runs();
+  const int n_children = node->n_children();
+  // Children before s keep their place; s's goes next.
+  const int before =
+      node->ChildrenBefore(i) + Popcount(node->w[i].child_bits & (bit - 1));
+  const size_t bytes = TrieNode::Bytes(n_children + 1, n_runs);
+  TrieNode* fresh = new (arena_->Allocate(bytes)) TrieNode{};
+  std::copy(std::begin(node->w), std::end(node->w), fresh->w);
+  fresh->w[i].child_bits |= bit;
+  std::copy(node->leaves(), node->leaves() + n_runs, fresh->leaves());
+  const std::atomic<TrieNode*>* from = node->children();
+  auto* to = reinterpret_cast<std::atomic<TrieNode*>*>(
+      reinterpret_cast<char*>(fresh + 1) + TrieNode::LeavesBytes(n_runs));
+  for (int c = 0, k = 0; c <= n_children; ++c) {
+    TrieNode* p =
+        c == before ? child : from[k++].load(std::memory_order_relaxed);
+    new (&to[c]) std::atomic<TrieNode*>(p);
+  }
+  node_bytes_.fetch_add(Arena::Rounded(bytes), std::memory_order_relaxed);
+  node_count_.fetch_add(1, std::memory_order_relaxed);
+  return fresh;
+}
+
 FLOWACCT_POPCNT_CLONES
 void PrefixIndex::RetireNode(TrieNode* node) {
   const size_t bytes = node->bytes();
@@ -331,9 +370,7 @@ uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
   for (int byte = root_bits_ / 8;; ++byte) {
     TrieNode* node = slot->load(std::memory_order_relaxed);
     if (node == nullptr) {
-      uint32_t zero_leaves[256] = {};
-      TrieNode* no_children[256] = {};
-      node = NewNode(zero_leaves, no_children);
+      node = NewEmptyNode();
       slot->store(node, std::memory_order_release);
     }
     unsigned s = addr[byte];
@@ -371,11 +408,7 @@ uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
     }
     std::atomic<TrieNode*>* next = node->ChildSlot(s);
     if (next == nullptr) {
-      node->Expand(leaves, children);
-      uint32_t zero_leaves[256] = {};
-      TrieNode* no_children[256] = {};
-      children[s] = NewNode(zero_leaves, no_children);
-      TrieNode* fresh = NewNode(leaves, children);
+      TrieNode* fresh = WithChild(node, s, NewEmptyNode());
       slot->store(fresh, std::memory_order_release);
       RetireNode(node);
       next = fresh->ChildSlot(s);

@@ -326,6 +326,10 @@ class PrefixIndex {
   // A copy of `node` with slot s's leaf set to `leaf` (runs split as
   // needed), built from the packed form.
   TrieNode* WithLeaf(const TrieNode* node, unsigned s, uint32_t leaf);
+  // A copy of `node` with `child` added at slot s (which has none).
+  TrieNode* WithChild(const TrieNode* node, unsigned s, TrieNode* child);
+  // A node with no prefix and no child.
+  TrieNode* NewEmptyNode();
   void RetireNode(TrieNode* node);
   void SetParent(uint32_t id, uint32_t parent) {
     parent_.Get(id)->store(parent, std::memory_order_release);
