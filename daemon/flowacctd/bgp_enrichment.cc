@@ -68,6 +68,27 @@ Result<std::shared_ptr<const BgpCorrelator>> BuildBgpCorrelator(
   o.lrgcomm_pattern = b.lrgcomm_pattern;
   o.wanted = WantedFields(config);
 
+  // bgp_*_type: map. Loaded here, so SIGUSR2 (which rebuilds the enrich
+  // step) reloads them with the other maps.
+  BgpSourceMapOptions so;
+  so.max_entries = config.maps_entries;
+  const struct {
+    const std::string& type;
+    const std::string& path;
+    std::shared_ptr<const BgpSourceMap>* out;
+  } source_maps[] = {
+      {b.peer_src_as_type, b.peer_src_as_map, &o.peer_src_as_map},
+      {b.src_local_pref_type, b.src_local_pref_map, &o.src_local_pref_map},
+      {b.src_med_type, b.src_med_map, &o.src_med_map},
+  };
+  for (const auto& m : source_maps) {
+    if (m.type != "map" || m.path.empty()) continue;
+    Result<std::shared_ptr<const BgpSourceMap>> map =
+        BgpSourceMap::LoadFile(m.path, so);
+    if (!map.ok()) return map.status();
+    *m.out = std::move(map).value();
+  }
+
   std::shared_ptr<const BgpAgentMap> agents;
   const std::string& agent_file =
       !b.agent_map.empty() ? b.agent_map : config.bmp.agent_map;

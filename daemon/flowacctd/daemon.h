@@ -5,7 +5,8 @@
 //
 // Signals (pmacct's semantics, docs/daemon.md): SIGUSR1 logs per-exporter
 // statistics; SIGUSR2 reloads the maps (pre_tag_map, sampling_map,
-// networks_file, ports_file, allow files) without touching the sockets;
+// networks_file, ports_file, bgp_agent_map, the bgp_*_map source maps,
+// allow files) without touching the sockets;
 // SIGHUP reopens the log file and the sinks' files; SIGTERM and SIGINT flush
 // every view and exit 0.
 //

@@ -185,6 +185,14 @@ struct GlobalState {
   ConfigSource net_source;
   std::string net_key;
   std::optional<uint32_t> bgp_id;
+  // The lines of the bgp_*_type keys that take a map, and of the maps
+  // (checked against each other once every line is read).
+  ConfigSource peer_src_as_type;
+  ConfigSource src_local_pref_type;
+  ConfigSource src_med_type;
+  ConfigSource peer_src_as_map;
+  ConfigSource src_local_pref_map;
+  ConfigSource src_med_map;
 };
 
 using GlobalSetter =
@@ -315,23 +323,21 @@ GlobalSetter SubJsonOutput(S DaemonConfig::*outer, std::string S::*inner) {
   };
 }
 
-// bgp_src_*_type and bgp_peer_src_as_type: `allowed` values; "map" is
-// pmacct's bgp_src_*_map / bgp_peer_src_as_map, which flowacctd lacks.
+// bgp_src_*_type and bgp_peer_src_as_type: `allowed` values; `line`, when
+// given, keeps the line for the map check of FinishRoutingKeys.
 GlobalSetter BgpSourceType(std::string BgpDaemonConfig::*inner,
-                           std::initializer_list<std::string_view> allowed) {
+                           std::initializer_list<std::string_view> allowed,
+                           ConfigSource GlobalState::*line = nullptr) {
   std::vector<std::string_view> list(allowed);
-  return [inner, list](std::string_view, std::string_view value,
-                       const ConfigSource&, GlobalState* st) -> Status {
+  return [inner, list, line](std::string_view, std::string_view value,
+                             const ConfigSource& source,
+                             GlobalState* st) -> Status {
     const std::string v = ToLower(value);
-    if (v == "map") {
-      return InvalidArgumentError(
-          "'map' is not supported by flowacctd (no bgp_src_*_map / "
-          "bgp_peer_src_as_map)");
-    }
     std::string names;
     for (std::string_view a : list) {
       if (a == v) {
         st->config->bgp.*inner = v == "sflow" ? "netflow" : v;
+        if (line != nullptr) st->*line = source;
         return Status::Ok();
       }
       if (!names.empty()) names += ", ";
@@ -339,6 +345,18 @@ GlobalSetter BgpSourceType(std::string BgpDaemonConfig::*inner,
     }
     return InvalidArgumentError("expected one of " + names + ", got " +
                                 Quote(value));
+  };
+}
+
+// bgp_peer_src_as_map, bgp_src_local_pref_map, bgp_src_med_map: a path,
+// its line kept for FinishRoutingKeys.
+GlobalSetter SourceMap(std::string BgpDaemonConfig::*inner,
+                       ConfigSource GlobalState::*line) {
+  return [inner, line](std::string_view, std::string_view value,
+                       const ConfigSource& source, GlobalState* st) -> Status {
+    st->config->bgp.*inner = std::string(value);
+    st->*line = source;
+    return Status::Ok();
   };
 }
 
@@ -392,7 +410,15 @@ void AddRoutingKeys(std::vector<std::pair<std::string_view, GlobalSetter>>* k) {
           {"bgp_daemon_msglog_file", SubString(bgp, &B::msglog_file)},
           {"bgp_daemon_msglog_output", SubJsonOutput(bgp, &B::msglog_output)},
           {"bgp_peer_src_as_type",
-           BgpSourceType(&B::peer_src_as_type, {"netflow", "sflow", "bgp"})},
+           BgpSourceType(&B::peer_src_as_type,
+                         {"netflow", "sflow", "map", "bgp"},
+                         &GlobalState::peer_src_as_type)},
+          {"bgp_peer_src_as_map",
+           SourceMap(&B::peer_src_as_map, &GlobalState::peer_src_as_map)},
+          {"bgp_src_local_pref_map",
+           SourceMap(&B::src_local_pref_map, &GlobalState::src_local_pref_map)},
+          {"bgp_src_med_map",
+           SourceMap(&B::src_med_map, &GlobalState::src_med_map)},
           {"bgp_src_as_path_type",
            BgpSourceType(&B::src_as_path_type, {"bgp"})},
           {"bgp_src_std_comm_type",
@@ -402,8 +428,10 @@ void AddRoutingKeys(std::vector<std::pair<std::string_view, GlobalSetter>>* k) {
           {"bgp_src_lrg_comm_type",
            BgpSourceType(&B::src_lrg_comm_type, {"bgp"})},
           {"bgp_src_local_pref_type",
-           BgpSourceType(&B::src_local_pref_type, {"bgp"})},
-          {"bgp_src_med_type", BgpSourceType(&B::src_med_type, {"bgp"})},
+           BgpSourceType(&B::src_local_pref_type, {"map", "bgp"},
+                         &GlobalState::src_local_pref_type)},
+          {"bgp_src_med_type", BgpSourceType(&B::src_med_type, {"map", "bgp"},
+                                             &GlobalState::src_med_type)},
           {"bgp_follow_default",
            SubUint(bgp, &B::follow_default, 0, UINT32_MAX)},
           {"bgp_aspath_radius", SubUint(bgp, &B::aspath_radius, 0, 65535)},
@@ -448,6 +476,41 @@ Status FinishRoutingKeys(GlobalState* st) {
   }
   if (Status s = check(c.net_source, st->net_source, st->net_key); !s.ok()) {
     return s;
+  }
+  // *_type: map needs its map; a map without *_type: map is unused (as in
+  // nfacctd, which exits on the first and ignores the second).
+  struct SourceMapKeys {
+    const char* type_key;
+    const std::string& type;
+    const ConfigSource& type_line;
+    const char* map_key;
+    const std::string& map;
+    const ConfigSource& map_line;
+  };
+  const SourceMapKeys source_maps[] = {
+      {"bgp_peer_src_as_type", c.bgp.peer_src_as_type, st->peer_src_as_type,
+       "bgp_peer_src_as_map", c.bgp.peer_src_as_map, st->peer_src_as_map},
+      {"bgp_src_local_pref_type", c.bgp.src_local_pref_type,
+       st->src_local_pref_type, "bgp_src_local_pref_map",
+       c.bgp.src_local_pref_map, st->src_local_pref_map},
+      {"bgp_src_med_type", c.bgp.src_med_type, st->src_med_type,
+       "bgp_src_med_map", c.bgp.src_med_map, st->src_med_map},
+  };
+  for (const SourceMapKeys& k : source_maps) {
+    if (k.type == "map" && k.map.empty()) {
+      return InvalidArgumentError(k.type_line.ToString() + ": " + k.type_key +
+                                  ": 'map' needs " + k.map_key);
+    }
+    if (st->warnings == nullptr) continue;
+    if (!k.map.empty() && k.type != "map") {
+      st->warnings->push_back({k.map_line, std::string("key '") + k.map_key +
+                                               "' is unused: " + k.type_key +
+                                               " is not 'map'"});
+    } else if (!k.map.empty() && !c.bgp.enabled && !c.bmp.enabled) {
+      st->warnings->push_back(
+          {k.map_line, std::string("key '") + k.map_key +
+                           "' is unused without bgp_daemon or bmp_daemon"});
+    }
   }
   if (st->bgp_id) {
     c.bgp.router_id = *st->bgp_id;
@@ -899,7 +962,8 @@ Result<DaemonConfig> ParseDaemonConfig(
 
   // Classify every entry (in line order, so the first bad line is reported)
   // and apply global keys.
-  GlobalState state{&config, {}, {}, warnings, {}, {}, {}, {}, {}};
+  GlobalState state{&config, {}, {}, warnings, {}, {}, {}, {},
+                    {},      {}, {}, {},       {}, {}, {}};
   std::vector<const Entry*> plugin_entries;
   for (Entry& e : entries) {
     const ConfigLine& l = e.line;

@@ -73,6 +73,16 @@ struct BgpCorrelator::Impl {
 
   bool want_dst = false;
   bool want_src = false;
+  // The source maps filling a wanted field (null: none or not wanted), and
+  // the bgp_*_type: bgp flags they leave (a map wins over its flag).
+  const BgpSourceMap* peer_src_as_map = nullptr;
+  const BgpSourceMap* src_local_pref_map = nullptr;
+  const BgpSourceMap* src_med_map = nullptr;
+  bool want_maps = false;        // one of the three is set
+  bool maps_need_route = false;  // ... and one needs the source route
+  bool peer_src_as_bgp = false;
+  bool src_local_pref_bgp = false;
+  bool src_med_bgp = false;
 
   mutable std::mutex readers_mu;
   mutable std::map<std::thread::id, std::unique_ptr<bgp::RibReader>> readers;
@@ -256,7 +266,36 @@ struct BgpCorrelator::Impl {
     return want_dst && r.dst_host.is_set();
   }
   bool LooksUpSrc(const FlowRecord& r) const {
-    return want_src && r.src_host.is_set();
+    return (want_src || maps_need_route) && r.src_host.is_set();
+  }
+
+  // peer_src_as, src_local_pref and src_med from the source maps: the
+  // first matching row's id, its `bgp` meaning the route's own value; no
+  // row: 0. `m`: the source route (null: none, or no BGP peer).
+  void ApplyMaps(FlowRecord* r, const bgp::RouteMatch* m) const {
+    BgpSourceRoute route;
+    if (m != nullptr) {
+      route.found = true;
+      route.next_hop = m->attributes.next_hop();
+      route.first_as = m->attributes.first_as();
+    }
+    const auto apply = [&](const BgpSourceMap* map, auto bgp_value,
+                           uint32_t* out, FlowField field) {
+      if (map == nullptr) return;
+      std::optional<BgpSourceValue> v = map->Lookup(*r, route);
+      *out = !v ? 0 : !v->from_bgp ? v->value : m ? bgp_value() : 0;
+      r->fields.set(field);
+    };
+    apply(
+        peer_src_as_map, [&] { return route.first_as; }, &r->peer_src_as,
+        FlowField::kPeerSrcAs);
+    apply(
+        src_local_pref_map,
+        [&] { return m->attributes.local_pref().value_or(0); },
+        &r->src_local_pref, FlowField::kSrcLocalPref);
+    apply(
+        src_med_map, [&] { return m->attributes.med().value_or(0); },
+        &r->src_med, FlowField::kSrcMed);
   }
 
   // Fills the record from the routes found for its destination and source
@@ -317,17 +356,19 @@ struct BgpCorrelator::Impl {
         }
       }
     }
+    std::optional<bgp::RouteMatch> m;
     if (LooksUpSrc(*r)) {
-      std::optional<bgp::RouteMatch> m =
-          FollowDefault(section, peer, r->src_host, lookup, src_route);
+      m = FollowDefault(section, peer, r->src_host, lookup, src_route);
       if (m) src_found.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (want_src && r->src_host.is_set()) {
       const Side src{&r->src_host,     &r->src_mask,        &r->src_net,
                      &r->src_as,       FlowField::kSrcMask, FlowField::kSrcNet,
                      FlowField::kSrcAs};
       const FromRib from = FillSide(r, src, m);
       // Like the destination: peer_src_as and the src_* attributes only
       // when the source AS comes from the RIB.
-      if (options.peer_src_as_from_bgp && from.as) {
+      if (peer_src_as_bgp && from.as) {
         r->peer_src_as = m ? m->attributes.first_as() : 0;
         r->fields.set(FlowField::kPeerSrcAs);
       }
@@ -349,16 +390,17 @@ struct BgpCorrelator::Impl {
           r->src_lrg_comm = StoreLargeCommunities(a, batch, scratch, text);
           r->fields.set(FlowField::kSrcLrgComm);
         }
-        if (options.src_local_pref && Wants(FlowField::kSrcLocalPref)) {
+        if (src_local_pref_bgp && Wants(FlowField::kSrcLocalPref)) {
           r->src_local_pref = a.local_pref().value_or(0);
           r->fields.set(FlowField::kSrcLocalPref);
         }
-        if (options.src_med && Wants(FlowField::kSrcMed)) {
+        if (src_med_bgp && Wants(FlowField::kSrcMed)) {
           r->src_med = a.med().value_or(0);
           r->fields.set(FlowField::kSrcMed);
         }
       }
     }
+    if (want_maps) ApplyMaps(r, m ? &*m : nullptr);
   }
 };
 
@@ -391,22 +433,42 @@ BgpCorrelator::BgpCorrelator(const bgp::Rib* rib, BgpPeerResolver resolver,
       (net_rib && (w.has(FlowField::kDstNet) || w.has(FlowField::kDstMask) ||
                    w.has(FlowField::kBgpNextHop)));
   const BgpCorrelatorOptions& o = s.options;
+  // A source map wins over its bgp_*_type: bgp flag; it fills its field
+  // only when some view wants it.
+  const auto map_for = [&](const std::shared_ptr<const BgpSourceMap>& map,
+                           FlowField field) -> const BgpSourceMap* {
+    return map != nullptr && w.has(field) ? map.get() : nullptr;
+  };
+  s.peer_src_as_map = map_for(o.peer_src_as_map, FlowField::kPeerSrcAs);
+  s.src_local_pref_map =
+      map_for(o.src_local_pref_map, FlowField::kSrcLocalPref);
+  s.src_med_map = map_for(o.src_med_map, FlowField::kSrcMed);
+  for (const BgpSourceMap* map :
+       {s.peer_src_as_map, s.src_local_pref_map, s.src_med_map}) {
+    s.want_maps = s.want_maps || map != nullptr;
+    s.maps_need_route =
+        s.maps_need_route || (map != nullptr && map->needs_route());
+  }
+  s.peer_src_as_bgp = o.peer_src_as_from_bgp && o.peer_src_as_map == nullptr;
+  s.src_local_pref_bgp = o.src_local_pref && o.src_local_pref_map == nullptr;
+  s.src_med_bgp = o.src_med && o.src_med_map == nullptr;
   s.want_src =
       (net_rib && (w.has(FlowField::kSrcNet) || w.has(FlowField::kSrcMask))) ||
       (as_rib && (w.has(FlowField::kSrcAs) ||
-                  (o.peer_src_as_from_bgp && w.has(FlowField::kPeerSrcAs)) ||
+                  (s.peer_src_as_bgp && w.has(FlowField::kPeerSrcAs)) ||
                   (o.src_as_path && w.has(FlowField::kSrcAsPath)) ||
                   (o.src_std_comm && w.has(FlowField::kSrcStdComm)) ||
                   (o.src_ext_comm && w.has(FlowField::kSrcExtComm)) ||
                   (o.src_lrg_comm && w.has(FlowField::kSrcLrgComm)) ||
-                  (o.src_local_pref && w.has(FlowField::kSrcLocalPref)) ||
-                  (o.src_med && w.has(FlowField::kSrcMed))));
+                  (s.src_local_pref_bgp && w.has(FlowField::kSrcLocalPref)) ||
+                  (s.src_med_bgp && w.has(FlowField::kSrcMed))));
 }
 
 BgpCorrelator::~BgpCorrelator() = default;
 
 bool BgpCorrelator::active() const {
-  return impl_->rib != nullptr && (impl_->want_dst || impl_->want_src);
+  return impl_->rib != nullptr &&
+         (impl_->want_dst || impl_->want_src || impl_->want_maps);
 }
 
 const BgpCorrelatorOptions& BgpCorrelator::options() const {
@@ -487,6 +549,8 @@ void BgpCorrelator::Apply(RecordBatch* batch, size_t begin, size_t end) const {
     }
     if (!hit->peer) {
       ++no_peer;
+      // The maps still apply; rows needing a route do not match.
+      if (s.want_maps) s.ApplyMaps(r, nullptr);
       continue;
     }
     Pending p{r, *hit->peer};

@@ -197,6 +197,21 @@ IpAddress UnmapV4(const IpAddress& address) {
   return IpAddress::V4Bytes(p + 12);
 }
 
+bool ParseMac(std::string_view text, MacAddress* out) {
+  if (text.size() != 17) return false;
+  MacAddress mac;
+  for (size_t i = 0; i < 6; ++i) {
+    if (i > 0 && text[i * 3 - 1] != ':' && text[i * 3 - 1] != '-') {
+      return false;
+    }
+    const char* begin = text.data() + i * 3;
+    auto [end, ec] = std::from_chars(begin, begin + 2, mac.bytes[i], 16);
+    if (ec != std::errc() || end != begin + 2) return false;
+  }
+  *out = mac;
+  return true;
+}
+
 bool ExporterMatch::Parse(const KeyValue& kv, std::string* error) {
   if (kv.key == "ip") {
     std::optional<Prefix> p = ParsePrefix(kv.value);

@@ -120,6 +120,8 @@ std::optional<Prefix> ParsePrefix(std::string_view text);
 bool PrefixContains(const Prefix& prefix, const IpAddress& address);
 // ::ffff:a.b.c.d -> a.b.c.d; other addresses unchanged.
 IpAddress UnmapV4(const IpAddress& address);
+// "00:11:22:aa:bb:cc" (or '-' separated, either case).
+bool ParseMac(std::string_view text, MacAddress* out);
 
 // The exporter columns of sampling_map and bgp_agent_map rows: `ip` (an
 // address or prefix, required), `in` and `out` (interfaces, `-N` negates).

@@ -184,23 +184,6 @@ bool ParseBool(std::string_view v, uint64_t* out) {
   return false;
 }
 
-bool ParseMac(std::string_view v, MacAddress* out) {
-  // xx:xx:xx:xx:xx:xx (or '-' separated).
-  if (v.size() != 17) return false;
-  for (int i = 0; i < 6; ++i) {
-    if (i > 0 && v[static_cast<size_t>(i * 3 - 1)] != ':' &&
-        v[static_cast<size_t>(i * 3 - 1)] != '-') {
-      return false;
-    }
-    uint8_t b = 0;
-    auto part = v.substr(static_cast<size_t>(i * 3), 2);
-    auto [p, ec] = std::from_chars(part.data(), part.data() + 2, b, 16);
-    if (ec != std::errc() || p != part.data() + 2) return false;
-    out->bytes[static_cast<size_t>(i)] = b;
-  }
-  return true;
-}
-
 bool ParseProto(std::string_view v, uint64_t* out) {
   struct Named {
     std::string_view name;
@@ -428,7 +411,7 @@ Result<std::shared_ptr<const PreTagMap>> PreTagMap::Load(
               break;
             }
             case ValueType::kMac:
-              ok = ParseMac(value, &cond.mac);
+              ok = enrich_internal::ParseMac(value, &cond.mac);
               break;
             case ValueType::kBool:
               ok = ParseBool(value, &cond.number);

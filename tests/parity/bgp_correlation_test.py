@@ -32,7 +32,10 @@ For each case (CASES below):
 
 Known differences (docs/pmacct-parity.md, "BGP correlation") mask named
 columns of a case; the mismatch without the mask is still printed with
---keep.
+--keep. A case may also write map files (bgp_peer_src_as_map and the
+other source maps) and name an expectation (EXPECTATIONS): documented
+differences checked record by record — nfacctd must print the documented
+value, which is replaced by flowacctd's before the comparison.
 
   bgp_correlation_test.py --flowacctd BIN [--nfacctd BIN] [--flowacct BIN]
                           [--case NAME ...] [--keep]
@@ -45,7 +48,9 @@ Exit status: 0 parity, 1 mismatch or failure, 2 usage error, 77 skipped
 import argparse
 import collections
 import ipaddress
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -76,8 +81,93 @@ SRC_ATTRS = COMMON + ["peer_src_as", "src_as_path", "src_std_comm",
                       "src_ext_comm", "src_lrg_comm", "src_local_pref",
                       "src_med"]
 
+# maps: (file name, text) pairs written to the daemon's work directory; a
+# key's value may name one as {work}/<file name>. expect: the documented
+# differences of the case, a function (see RECORD_DIFFS).
 Case = collections.namedtuple(
-    "Case", "name pcap keys plugins default_route")
+    "Case", "name pcap keys plugins default_route maps expect",
+    defaults=((), None))
+
+# The source maps (bgp_peer_src_as_map, bgp_src_local_pref_map,
+# bgp_src_med_map) with bgp_*_type: map. Routes of the mikrotik capture
+# (make_routes, no default): 10.10.6.0/25 via 192.0.2.101 path 64510 ...,
+# 10.10.7.0/24 via 192.0.2.2 (64510 3356), 10.10.8.0/24 via 192.0.2.3
+# (65030 ...), 172.20.4.0/24 (65010 174), 192.168.128.0/24 (65020 ...),
+# 192.168.183.0/24 (3356 ...); link-local IPv6 and 192.168.35.0/24 have
+# none. Input interfaces 0, 7, 9-17.
+SRC_MAP_PRIMS = COMMON + ["in_iface", "peer_src_as", "src_local_pref",
+                          "src_med"]
+SRC_MAP_KEYS = {
+    "bgp_peer_src_as_type": "map",
+    "bgp_peer_src_as_map": "{work}/peers.map",
+    "bgp_src_local_pref_type": "map",
+    "bgp_src_local_pref_map": "{work}/lpref.map",
+    "bgp_src_med_type": "map",
+    "bgp_src_med_map": "{work}/med.map",
+}
+SRC_MAPS_MIKROTIK = (
+    ("peers.map",
+     "! first match wins; no match: 0\n"
+     "id=100 ip=127.0.0.1 in=9\n"
+     "id=bgp ip=127.0.0.1 in=12\n"
+     "! RPF-like: the source route's next hop / neighbour AS\n"
+     "id=200 ip=127.0.0.0/8 bgp_nexthop=192.0.2.3\n"
+     "id=300 ip=127.0.0.1 peer_dst_as=3356\n"
+     "! another exporter: never matches\n"
+     "id=400 ip=10.0.0.1\n"
+     "id=500 ip=127.0.0.1 out=13 in=-7\n"
+     "! no VLAN exported: vlan=0 matches\n"
+     "id=600 ip=127.0.0.1 in=11 vlan=0\n"),
+    ("lpref.map",
+     "id=1000 ip=127.0.0.1 in=9\n"
+     "id=2000 ip=127.0.0.1 bgp_nexthop=192.0.2.3\n"
+     "id=3000 ip=::/0\n"
+     "id=4000 ip=127.0.0.1 in=-13 peer_dst_as=65020\n"),
+    ("med.map",
+     "id=7 ip=127.0.0.1 in=11\n"
+     "id=9 ip=127.0.0.0/8 peer_dst_as=3356\n"
+     "id=11 ip=127.0.0.1 out=0 in=-0\n"),
+)
+# pmacct-100 (IPv4 and IPv6 sources, interfaces 810 and 995):
+# 10.237.16.0/24 via 192.0.2.8 (6939 65010), 2001:1700:f000::/48 via
+# 2001:db8::b (3356 ...), 2001:1700:f001::/48 (64500 65020).
+SRC_MAPS_ASR9K = (
+    ("peers.map",
+     "id=111 ip=127.0.0.1 bgp_nexthop=192.0.2.8\n"
+     "id=444 ip=127.0.0.1 peer_dst_as=64500\n"
+     "id=bgp ip=127.0.0.1 in=810\n"
+     "id=995 ip=127.0.0.1 in=995\n"),
+    ("lpref.map",
+     "id=5 ip=127.0.0.1 peer_dst_as=65010\n"
+     "id=6 ip=127.0.0.1 in=810\n"),
+    ("med.map",
+     "id=4294967295 ip=127.0.0.1 peer_dst_as=3356\n"
+     "id=12 ip=127.0.0.1 in=995\n"
+     "id=8 ip=127.0.0.1\n"),
+)
+# The `bgp` rows of the local_pref and MED maps (B2) and an IPv6
+# bgp_nexthop (B3), on pmacct-100.
+SRC_MAPS_BGP_ROWS = (
+    ("peers.map",
+     "id=333 ip=127.0.0.1 bgp_nexthop=2001:db8::b\n"
+     "id=bgp ip=127.0.0.1\n"),
+    ("lpref.map", "id=bgp ip=127.0.0.1\n"),
+    ("med.map",
+     "id=bgp ip=127.0.0.1 in=995\n"
+     "id=5 ip=127.0.0.1\n"),
+)
+# logstash-nf9-cisco-1941k9: source MAC addresses on interface 17 (VLAN 0
+# exported), interface 11 with VLAN 872.
+SRC_MAPS_MAC = (
+    ("peers.map",
+     "id=10 ip=127.0.0.1 src_mac=ec:1f:72:11:9f:c1\n"
+     "id=20 ip=127.0.0.1 src_mac=8C:29:37:7A:28:C0\n"
+     "id=30 ip=127.0.0.1 vlan=872\n"),
+    ("lpref.map",
+     "id=6 ip=127.0.0.1 vlan=0 src_mac=1c:5c:f2:07:0f:2a\n"
+     "id=9 ip=127.0.0.1 in=17 vlan=0\n"),
+    ("med.map", "id=7 ip=127.0.0.0/8 vlan=-872\n"),
+)
 
 CASES = [
     # nfacctd_as / nfacctd_net bgp, IPFIX with IPv4 and IPv6 records that
@@ -145,6 +235,24 @@ CASES = [
           "bgp_src_std_comm_type": "bgp", "bgp_src_local_pref_type": "bgp",
           "bgp_src_med_type": "bgp"},
          {"src": SRC_ATTRS}, False),
+    # the source maps: rows on in/out (negated), exporter prefixes, the
+    # source route's next hop and neighbour AS, a `bgp` row, an exporter
+    # that never matches, first match wins, no match 0.
+    Case("src-maps", "ipfix/logstash-ipfix-mikrotik.pcap",
+         dict(SRC_MAP_KEYS, nfacctd_as="bgp", nfacctd_net="bgp"),
+         {"src": SRC_MAP_PRIMS}, False, SRC_MAPS_MIKROTIK),
+    # the same whatever nfacctd_as says; IPv6 sources.
+    Case("src-maps-netflow", "ipfix/pmacct-100-ipfix-cisco-asr9k.pcap",
+         dict(SRC_MAP_KEYS, nfacctd_as="netflow", nfacctd_net="netflow"),
+         {"src": SRC_MAP_PRIMS}, False, SRC_MAPS_ASR9K),
+    Case("src-maps-mac", "netflow9/logstash-nf9-cisco-1941k9.pcap",
+         dict(SRC_MAP_KEYS, nfacctd_as="bgp", nfacctd_net="bgp"),
+         {"src": SRC_MAP_PRIMS}, True, SRC_MAPS_MAC),
+    # documented differences B2 and B3, asserted record by record.
+    Case("src-maps-bgp-rows", "ipfix/pmacct-100-ipfix-cisco-asr9k.pcap",
+         dict(SRC_MAP_KEYS, nfacctd_as="bgp", nfacctd_net="bgp"),
+         {"src": SRC_MAP_PRIMS}, False, SRC_MAPS_BGP_ROWS,
+         "expect_bgp_rows"),
 ]
 
 # Documented differences (docs/pmacct-parity.md, "BGP correlation"):
@@ -162,6 +270,111 @@ KNOWN_CASES = [
      "(IPv4, case longest-nf9-host) and /64 vs a /48 route it keeps the "
      "exported value, as documented. flowacctd keeps the longest prefix"),
 ]
+
+# Documented differences asserted record by record (docs/pmacct-parity.md
+# §15): a case's `expect` names a function of (record, source route) giving
+# {primitive: (difference id, nfacctd's value, flowacctd's value)} for the
+# record. nfacctd's output must hold the first value (else the difference
+# has changed: a failure); it is replaced by the second, and the result
+# compared with flowacctd's output as usual. A difference that no record
+# shows is a failure too.
+
+
+def first_asn(route):
+    return route.as_path[0] if route is not None and route.as_path else 0
+
+
+def expect_bgp_rows(rec, route):
+    out = {}
+    first = first_asn(route)
+    # B2: a `bgp` row of bgp_src_local_pref_map / bgp_src_med_map gives, in
+    # nfacctd, the route's neighbour AS; in flowacctd its LOCAL_PREF / MED.
+    # ExaBGP sends LOCAL_PREF 100 on iBGP when a route has none.
+    out["src_local_pref"] = ("B2", first, (route.local_pref or 100)
+                             if route is not None else 0)
+    if rec["in_iface"] == "995":
+        out["src_med"] = ("B2", first, (route.med or 0)
+                          if route is not None else 0)
+    # B3: nfacctd never matches a bgp_nexthop row with an IPv6 address (the
+    # next row, id=bgp, answers); flowacctd does.
+    if route is not None and route.next_hop == "2001:db8::b":
+        out["peer_src_as"] = ("B3", first, 333)
+    return out
+
+
+# name: (function, the difference ids every run must show)
+EXPECTATIONS = {"expect_bgp_rows": (expect_bgp_rows, ("B2", "B3"))}
+
+# primitive: (csv column, json key) of the primitives expectations read or
+# change.
+RECORD_COLUMNS = {
+    "src_host": ("SRC_IP", "ip_src"),
+    "in_iface": ("IN_IFACE", "iface_in"),
+    "peer_src_as": ("PEER_SRC_AS", "peer_as_src"),
+    "src_local_pref": ("SRC_PREF", "local_pref_src"),
+    "src_med": ("SRC_MED", "med_src"),
+}
+
+
+def source_route(routes, address):
+    """The longest of `routes` holding `address` (None: no route)."""
+    a = ipaddress.ip_address(address)
+    best = None
+    for r in routes:
+        n = ipaddress.ip_network(r.prefix)
+        if n.version == a.version and a in n and (
+                best is None or n.prefixlen > best[0]):
+            best = (n.prefixlen, r)
+    return best[1] if best else None
+
+
+def apply_expectations(expect, routes, ref_path, out_path, report, seen):
+    """Writes nfacctd's output file ref_path to out_path as flowacctd is
+    expected to print it. False when nfacctd's values are not the
+    documented ones. seen counts the records per difference id."""
+    with open(ref_path) as f:
+        lines = f.read().split("\n")
+    is_json = ref_path.endswith(".json")
+    ok = True
+    out = []
+    columns = None
+    if not is_json and lines:
+        columns = lines[0].split(",")
+        out.append(lines.pop(0))
+    for line in lines:
+        if not line:
+            out.append(line)
+            continue
+        if is_json:
+            obj = json.loads(line)
+            rec = {p: str(obj.get(k, "")) for p, (_, k) in
+                   RECORD_COLUMNS.items()}
+        else:
+            vals = line.split(",")
+            rec = {p: vals[columns.index(c)] for p, (c, _) in
+                   RECORD_COLUMNS.items() if c in columns}
+        route = source_route(routes, rec["src_host"])
+        for prim, (did, ref_value, cand_value) in sorted(
+                expect(rec, route).items()):
+            if rec[prim] != str(ref_value):
+                report.append("    %s: %s %s=%s, documented %s %s" % (
+                    os.path.basename(ref_path), did, prim, rec[prim],
+                    ref_value, line))
+                ok = False
+                continue
+            seen[did] += 1
+            if is_json:
+                line = re.sub(r'("%s": )\d+' % RECORD_COLUMNS[prim][1],
+                              r"\g<1>%d" % cand_value, line)
+            else:
+                vals = line.split(",")
+                vals[columns.index(RECORD_COLUMNS[prim][0])] = str(cand_value)
+                line = ",".join(vals)
+        out.append(line)
+    with open(out_path, "w") as f:
+        f.write("\n".join(out))
+    return ok
+
 
 # --- routes -------------------------------------------------------------------
 
@@ -253,7 +466,8 @@ def config_text(case, work, bgp_port, flow_port):
              "nfacctd_ip: 127.0.0.1",
              "nfacctd_port: %d" % flow_port,
              "print_refresh_time: 3600"]
-    lines += ["%s: %s" % kv for kv in sorted(case.keys.items())]
+    lines += ["%s: %s" % (k, v.replace("{work}", work))
+              for k, v in sorted(case.keys.items())]
     for name, prims in sorted(case.plugins.items()):
         for fmt in ("csv", "json"):
             p = "%s_%s" % (name, fmt)
@@ -293,6 +507,9 @@ def run_side(side, binary, case, routes, pcap, flowacct, work, keep):
         f.write(text)
     with open(os.path.join(work, "agent.map"), "w") as f:
         f.write("bgp_ip=%s ip=%s\n" % (PEER, EXPORTER))
+    for name, map_text in case.maps:
+        with open(os.path.join(work, name), "w") as f:
+            f.write(map_text)
     log = os.path.join(work, "daemon.log")
     nplugins = len(pt.plugin_names(text))
     is_nfacctd = os.path.basename(binary).startswith("nfacctd")
@@ -414,8 +631,29 @@ def run_case(case, args, field_stats):
                 masked += cols
                 report.append("    known difference %s applied (%s masked): "
                               "%s" % (did, "/".join(cols), reason))
+        ref_dir = dirs["nfacctd"]
+        if case.expect:
+            # nfacctd's output with the documented differences applied.
+            ref_dir = os.path.join(tmp, "expected")
+            os.makedirs(ref_dir)
+            seen = collections.Counter()
+            expect, ids = EXPECTATIONS[case.expect]
+            for f in sorted(ref_files):
+                if not apply_expectations(
+                        expect, routes,
+                        os.path.join(dirs["nfacctd"], f),
+                        os.path.join(ref_dir, f), report, seen):
+                    ok = False
+            report.append("    documented differences asserted: %s" % (
+                ", ".join("%s (%d values)" % kv for kv in sorted(
+                    seen.items())) or "none"))
+            for did in ids:
+                if not seen[did]:
+                    report.append("    documented difference %s not seen"
+                                  % did)
+                    ok = False
         for f in sorted(ref_files & cand_files):
-            if not pt.compare_file(f, os.path.join(dirs["nfacctd"], f),
+            if not pt.compare_file(f, os.path.join(ref_dir, f),
                                    os.path.join(dirs["flowacctd"], f),
                                    report, field_stats, args.max_diffs,
                                    masked):
@@ -504,7 +742,7 @@ def main():
                     known[0][0])
             summary = report[0].strip() if report else ""
             print("%s %s %s (%s)" % (label, case.name, case.pcap, summary))
-            if not ok or known or args.keep:
+            if not ok or known or args.keep or case.expect:
                 print("\n".join(report[1:]))
             failures += 0 if ok else 1
             sys.stdout.flush()

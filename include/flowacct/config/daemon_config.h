@@ -167,8 +167,10 @@ struct BgpDaemonConfig {
   std::string msglog_file;
   std::string msglog_output = "json";  // json only
   // Where source-side BGP primitives come from. bgp_peer_src_as_type:
-  // netflow (sflow is stored as netflow) | bgp; the bgp_src_*_type keys:
-  // "" (unset) | bgp. pmacct's "map" is rejected ("not supported").
+  // netflow (sflow is stored as netflow) | map | bgp; the bgp_src_*_type
+  // keys: "" (unset) | bgp, and map for bgp_src_local_pref_type and
+  // bgp_src_med_type. "map" needs its map file (else an error naming the
+  // *_type line); a map file without "map" is unused (a warning).
   std::string peer_src_as_type = "netflow";
   std::string src_as_path_type;
   std::string src_std_comm_type;
@@ -176,6 +178,11 @@ struct BgpDaemonConfig {
   std::string src_lrg_comm_type;
   std::string src_local_pref_type;
   std::string src_med_type;
+  // bgp_peer_src_as_map, bgp_src_local_pref_map, bgp_src_med_map
+  // (enrich/bgp_source_map.h); SIGUSR2 reloads them.
+  std::string peer_src_as_map;
+  std::string src_local_pref_map;
+  std::string src_med_map;
   uint32_t follow_default = 0;  // bgp_follow_default (0: off)
   uint32_t aspath_radius = 0;   // bgp_aspath_radius (0: whole path)
   std::string stdcomm_pattern;  // bgp_stdcomm_pattern

@@ -13,6 +13,8 @@
 //                      src_as_path, src_std_comm, src_ext_comm,
 //                      src_lrg_comm, src_local_pref, src_med
 //                      (bgp_src_*_type: bgp), src_net/src_mask
+//   source maps        peer_src_as, src_local_pref, src_med
+//                      (bgp_*_type: map; flowacct/enrich/bgp_source_map.h)
 //
 // Rules (pmacct's, see docs/bgp.md):
 //   - The peer: bgp_agent_map's row for the exporter, else the exporter's
@@ -31,6 +33,12 @@
 //     as_path is cut to bgp_aspath_radius ASNs; communities are sorted,
 //     without duplicates, and kept only when they match a
 //     bgp_*comm_pattern (when one is set). A default route is a route.
+//   - With a source map (peer_src_as_map, src_local_pref_map,
+//     src_med_map) its first matching row sets the value on every record,
+//     whatever nfacctd_as says and whether or not the exporter has a BGP
+//     peer; no row: 0. `id=bgp` rows take the source route's value
+//     (neighbour AS, LOCAL_PREF, MED; no route: 0). The source address is
+//     looked up when a row needs its route (bgp_nexthop, peer_dst_as, bgp).
 //   - The lookup: the flow's BGP next hop picks among ADD-PATH paths; a
 //     record carrying an RD (mplsVpnRouteDistinguisher) looks in the VPN
 //     table; a default route (0/0 or ::/0) is followed to the peer named
@@ -55,6 +63,7 @@
 
 #include "flowacct/bgp/rib.h"
 #include "flowacct/enrich/bgp_agent_map.h"
+#include "flowacct/enrich/bgp_source_map.h"
 #include "flowacct/enrich/networks_file.h"
 #include "flowacct/model/flow_record.h"
 #include "flowacct/model/record_batch.h"
@@ -79,6 +88,13 @@ struct BgpCorrelatorOptions {
   bool src_lrg_comm = false;
   bool src_local_pref = false;
   bool src_med = false;
+  // bgp_peer_src_as_type / bgp_src_local_pref_type / bgp_src_med_type: map,
+  // with bgp_peer_src_as_map / bgp_src_local_pref_map / bgp_src_med_map.
+  // Null: no map. A map replaces the matching `bgp` flag above (the map
+  // wins when both are set).
+  std::shared_ptr<const BgpSourceMap> peer_src_as_map;
+  std::shared_ptr<const BgpSourceMap> src_local_pref_map;
+  std::shared_ptr<const BgpSourceMap> src_med_map;
   uint32_t follow_default = 0;  // bgp_follow_default
   uint32_t aspath_radius = 0;   // bgp_aspath_radius; 0: whole path
   // bgp_stdcomm_pattern / bgp_extcomm_pattern / bgp_lrgcomm_pattern:

@@ -829,6 +829,50 @@ TEST_CASE("bgp_daemon keys") {
         "netflow");
 }
 
+TEST_CASE("bgp_*_type: map with bgp_peer_src_as_map, bgp_src_*_map") {
+  std::vector<ConfigWarning> warnings;
+  DaemonConfig c = MustParse(
+      "bgp_daemon: true\n"
+      "bgp_src_med_map: /etc/pmacct/med.map\n"
+      "bgp_peer_src_as_type: map\n"
+      "bgp_peer_src_as_map: /etc/pmacct/peers.map\n"
+      "bgp_src_local_pref_type: map\n"
+      "bgp_src_local_pref_map: /etc/pmacct/lpref.map\n"
+      "bgp_src_med_type: Map\n",
+      {}, &warnings);
+  CHECK(warnings.empty());
+  CHECK(c.bgp.peer_src_as_type == "map");
+  CHECK(c.bgp.src_local_pref_type == "map");
+  CHECK(c.bgp.src_med_type == "map");
+  CHECK(c.bgp.peer_src_as_map == "/etc/pmacct/peers.map");
+  CHECK(c.bgp.src_local_pref_map == "/etc/pmacct/lpref.map");
+  CHECK(c.bgp.src_med_map == "/etc/pmacct/med.map");
+
+  // A map without its *_type: map is unused (nfacctd ignores it too); so
+  // is one without a BGP or BMP daemon.
+  warnings.clear();
+  MustParse(
+      "bgp_daemon: true\n"
+      "bgp_peer_src_as_type: bgp\n"
+      "bgp_peer_src_as_map: /p\n",
+      {}, &warnings);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].source.ToString() == "t.conf:3");
+  CHECK(warnings[0].message ==
+        "key 'bgp_peer_src_as_map' is unused: bgp_peer_src_as_type is not "
+        "'map'");
+  warnings.clear();
+  MustParse("bgp_src_med_type: map\nbgp_src_med_map: /m\n", {}, &warnings);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].source.ToString() == "t.conf:2");
+  CHECK(warnings[0].message ==
+        "key 'bgp_src_med_map' is unused without bgp_daemon or bmp_daemon");
+  warnings.clear();
+  MustParse("bmp_daemon: true\nbgp_src_med_type: map\nbgp_src_med_map: /m\n",
+            {}, &warnings);
+  CHECK(warnings.empty());
+}
+
 TEST_CASE("bmp_daemon keys") {
   DaemonConfig c = MustParse(
       "bmp_daemon: true\n"
@@ -896,20 +940,20 @@ TEST_CASE("bgp and bmp key errors name file:line") {
   CHECK(ErrorOf("bmp_dump_output: csv\n") ==
         "t.conf:1: bmp_dump_output: expected one of json, got 'csv'");
   CHECK(ErrorOf("\n\nbgp_peer_src_as_type: map\n") ==
-        "t.conf:3: bgp_peer_src_as_type: 'map' is not supported by flowacctd "
-        "(no bgp_src_*_map / bgp_peer_src_as_map)");
-  CHECK(ErrorOf("bgp_src_med_type: map\n") ==
-        "t.conf:1: bgp_src_med_type: 'map' is not supported by flowacctd (no "
-        "bgp_src_*_map / bgp_peer_src_as_map)");
-  CHECK(ErrorOf("bgp_src_local_pref_type: map\n") ==
-        "t.conf:1: bgp_src_local_pref_type: 'map' is not supported by "
-        "flowacctd (no bgp_src_*_map / bgp_peer_src_as_map)");
+        "t.conf:3: bgp_peer_src_as_type: 'map' needs bgp_peer_src_as_map");
+  CHECK(ErrorOf("bgp_src_med_type: map\nbgp_src_local_pref_map: /x\n") ==
+        "t.conf:1: bgp_src_med_type: 'map' needs bgp_src_med_map");
+  CHECK(ErrorOf("bgp_src_med_map: /m\nbgp_src_local_pref_type: MAP\n") ==
+        "t.conf:2: bgp_src_local_pref_type: 'map' needs "
+        "bgp_src_local_pref_map");
+  CHECK(ErrorOf("bgp_src_as_path_type: map\n") ==
+        "t.conf:1: bgp_src_as_path_type: expected one of bgp, got 'map'");
   CHECK(ErrorOf("bgp_src_std_comm_type: netflow\n") ==
         "t.conf:1: bgp_src_std_comm_type: expected one of bgp, got "
         "'netflow'");
   CHECK(ErrorOf("bgp_peer_src_as_type: file\n") ==
-        "t.conf:1: bgp_peer_src_as_type: expected one of netflow, sflow, bgp, "
-        "got 'file'");
+        "t.conf:1: bgp_peer_src_as_type: expected one of netflow, sflow, map, "
+        "bgp, got 'file'");
   CHECK(ErrorOf("bgp_daemon[p]: true\nplugins: print[p]\n") ==
         "t.conf:1: key 'bgp_daemon' is global in flowacctd and cannot be "
         "bound to plugin 'p'");

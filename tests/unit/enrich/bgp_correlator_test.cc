@@ -346,6 +346,119 @@ TEST_CASE("enrich/bgp: the Enricher runs it before the pre_tag_map") {
   CHECK(batch.records()[0].tag == 7);
 }
 
+std::shared_ptr<const BgpSourceMap> SourceMap(const char* text) {
+  auto map = BgpSourceMap::Load(text, "src.map");
+  INFO(map.status().message());
+  REQUIRE(map.ok());
+  return *map;
+}
+
+// bgp_*_type: map (nfacctd 1.7.7, tests/parity/bgp_correlation_test.py
+// cases src-maps*): the first matching row sets the value, whatever
+// nfacctd_as says and with or without a BGP peer; no row: 0; `bgp` rows
+// take the source route's value; bgp_nexthop / peer_dst_as rows match on
+// the source route.
+TEST_CASE("enrich/bgp: source maps set peer_src_as, src_local_pref, src_med") {
+  World w;
+  BgpCorrelatorOptions o;  // nfacctd_as / nfacctd_net: netflow
+  o.peer_src_as_map = SourceMap(
+      "id=100 ip=192.0.2.1 in=7\n"
+      "id=200 ip=192.0.2.1 bgp_nexthop=192.0.2.12\n"
+      "id=bgp ip=192.0.2.1 in=9\n"
+      "id=300 ip=192.0.2.99\n");
+  o.src_local_pref_map = SourceMap("id=bgp ip=0.0.0.0/0\n");
+  o.src_med_map = SourceMap(
+      "id=77 ip=192.0.2.0/24 peer_dst_as=64500\n"
+      "id=bgp ip=192.0.2.1 in=9\n");
+  o.wanted.set(FlowField::kPeerSrcAs);
+  o.wanted.set(FlowField::kSrcLocalPref);
+  o.wanted.set(FlowField::kSrcMed);
+  BgpCorrelator c(w.rib.get(), w.Resolver(), nullptr, o);
+  REQUIRE(c.active());
+  RecordBatch batch(8);
+  Add(&batch, "192.0.2.1", "203.0.113.5", "10.0.0.1")->in_iface = 7;
+  Add(&batch, "192.0.2.1", "198.51.100.1", "10.0.0.1")->in_iface = 8;
+  Add(&batch, "192.0.2.1", "203.0.113.9", "10.0.0.1")->in_iface = 9;
+  Add(&batch, "192.0.2.99", "203.0.113.9", "10.0.0.1")->in_iface = 9;
+  Add(&batch, "192.0.2.1", "10.1.1.1", "10.0.0.1")->in_iface = 9;
+  Add(&batch, "192.0.2.1", "2001:db8::5", "2001:db8::6")->in_iface = 8;
+  c.Apply(&batch, 0, batch.size());
+  const auto& r = batch.records();
+  // The port row; the source route's LOCAL_PREF; its neighbour AS 64500.
+  CHECK(r[0].peer_src_as == 100);
+  CHECK(r[0].src_local_pref == 200);
+  CHECK(r[0].src_med == 77);
+  // Matched by the source route's next hop; a route without LOCAL_PREF;
+  // no MED row: 0.
+  CHECK(r[1].peer_src_as == 200);
+  CHECK(r[1].src_local_pref == 0);
+  CHECK(r[1].src_med == 0);
+  // `bgp` rows: the route's neighbour AS and MED.
+  CHECK(r[2].peer_src_as == 64500);
+  CHECK(r[2].src_med == 77);
+  // No BGP peer for 192.0.2.99: fixed rows apply, `bgp` gives 0, route
+  // rows do not match.
+  CHECK(r[3].peer_src_as == 300);
+  CHECK(r[3].src_local_pref == 0);
+  CHECK(r[3].src_med == 0);
+  CHECK(r[3].has(FlowField::kPeerSrcAs));
+  // The default route (empty AS path) is the route: neighbour AS 0.
+  CHECK(r[4].peer_src_as == 0);
+  CHECK(r[4].src_med == 0);
+  // IPv6: no row of the peer map matches.
+  CHECK(r[5].peer_src_as == 0);
+  CHECK(r[5].has(FlowField::kPeerSrcAs));
+  for (const FlowRecord& x : r) {
+    CHECK(x.has(FlowField::kSrcLocalPref));
+    CHECK(x.has(FlowField::kSrcMed));
+    CHECK(x.src_as == 1);  // nfacctd_as netflow: as exported
+  }
+  CHECK(c.stats().no_peer == 1);
+  CHECK(c.stats().src_found == 5);
+}
+
+TEST_CASE("enrich/bgp: a source map wins over bgp, across lookup chunks") {
+  World w;
+  BgpCorrelatorOptions o;
+  o.as_source = AsSource::kBgp;
+  o.peer_src_as_from_bgp = true;  // the map wins
+  o.src_med = true;               // no map: from the RIB
+  o.peer_src_as_map = SourceMap(
+      "id=5 ip=192.0.2.1 in=1\n"
+      "id=bgp ip=192.0.2.1 in=-1\n");
+  o.wanted.set(FlowField::kPeerSrcAs);
+  o.wanted.set(FlowField::kSrcMed);
+  o.wanted.set(FlowField::kSrcAs);
+  BgpCorrelator c(w.rib.get(), w.Resolver(), nullptr, o);
+  RecordBatch batch(256);
+  for (int i = 0; i < 200; ++i) {
+    FlowRecord* x = Add(&batch, i % 7 == 3 ? "192.0.2.99" : "192.0.2.1",
+                        i % 2 ? "203.0.113.1" : "198.51.100.1", "10.0.0.1");
+    x->in_iface = static_cast<uint32_t>(i % 3);
+  }
+  c.Apply(&batch, 0, batch.size());
+  for (int i = 0; i < 200; ++i) {
+    INFO("record " << i);
+    const FlowRecord& x = batch.records()[static_cast<size_t>(i)];
+    if (i % 7 == 3) {  // no peer: left as exported, but the map applies
+      CHECK(x.peer_src_as == 0);
+      CHECK(x.src_as == 1);
+      CHECK_FALSE(x.has(FlowField::kSrcMed));
+      continue;
+    }
+    const bool customer = i % 2 == 1;
+    CHECK(x.src_as == (customer ? 64510u : 64530u));
+    CHECK(x.src_med == (customer ? 50u : 0u));
+    CHECK(x.peer_src_as == (i % 3 == 1 ? 5u : customer ? 64500u : 64501u));
+  }
+  // A map for a field no view wants does nothing.
+  BgpCorrelatorOptions unwanted;
+  unwanted.src_local_pref_map = SourceMap("id=1 ip=0.0.0.0/0\n");
+  unwanted.wanted.set(FlowField::kPeerSrcAs);
+  CHECK_FALSE(
+      BgpCorrelator(w.rib.get(), w.Resolver(), nullptr, unwanted).active());
+}
+
 TEST_CASE("enrich/bgp: nothing wanted, nothing done") {
   World w;
   BgpCorrelatorOptions o;
