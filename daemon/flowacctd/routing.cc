@@ -192,6 +192,7 @@ struct Routing::Impl {
             {{"peer", e.peer.ToString()}, {"family", e.family.ToString()}});
         break;
       case Kind::kUpdate:
+      case Kind::kStaleSweep:
         break;
     }
     if (bgp_config.msglog_file.empty()) return;
@@ -201,38 +202,55 @@ struct Routing::Impl {
     h.timestamp = stamp;
     h.peer = e.peer;
     line.clear();
+    // nfacctd numbers the lines from 0.
+    const auto next_seq = [&] { return seq.fetch_add(1); };
+    // Lines for the peer's routes still in the RIB: all of them (`family`
+    // unset), or those of `family` marked stale.
+    const auto delete_lines = [&](const bgp::Family* family) {
+      if (server_reader == nullptr) server_reader = rib->NewReader();
+      bgp::RibReader::Section section = server_reader->Enter();
+      section.ForEachRoute(e.peer_id, [&](const bgp::RouteEntry& r) {
+        if (family != nullptr && !(r.stale && r.key.family == *family)) {
+          return;
+        }
+        h.seq = next_seq();
+        bgp::AppendLogRibRoute(h, "delete", r, e.add_path, &line);
+      });
+    };
     switch (e.kind) {
       case Kind::kPeerUp:
-        h.seq = ++seq;
+        h.seq = next_seq();
         bgp::AppendLogEvent(h, "log_init", &line);
         break;
-      case Kind::kPeerDown: {
-        if (!e.routes_kept) {
-          // nfacctd writes a "delete" per route of a peer that went away.
-          if (server_reader == nullptr) server_reader = rib->NewReader();
-          bgp::RibReader::Section section = server_reader->Enter();
-          section.ForEachRoute(e.peer_id, [&](const bgp::RouteEntry& r) {
-            h.seq = ++seq;
-            bgp::AppendLogRibRoute(h, "delete", r, &line);
-          });
-        }
-        h.seq = ++seq;
+      case Kind::kPeerDown:
+        // nfacctd writes a "delete" per route of a peer that went away;
+        // routes kept for a graceful restart get theirs when swept.
+        if (!e.routes_kept) delete_lines(nullptr);
+        h.seq = next_seq();
         bgp::AppendLogEvent(h, "log_close", &line);
         break;
-      }
-      case Kind::kUpdate:
+      case Kind::kStaleSweep:
+        delete_lines(&e.family);
+        break;
+      case Kind::kUpdate: {
         if (e.update == nullptr) break;
+        // A withdrawal's line has the route's key only: the RIB has no
+        // exact-match read for the attributes it had (pmacct-parity §14).
+        const bgp::AttributesText none;
         for (const bgp::Nlri& n : e.update->withdrawn) {
-          h.seq = ++seq;
-          bgp::AppendLogRoute(h, "withdraw", n, nullptr, &line);
+          h.seq = next_seq();
+          bgp::AppendLogRoute(h, "withdraw", n, none, e.add_path, &line);
         }
+        if (e.update->announced.empty()) break;
+        const bgp::AttributesText attributes(e.update->attributes);
         for (const bgp::Nlri& n : e.update->announced) {
-          h.seq = ++seq;
-          bgp::AppendLogRoute(h, "update", n, &e.update->attributes, &line);
+          h.seq = next_seq();
+          bgp::AppendLogRoute(h, "update", n, attributes, e.add_path, &line);
         }
         break;
+      }
       case Kind::kEndOfRib:
-        h.seq = ++seq;
+        h.seq = next_seq();
         bgp::AppendLogEndOfRib(h, e.family, &line);
         break;
       case Kind::kStaleSwept:
@@ -393,13 +411,15 @@ struct Routing::Impl {
       d->views.push_back(&v);
     }
     const std::string stamp = bgp::FormatBgpTimestamp(when, utc, false);
+    // One seq for every router of this dump, as pmbmpd writes it.
+    const uint64_t dump_seq = seq.fetch_add(1);
     uint64_t total = 0;
     std::string buf;
     for (const auto& [path, routers] : files) {
       buf.clear();
       for (const auto& [name, router] : routers) {
         bgp::BgpLineHeader h;
-        h.seq = ++seq;
+        h.seq = dump_seq;
         h.timestamp = stamp;
         h.peer = router.router;
         bgp::AppendBmpDumpInit(h, bmp_config.dump_refresh_time, &buf);
@@ -463,6 +483,9 @@ struct Routing::Impl {
       files[*path].push_back(&p);
     }
     const std::string stamp = bgp::FormatBgpTimestamp(when, utc, false);
+    // One seq for every peer of this dump, taken even when there is none,
+    // as nfacctd does.
+    const uint64_t dump_seq = seq.fetch_add(1);
     uint64_t total = 0;
     std::string buf;
     for (const auto& [path, file_peers] : files) {
@@ -479,7 +502,7 @@ struct Routing::Impl {
       }
       for (const bgp::PeerStatus* p : file_peers) {
         bgp::BgpLineHeader h;
-        h.seq = ++seq;
+        h.seq = dump_seq;
         h.timestamp = stamp;
         h.peer = p->address;
         buf.clear();
@@ -488,7 +511,7 @@ struct Routing::Impl {
         {
           bgp::RibReader::Section section = reader->Enter();
           section.ForEachRoute(p->peer_id, [&](const bgp::RouteEntry& r) {
-            bgp::AppendDumpRoute(h, r, &buf);
+            bgp::AppendDumpRoute(h, r, p->add_path, &buf);
             ++entries;
             if (buf.size() >= (1u << 20)) {
               std::fwrite(buf.data(), 1, buf.size(), f);

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <vector>
 
+#include "libflowacct/bgp/json_line.h"
 #include "libflowacct/model/value_format.h"
 #include "libflowacct/sink/file_util.h"
 #include "libflowacct/sink/name_template.h"
@@ -13,9 +14,11 @@
 namespace flowacct::bgp {
 namespace {
 
-void AppendUint(uint64_t v, std::string* out) {
-  out->append(std::to_string(v));
-}
+using json_line::AppendAddress;
+using json_line::AppendKey;
+using json_line::AppendNumber;
+using json_line::AppendQuoted;
+using json_line::AppendUint;
 
 void AppendHeaderPeer(const BgpLineHeader& h, std::string* out) {
   out->append("\"timestamp\": \"");
@@ -40,173 +43,28 @@ void AppendSeq(const BgpLineHeader& h, std::string* out) {
   AppendUint(h.seq, out);
 }
 
+// A non-empty community text (an empty one is left out, as pmacct does).
+void AppendList(std::string_view key, const std::string& text,
+                std::string* out) {
+  if (!text.empty()) AppendQuoted(key, text, out);
+}
+
 bool IsVpn(const Family& f) { return f.safi == Safi::kMplsVpn; }
 bool HasLabel(const Family& f) {
   return f.safi == Safi::kMplsVpn || f.safi == Safi::kLabeledUnicast;
 }
-
-// "afi", "safi", "ip_prefix", ["rd"], ["as_path_id"].
-void AppendKey(const RouteKey& key, std::string* out) {
-  out->append(", \"afi\": ");
-  AppendUint(static_cast<uint16_t>(key.family.afi), out);
-  out->append(", \"safi\": ");
-  AppendUint(static_cast<uint8_t>(key.family.safi), out);
-  out->append(", \"ip_prefix\": \"");
-  out->append(key.prefix.ToString());
-  out->push_back('"');
-  if (IsVpn(key.family) || key.rd.is_set()) {
-    out->append(", \"rd\": \"");
-    out->append(key.rd.ToString());
-    out->push_back('"');
-  }
-  if (key.path_id != 0) {
-    out->append(", \"as_path_id\": ");
-    AppendUint(key.path_id, out);
-  }
+bool Has(std::span<const Family> families, const Family& f) {
+  return std::find(families.begin(), families.end(), f) != families.end();
 }
 
-void AppendSpaceList(std::string_view name, const std::string& text,
-                     std::string* out) {
-  if (text.empty()) return;
-  out->append(", \"");
-  out->append(name);
-  out->append("\": \"");
-  out->append(text);
-  out->push_back('"');
-}
-
-// Communities are written sorted and without duplicates, as nfacctd
-// writes them whatever their order on the wire.
-std::string CommunitiesText(std::span<const uint32_t> comms) {
-  std::vector<uint32_t> sorted(comms.begin(), comms.end());
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::string s;
-  for (uint32_t c : sorted) {
-    if (!s.empty()) s.push_back(' ');
-    s += std::to_string(c >> 16);
-    s.push_back(':');
-    s += std::to_string(c & 0xFFFF);
-  }
-  return s;
-}
-
-std::string LargeCommunitiesText(std::span<const LargeCommunity> comms) {
-  std::vector<LargeCommunity> sorted(comms.begin(), comms.end());
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::vector<uint8_t> bytes;
-  for (const LargeCommunity& c : sorted) {
-    for (uint32_t v : {c.global_admin, c.local1, c.local2}) {
-      for (int shift = 24; shift >= 0; shift -= 8) {
-        bytes.push_back(static_cast<uint8_t>(v >> shift));
-      }
-    }
-  }
-  std::string s;
-  internal::AppendLargeCommunities(bytes, &s, ' ');
-  return s;
-}
-
-// What a route's attributes contribute, whichever form they come in.
-struct AttrFields {
-  IpAddress next_hop;
-  std::string as_path;
-  std::string comms;
-  std::string ecomms;
-  std::string lcomms;
-  std::optional<Origin> origin;
-  std::optional<uint32_t> local_pref;
-  std::optional<uint32_t> med;
-};
-
-void AppendAttrs(const AttrFields& a, std::optional<uint32_t> label,
-                 const Family& family, std::string* out) {
-  out->append(", \"bgp_nexthop\": \"");
-  if (a.next_hop.is_set()) {
-    a.next_hop.AppendTo(out);
-  } else {
-    out->append(family.afi == Afi::kIpv6 ? "::" : "0.0.0.0");
-  }
-  out->append("\", \"as_path\": \"");
-  out->append(a.as_path);
-  out->push_back('"');
-  AppendSpaceList("comms", a.comms, out);
-  AppendSpaceList("ecomms", a.ecomms, out);
-  AppendSpaceList("lcomms", a.lcomms, out);
-  if (a.origin) {
-    out->append(", \"origin\": \"");
-    out->append(OriginLetter(*a.origin));
-    out->push_back('"');
-  }
-  if (a.local_pref.value_or(0) != 0) {
-    out->append(", \"local_pref\": ");
-    AppendUint(*a.local_pref, out);
-  }
-  if (a.med.value_or(0) != 0) {
-    out->append(", \"med\": ");
-    AppendUint(*a.med, out);
-  }
-  if (HasLabel(family) && label) {
-    out->append(", \"label\": \"");
-    AppendUint(*label, out);
-    out->push_back('"');
-  }
-}
-
-AttrFields FieldsOf(const AttributesView& v) {
-  AttrFields a;
-  if (!v.valid()) return a;
-  a.next_hop = v.next_hop();
-  PathAttributes segments;
-  for (size_t i = 0; i < v.as_path_segment_count(); ++i) {
-    AsPathSegmentView s = v.as_path_segment(i);
-    segments.as_path.push_back(
-        {s.type, std::vector<uint32_t>(s.asns.begin(), s.asns.end())});
-  }
-  a.as_path = segments.AsPathString();
-  a.comms = CommunitiesText(v.communities());
-  a.ecomms = FormatExtCommunities(v.ext_communities());
-  a.lcomms = LargeCommunitiesText(v.large_communities());
-  a.origin = v.origin();
-  a.local_pref = v.local_pref();
-  a.med = v.med();
-  return a;
-}
-
-AttrFields FieldsOf(const PathAttributes& p) {
-  AttrFields a;
-  a.next_hop = p.next_hop;
-  a.as_path = p.AsPathString();
-  a.comms = CommunitiesText(p.communities);
-  a.ecomms = FormatExtCommunities(p.ext_communities);
-  a.lcomms = LargeCommunitiesText(p.large_communities);
-  a.origin = p.origin;
-  a.local_pref = p.local_pref;
-  a.med = p.med;
-  return a;
-}
-
-// pmbmpd's extended communities: sorted, without duplicates; route targets
-// and route origins of the transitive two-octet AS, IPv4 and four-octet AS
-// types (RFC 4360 §3, RFC 5668) as FormatExtCommunities writes them, any
-// other one as "?" (docs/pmacct-parity.md §14.1).
-std::string BmpExtCommunitiesText(std::span<const uint64_t> comms) {
-  std::vector<uint64_t> sorted(comms.begin(), comms.end());
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::string s;
-  for (uint64_t c : sorted) {
-    if (!s.empty()) s.push_back(' ');
-    const auto type = static_cast<uint8_t>(c >> 56);
-    const auto subtype = static_cast<uint8_t>(c >> 48);
-    if (type <= 0x02 && (subtype == 0x02 || subtype == 0x03)) {
-      s += FormatExtCommunities(std::span<const uint64_t>(&c, 1));
-    } else {
-      s.push_back('?');
-    }
-  }
-  return s;
+// pmacct writes communities sorted, without duplicates, whatever their
+// order on the wire.
+template <typename T>
+std::vector<T> SortedUnique(std::span<const T> values) {
+  std::vector<T> v(values.begin(), values.end());
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
 }
 
 // RFC 8669 §3.1: the Label-Index TLV (type 1, length 7: reserved, flags
@@ -242,6 +100,15 @@ void AppendLogStart(const BgpLineHeader& h, std::string_view log_type,
   out->append(", \"event_type\": \"log\"");
 }
 
+RouteFields FieldsOf(const RouteKey& key, std::optional<uint32_t> label,
+                     std::span<const Family> add_path) {
+  RouteFields r;
+  r.key = key;
+  r.label = label;
+  r.add_path = Has(add_path, key.family);
+  return r;
+}
+
 }  // namespace
 
 std::string FormatBgpTimestamp(int64_t time_ns, bool utc, bool microseconds) {
@@ -270,19 +137,118 @@ std::string_view OriginLetter(Origin origin) {
   return "u";
 }
 
-std::string FormatExtCommunities(std::span<const uint64_t> communities) {
-  std::vector<uint64_t> sorted(communities.begin(), communities.end());
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::vector<uint8_t> bytes;
-  for (uint64_t c : sorted) {
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      bytes.push_back(static_cast<uint8_t>(c >> shift));
+std::string FormatCommunities(std::span<const uint32_t> communities) {
+  std::string s;
+  for (uint32_t c : SortedUnique(communities)) {
+    if (!s.empty()) s.push_back(' ');
+    switch (c) {  // RFC 1997 well-known communities
+      case 0x00000000:
+        s.append("internet");
+        break;
+      case 0xFFFFFF01:
+        s.append("no-export");
+        break;
+      case 0xFFFFFF02:
+        s.append("no-advertise");
+        break;
+      case 0xFFFFFF03:
+        s.append("local-AS");
+        break;
+      default:
+        s.append(std::to_string(c >> 16));
+        s.push_back(':');
+        s.append(std::to_string(c & 0xFFFF));
     }
   }
-  std::string s;
-  internal::AppendExtCommunities(bytes, &s, ' ');
   return s;
+}
+
+std::string FormatExtCommunities(std::span<const uint64_t> communities) {
+  std::string s;
+  for (uint64_t c : SortedUnique(communities)) {
+    if (!s.empty()) s.push_back(' ');
+    const auto type = static_cast<uint8_t>(c >> 56);
+    const auto subtype = static_cast<uint8_t>(c >> 48);
+    if (type > 0x02 || (subtype != 0x02 && subtype != 0x03)) {
+      s.push_back('?');
+      continue;
+    }
+    s.append(subtype == 0x02 ? "RT:" : "SoO:");
+    if (type == 0x00) {  // two-octet AS : four-octet value
+      s.append(std::to_string((c >> 32) & 0xFFFF));
+      s.push_back(':');
+      s.append(std::to_string(c & 0xFFFFFFFF));
+    } else if (type == 0x01) {  // IPv4 address : two-octet value
+      IpAddress::V4(static_cast<uint32_t>(c >> 16)).AppendTo(&s);
+      s.push_back(':');
+      s.append(std::to_string(c & 0xFFFF));
+    } else {  // four-octet AS : two-octet value
+      s.append(std::to_string((c >> 16) & 0xFFFFFFFF));
+      s.push_back(':');
+      s.append(std::to_string(c & 0xFFFF));
+    }
+  }
+  return s;
+}
+
+std::string FormatLargeCommunities(
+    std::span<const LargeCommunity> communities) {
+  std::string s;
+  for (const LargeCommunity& c : SortedUnique(communities)) {
+    if (!s.empty()) s.push_back(' ');
+    s.append(std::to_string(c.global_admin));
+    s.push_back(':');
+    s.append(std::to_string(c.local1));
+    s.push_back(':');
+    s.append(std::to_string(c.local2));
+  }
+  return s;
+}
+
+AttributesText::AttributesText(const PathAttributes& a) : present_(true) {
+  if (a.next_hop.is_set()) next_hop_ = a.next_hop.ToString();
+  AppendQuoted("as_path", a.AsPathString(), &rest_);
+  AppendList("comms", FormatCommunities(a.communities), &rest_);
+  AppendList("ecomms", FormatExtCommunities(a.ext_communities), &rest_);
+  AppendList("lcomms", FormatLargeCommunities(a.large_communities), &rest_);
+  if (a.origin) AppendQuoted("origin", OriginLetter(*a.origin), &rest_);
+  // Present attributes are written whatever their value ("med": 0).
+  if (a.local_pref) AppendNumber("local_pref", *a.local_pref, &rest_);
+  if (a.med) AppendNumber("med", *a.med, &rest_);
+  if (a.aigp) AppendNumber("aigp", *a.aigp, &rest_);
+  if (std::optional<uint32_t> index = PrefixSidLabelIndex(a)) {
+    AppendNumber("psid_li", *index, &rest_);
+  }
+}
+
+void AttributesText::AppendTo(const Family& family, std::string* out) const {
+  if (!present_) return;
+  if (!next_hop_.empty()) {
+    AppendQuoted("bgp_nexthop", next_hop_, out);
+  } else {
+    AppendQuoted("bgp_nexthop", family.afi == Afi::kIpv6 ? "::" : "0.0.0.0",
+                 out);
+  }
+  out->append(rest_);
+}
+
+void AppendRouteFields(const RouteFields& route,
+                       const AttributesText& attributes, std::string* out) {
+  const RouteKey& key = route.key;
+  AppendNumber("afi", static_cast<uint16_t>(key.family.afi), out);
+  AppendNumber("safi", static_cast<uint8_t>(key.family.safi), out);
+  AppendQuoted("ip_prefix", key.prefix.ToString(), out);
+  if (route.add_path || key.path_id != 0) {
+    AppendNumber("as_path_id", key.path_id, out);
+  }
+  attributes.AppendTo(key.family, out);
+  if (IsVpn(key.family) && !route.rd_written) {
+    AppendQuoted("rd", key.rd.ToString(), out);
+    AppendQuoted("rd_origin", "bgp", out);
+  }
+  if (HasLabel(key.family) && route.label) {
+    AppendQuoted("label", std::to_string(*route.label), out);
+  }
 }
 
 void AppendDumpInit(const BgpLineHeader& header, uint32_t dump_period_s,
@@ -297,15 +263,14 @@ void AppendDumpInit(const BgpLineHeader& header, uint32_t dump_period_s,
 }
 
 void AppendDumpRoute(const BgpLineHeader& header, const RouteEntry& route,
-                     std::string* out) {
+                     std::span<const Family> add_path, std::string* out) {
   out->append("{");
   AppendSeq(header, out);
   out->append(", ");
   AppendHeaderPeer(header, out);
   out->append(", \"event_type\": \"dump\"");
-  AppendKey(route.key, out);
-  AppendAttrs(FieldsOf(route.attributes), route.mpls_label, route.key.family,
-              out);
+  AppendRouteFields(FieldsOf(route.key, route.mpls_label, add_path),
+                    AttributesText(route.attributes.ToPathAttributes()), out);
   out->append("}\n");
 }
 
@@ -322,6 +287,78 @@ void AppendDumpClose(const BgpLineHeader& header, uint64_t entries,
   out->append("}\n");
 }
 
+void AppendLogEvent(const BgpLineHeader& header, std::string_view event_type,
+                    std::string* out) {
+  out->append("{");
+  AppendSeq(header, out);
+  out->append(", ");
+  AppendHeaderPeer(header, out);
+  out->append(", \"event_type\": \"");
+  out->append(event_type);
+  out->append("\"}\n");
+}
+
+void AppendLogRoute(const BgpLineHeader& header, std::string_view log_type,
+                    const Nlri& nlri, const AttributesText& attributes,
+                    std::span<const Family> add_path, std::string* out) {
+  AppendLogStart(header, log_type, out);
+  AppendRouteFields(FieldsOf(nlri.key, nlri.mpls_label, add_path), attributes,
+                    out);
+  out->append("}\n");
+}
+
+void AppendLogRibRoute(const BgpLineHeader& header, std::string_view log_type,
+                       const RouteEntry& route,
+                       std::span<const Family> add_path, std::string* out) {
+  AppendLogStart(header, log_type, out);
+  AppendRouteFields(FieldsOf(route.key, route.mpls_label, add_path),
+                    AttributesText(route.attributes.ToPathAttributes()), out);
+  out->append("}\n");
+}
+
+void AppendLogEndOfRib(const BgpLineHeader& header, const Family& family,
+                       std::string* out) {
+  AppendLogStart(header, "end-of-rib", out);
+  AppendNumber("afi", static_cast<uint16_t>(family.afi), out);
+  AppendNumber("safi", static_cast<uint8_t>(family.safi), out);
+  out->append("}\n");
+}
+
+void AppendBmpViewFlags(const BmpViewFields& view, std::string* out) {
+  if (view.is_loc) {
+    AppendNumber("is_filtered", view.is_filtered ? 1 : 0, out);
+    AppendNumber("is_loc", 1, out);
+  } else {
+    AppendNumber("is_post", view.is_post ? 1 : 0, out);
+    AppendNumber(view.is_out ? "is_out" : "is_in", 1, out);
+  }
+}
+
+void AppendBmpRouteFields(const BmpViewFields& view,
+                          std::string_view event_type, RouteFields route,
+                          const AttributesText& attributes, std::string* out) {
+  AppendBmpViewFlags(view, out);
+  // The route's own RD takes the peer distinguisher's place (one "rd").
+  const bool vpn = IsVpn(route.key.family);
+  route.rd_written =
+      !view.rd.empty() && (view.peer_type == 1 || view.peer_type == 3);
+  if (route.rd_written) {
+    AppendQuoted("rd", vpn ? route.key.rd.ToString() : view.rd, out);
+    AppendQuoted("rd_origin", vpn ? "bgp" : "bmp", out);
+  }
+  AppendQuoted("event_type", event_type, out);
+  route.add_path = route.add_path || Has(view.add_path, route.key.family);
+  AppendRouteFields(route, attributes, out);
+}
+
+void AppendBmpRouteEnd(const Endpoint& router, const BmpViewFields& view,
+                       std::string* out) {
+  AppendAddress("bmp_router", router.address, out);
+  AppendNumber("bmp_router_port", router.port, out);
+  AppendAddress("peer_ip", view.peer_ip, out);
+  out->append(", \"peer_tcp_port\": 0, \"bmp_msg_type\": \"route_monitor\"}\n");
+}
+
 void AppendBmpDumpInit(const BgpLineHeader& router, uint32_t dump_period_s,
                        std::string* out) {
   out->append("{");
@@ -335,63 +372,13 @@ void AppendBmpDumpInit(const BgpLineHeader& router, uint32_t dump_period_s,
 
 void AppendBmpDumpRoute(const BgpLineHeader& router, const BmpViewFields& view,
                         const RouteEntry& route, std::string* out) {
-  const RouteKey& key = route.key;
-  const bool vpn = IsVpn(key.family);
-  const bool peer_rd =
-      !view.rd.empty() && (view.peer_type == 1 || view.peer_type == 3);
   out->append("{");
   AppendSeq(router, out);
-  out->append(", \"timestamp\": \"");
-  out->append(router.timestamp);
-  out->push_back('"');
-  if (view.is_loc) {
-    out->append(", \"is_filtered\": ");
-    AppendUint(view.is_filtered ? 1 : 0, out);
-    out->append(", \"is_loc\": 1");
-  } else {
-    out->append(", \"is_post\": ");
-    AppendUint(view.is_post ? 1 : 0, out);
-    out->append(view.is_out ? ", \"is_out\": 1" : ", \"is_in\": 1");
-  }
-  if (peer_rd) {
-    out->append(", \"rd\": \"");
-    out->append(vpn ? key.rd.ToString() : view.rd);
-    out->append(vpn ? "\", \"rd_origin\": \"bgp\""
-                    : "\", \"rd_origin\": \"bmp\"");
-  }
-  out->append(", \"event_type\": \"dump\", \"afi\": ");
-  AppendUint(static_cast<uint16_t>(key.family.afi), out);
-  out->append(", \"safi\": ");
-  AppendUint(static_cast<uint8_t>(key.family.safi), out);
-  out->append(", \"ip_prefix\": \"");
-  out->append(key.prefix.ToString());
-  out->push_back('"');
-  if (key.path_id != 0 || std::find(view.add_path.begin(), view.add_path.end(),
-                                    key.family) != view.add_path.end()) {
-    out->append(", \"as_path_id\": ");
-    AppendUint(key.path_id, out);
-  }
-  AppendBmpRouteAttributes(route.attributes.ToPathAttributes(), key.family,
-                           out);
-  if (vpn && !peer_rd) {
-    out->append(", \"rd\": \"");
-    out->append(key.rd.ToString());
-    out->append("\", \"rd_origin\": \"bgp\"");
-  }
-  if (HasLabel(key.family) && route.mpls_label) {
-    out->append(", \"label\": \"");
-    AppendUint(*route.mpls_label, out);
-    out->push_back('"');
-  }
-  out->append(", \"bmp_router\": \"");
-  router.peer.address.AppendTo(out);
-  out->append("\", \"bmp_router_port\": ");
-  AppendUint(router.peer.port, out);
-  out->append(", \"peer_ip\": \"");
-  view.peer_ip.AppendTo(out);
-  out->append(
-      "\", \"peer_tcp_port\": 0, \"bmp_msg_type\": "
-      "\"route_monitor\"}\n");
+  AppendQuoted("timestamp", router.timestamp, out);
+  AppendBmpRouteFields(view, "dump", FieldsOf(route.key, route.mpls_label, {}),
+                       AttributesText(route.attributes.ToPathAttributes()),
+                       out);
+  AppendBmpRouteEnd(router.peer, view, out);
 }
 
 void AppendBmpDumpClose(const BgpLineHeader& router, std::string* out) {
@@ -399,85 +386,6 @@ void AppendBmpDumpClose(const BgpLineHeader& router, std::string* out) {
   AppendHeaderRouter(router, out);
   out->append(", \"event_type\": \"dump_close\", ");
   AppendSeq(router, out);
-  out->append("}\n");
-}
-
-void AppendBmpRouteAttributes(const PathAttributes& a, const Family& family,
-                              std::string* out) {
-  out->append(", \"bgp_nexthop\": \"");
-  if (a.next_hop.is_set()) {
-    a.next_hop.AppendTo(out);
-  } else {
-    out->append(family.afi == Afi::kIpv6 ? "::" : "0.0.0.0");
-  }
-  out->append("\", \"as_path\": \"");
-  out->append(a.AsPathString());
-  out->push_back('"');
-  AppendSpaceList("comms", CommunitiesText(a.communities), out);
-  AppendSpaceList("ecomms", BmpExtCommunitiesText(a.ext_communities), out);
-  AppendSpaceList("lcomms", LargeCommunitiesText(a.large_communities), out);
-  if (a.origin) {
-    out->append(", \"origin\": \"");
-    out->append(OriginLetter(*a.origin));
-    out->push_back('"');
-  }
-  // Present attributes are written whatever their value (pmbmpd: "med": 0).
-  if (a.local_pref) {
-    out->append(", \"local_pref\": ");
-    AppendUint(*a.local_pref, out);
-  }
-  if (a.med) {
-    out->append(", \"med\": ");
-    AppendUint(*a.med, out);
-  }
-  if (a.aigp) {
-    out->append(", \"aigp\": ");
-    AppendUint(*a.aigp, out);
-  }
-  if (std::optional<uint32_t> index = PrefixSidLabelIndex(a)) {
-    out->append(", \"psid_li\": ");
-    AppendUint(*index, out);
-  }
-}
-
-void AppendLogEvent(const BgpLineHeader& header, std::string_view event_type,
-                    std::string* out) {
-  out->append("{");
-  AppendSeq(header, out);
-  out->append(", ");
-  AppendHeaderPeer(header, out);
-  out->append(", \"event_type\": \"");
-  out->append(event_type);
-  out->append("\"}\n");
-}
-
-void AppendLogRoute(const BgpLineHeader& header, std::string_view log_type,
-                    const Nlri& nlri, const PathAttributes* attributes,
-                    std::string* out) {
-  AppendLogStart(header, log_type, out);
-  AppendKey(nlri.key, out);
-  if (attributes != nullptr) {
-    AppendAttrs(FieldsOf(*attributes), nlri.mpls_label, nlri.key.family, out);
-  }
-  out->append("}\n");
-}
-
-void AppendLogRibRoute(const BgpLineHeader& header, std::string_view log_type,
-                       const RouteEntry& route, std::string* out) {
-  AppendLogStart(header, log_type, out);
-  AppendKey(route.key, out);
-  AppendAttrs(FieldsOf(route.attributes), route.mpls_label, route.key.family,
-              out);
-  out->append("}\n");
-}
-
-void AppendLogEndOfRib(const BgpLineHeader& header, const Family& family,
-                       std::string* out) {
-  AppendLogStart(header, "end-of-rib", out);
-  out->append(", \"afi\": ");
-  AppendUint(static_cast<uint16_t>(family.afi), out);
-  out->append(", \"safi\": ");
-  AppendUint(static_cast<uint8_t>(family.safi), out);
   out->append("}\n");
 }
 

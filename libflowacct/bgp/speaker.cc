@@ -42,6 +42,7 @@ struct Speaker::Impl {
     int64_t stale_deadline = 0;
     uint64_t updates = 0;
     uint64_t withdrawn_by_error = 0;
+    std::vector<Family> add_path;  // ADD-PATH receive of the last session
   };
 
   struct Connection {
@@ -83,6 +84,7 @@ struct Speaker::Impl {
     e.peer_as = p.peer_as;
     e.router_id = p.router_id;
     e.peer_id = p.writer ? p.writer->id() : 0;
+    e.add_path = p.add_path;
     return e;
   }
 
@@ -106,6 +108,7 @@ struct Speaker::Impl {
       s.paths = p.writer->path_count();
       s.updates = p.updates;
       s.withdrawn_by_error = p.withdrawn_by_error;
+      s.add_path = p.add_path;
       st.push_back(std::move(s));
     }
     std::lock_guard<std::mutex> lock(mu);
@@ -120,6 +123,7 @@ struct Speaker::Impl {
     p.endpoint = c.peer;
     p.peer_as = e.peer_open.AsNumber();
     p.router_id = e.peer_open.bgp_id;
+    p.add_path = c.params.add_path_receive;
     if (!p.writer) {
       Result<std::unique_ptr<PeerWriter>> w =
           rib->AddPeer({.name = c.peer.ToString()});
@@ -199,6 +203,9 @@ struct Speaker::Impl {
     auto stale = std::find(p.stale.begin(), p.stale.end(), f);
     if (stale == p.stale.end()) return;
     p.stale.erase(stale);
+    SpeakerEvent before = EventFor(SpeakerEvent::Kind::kStaleSweep, p);
+    before.family = f;
+    Emit(before);
     const size_t n = p.writer ? p.writer->SweepStale(f) : 0;
     {
       std::lock_guard<std::mutex> lock(mu);

@@ -182,6 +182,7 @@ struct Collector::Impl {
       CollectorEvent e = Event(MessageType::kRouteMonitoring);
       e.peer = &peer;
       e.update = &u;
+      if (v != nullptr) e.add_path = v->add_path;
       impl->Emit(e);
       if (created) impl->Publish();
     }

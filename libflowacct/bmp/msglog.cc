@@ -10,44 +10,20 @@
 
 #include "flowacct/bgp/rib_dump.h"
 
+#include "libflowacct/bgp/json_line.h"
 #include "libflowacct/sink/file_util.h"
 
 namespace flowacct::bmp {
 namespace {
 
+using bgp::json_line::AppendAddress;
+using bgp::json_line::AppendKey;
+using bgp::json_line::AppendNumber;
+using bgp::json_line::AppendQuoted;
+using bgp::json_line::AppendUint;
+
 // What pmbmpd writes for a time it does not have.
 constexpr std::string_view kNoTime = "0000-00-00 00:00:00.000000";
-
-void AppendUint(uint64_t v, std::string* out) {
-  out->append(std::to_string(v));
-}
-
-// ", \"key\": " — keys are ours, never escaped.
-void AppendKey(std::string_view key, std::string* out) {
-  out->append(", \"");
-  out->append(key);
-  out->append("\": ");
-}
-
-void AppendQuoted(std::string_view key, std::string_view value,
-                  std::string* out) {
-  AppendKey(key, out);
-  out->push_back('"');
-  out->append(value);
-  out->push_back('"');
-}
-
-void AppendNumber(std::string_view key, uint64_t value, std::string* out) {
-  AppendKey(key, out);
-  AppendUint(value, out);
-}
-
-void AppendAddress(std::string_view key, const IpAddress& a, std::string* out) {
-  AppendKey(key, out);
-  out->push_back('"');
-  a.AppendTo(out);
-  out->push_back('"');
-}
 
 std::string DottedQuad(uint32_t v) { return IpAddress::V4(v).ToString(); }
 
@@ -304,14 +280,24 @@ bool HasPeerRd(const PeerHeader& p) {
          p.distinguisher.is_set();
 }
 
+// The view as route lines (bgp/rib_dump.h) show it; `add_path`: the
+// families whose routes carry path ids.
+bgp::BmpViewFields ViewOf(const PeerHeader& p,
+                          std::span<const bgp::Family> add_path = {}) {
+  bgp::BmpViewFields v;
+  v.peer_ip = p.address;
+  v.peer_type = static_cast<uint8_t>(p.type);
+  if (p.distinguisher.is_set()) v.rd = p.distinguisher.ToString();
+  v.is_post = p.post_policy;
+  v.is_out = p.adj_rib_out;
+  v.is_loc = p.type == PeerType::kLocRib;
+  v.is_filtered = p.loc_rib_filtered;
+  v.add_path = add_path;
+  return v;
+}
+
 void AppendViewFlags(const PeerHeader& p, std::string* out) {
-  if (p.type == PeerType::kLocRib) {
-    AppendNumber("is_filtered", p.loc_rib_filtered ? 1 : 0, out);
-    AppendNumber("is_loc", 1, out);
-  } else {
-    AppendNumber("is_post", p.post_policy ? 1 : 0, out);
-    AppendNumber(p.adj_rib_out ? "is_out" : "is_in", 1, out);
-  }
+  bgp::AppendBmpViewFlags(ViewOf(p), out);
 }
 
 void AppendPeerRd(const PeerHeader& p, std::string* out) {
@@ -353,192 +339,23 @@ void AppendLogEvent(const MsglogContext& c, std::string_view event,
 
 // --- Route monitoring ------------------------------------------------------
 
-// Standard communities as pmbmpd writes them: sorted, without duplicates,
-// the RFC 1997 well-known ones by name.
-std::string CommunitiesText(std::span<const uint32_t> comms) {
-  std::vector<uint32_t> sorted(comms.begin(), comms.end());
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::string s;
-  for (uint32_t c : sorted) {
-    if (!s.empty()) s.push_back(' ');
-    switch (c) {
-      case 0x00000000:
-        s.append("internet");
-        break;
-      case 0xFFFFFF01:
-        s.append("no-export");
-        break;
-      case 0xFFFFFF02:
-        s.append("no-advertise");
-        break;
-      case 0xFFFFFF03:
-        s.append("local-AS");
-        break;
-      default:
-        s.append(std::to_string(c >> 16));
-        s.push_back(':');
-        s.append(std::to_string(c & 0xFFFF));
-    }
-  }
-  return s;
-}
-
-// Extended communities as pmbmpd writes them: sorted by value, without
-// duplicates; route targets and origins (subtypes 2, 3) of the transitive
-// two-octet AS, IPv4 and four-octet AS types (RFC 4360 §4, RFC 5668) as
-// "RT:65000:100" / "SoO:192.0.2.1:7", anything else as "?".
-std::string ExtCommunitiesText(std::span<const uint64_t> comms) {
-  std::vector<uint64_t> sorted(comms.begin(), comms.end());
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::string s;
-  for (uint64_t c : sorted) {
-    if (!s.empty()) s.push_back(' ');
-    const auto type = static_cast<uint8_t>(c >> 56);
-    const auto subtype = static_cast<uint8_t>(c >> 48);
-    if (type > 0x02 || (subtype != 0x02 && subtype != 0x03)) {
-      s.push_back('?');
-      continue;
-    }
-    s.append(subtype == 0x02 ? "RT:" : "SoO:");
-    if (type == 0x00) {
-      s.append(std::to_string((c >> 32) & 0xFFFF));
-      s.push_back(':');
-      s.append(std::to_string(c & 0xFFFFFFFF));
-    } else if (type == 0x01) {
-      s.append(DottedQuad(static_cast<uint32_t>(c >> 16)));
-      s.push_back(':');
-      s.append(std::to_string(c & 0xFFFF));
-    } else {
-      s.append(std::to_string((c >> 16) & 0xFFFFFFFF));
-      s.push_back(':');
-      s.append(std::to_string(c & 0xFFFF));
-    }
-  }
-  return s;
-}
-
-std::string LargeCommunitiesText(std::span<const bgp::LargeCommunity> comms) {
-  std::vector<bgp::LargeCommunity> sorted(comms.begin(), comms.end());
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::string s;
-  for (const bgp::LargeCommunity& c : sorted) {
-    if (!s.empty()) s.push_back(' ');
-    s.append(std::to_string(c.global_admin));
-    s.push_back(':');
-    s.append(std::to_string(c.local1));
-    s.push_back(':');
-    s.append(std::to_string(c.local2));
-  }
-  return s;
-}
-
-// RFC 8669 §3.1: the Label-Index TLV (type 1, length 7: reserved, flags
-// (2), label index (4)) of a BGP Prefix-SID attribute (type 40).
-std::optional<uint32_t> PrefixSidLabelIndex(const bgp::PathAttributes& a) {
-  constexpr uint8_t kPrefixSid = 40;
-  for (const bgp::UnknownAttribute& u : a.unknown) {
-    if (u.type != kPrefixSid) continue;
-    const std::vector<uint8_t>& v = u.value;
-    for (size_t i = 0; i + 3 <= v.size();) {
-      const uint8_t type = v[i];
-      const size_t length = size_t{v[i + 1]} << 8 | v[i + 2];
-      if (i + 3 + length > v.size()) break;
-      if (type == 1 && length == 7) {
-        const uint8_t* p = v.data() + i + 6;
-        return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 |
-               uint32_t{p[2]} << 8 | p[3];
-      }
-      i += 3 + length;
-    }
-  }
-  return std::nullopt;
-}
-
-// The keys an UPDATE's attributes give each of its routes, from
-// "bgp_nexthop" on, without the family-dependent next hop.
-std::string AttributesText(const bgp::PathAttributes& a) {
-  std::string s;
-  AppendQuoted("as_path", a.AsPathString(), &s);
-  const std::string comms = CommunitiesText(a.communities);
-  if (!comms.empty()) AppendQuoted("comms", comms, &s);
-  const std::string ecomms = ExtCommunitiesText(a.ext_communities);
-  if (!ecomms.empty()) AppendQuoted("ecomms", ecomms, &s);
-  const std::string lcomms = LargeCommunitiesText(a.large_communities);
-  if (!lcomms.empty()) AppendQuoted("lcomms", lcomms, &s);
-  if (a.origin) AppendQuoted("origin", bgp::OriginLetter(*a.origin), &s);
-  if (a.local_pref) AppendNumber("local_pref", *a.local_pref, &s);
-  if (a.med) AppendNumber("med", *a.med, &s);
-  if (a.aigp) AppendNumber("aigp", *a.aigp, &s);
-  if (std::optional<uint32_t> li = PrefixSidLabelIndex(a)) {
-    AppendNumber("psid_li", *li, &s);
-  }
-  return s;
-}
-
-bool IsVpn(const bgp::Family& f) { return f.safi == bgp::Safi::kMplsVpn; }
-bool IsLabeled(const bgp::Family& f) {
-  return f.safi == bgp::Safi::kMplsVpn || f.safi == bgp::Safi::kLabeledUnicast;
-}
-
-// Everything a route line shares with the others of its message.
-struct RouteLines {
-  const MsglogContext* context = nullptr;
-  const PeerHeader* peer = nullptr;
-  std::string time;        // the per-peer header time
-  std::string attributes;  // AttributesText
-  const bgp::PathAttributes* path = nullptr;
-};
-
-void AppendRouteLine(const RouteLines& r, bool update, const bgp::Nlri& n,
+// A route line of `update`: "seq", "log_type", "timestamp", the view and
+// the route as pmbmpd writes them in its dumps too (bgp/rib_dump.h), then
+// "timestamp_arrival", the router and the monitored peer.
+void AppendRouteLine(const MsglogContext& c, const bgp::BmpViewFields& view,
+                     std::string_view time,
+                     const bgp::AttributesText& attributes, const bgp::Nlri& n,
                      uint64_t* seq, std::string* out) {
-  const bgp::RouteKey& key = n.key;
-  const PeerHeader& p = *r.peer;
   out->append("{\"seq\": ");
   AppendUint((*seq)++, out);
-  AppendQuoted("log_type", update ? "update" : "withdraw", out);
-  AppendQuoted("timestamp", r.time, out);
-  AppendViewFlags(p, out);
-  // The route's own RD takes the peer distinguisher's place (one "rd" key).
-  const bool vpn = IsVpn(key.family);
-  const bool rd_early = HasPeerRd(p);
-  if (rd_early) {
-    AppendQuoted("rd", vpn ? key.rd.ToString() : p.distinguisher.ToString(),
-                 out);
-    AppendQuoted("rd_origin", vpn ? "bgp" : "bmp", out);
-  }
-  AppendQuoted("event_type", "log", out);
-  AppendNumber("afi", static_cast<uint16_t>(key.family.afi), out);
-  AppendNumber("safi", static_cast<uint8_t>(key.family.safi), out);
-  AppendQuoted("ip_prefix", key.prefix.ToString(), out);
-  if (key.path_id != 0) AppendNumber("as_path_id", key.path_id, out);
-  if (update) {
-    AppendKey("bgp_nexthop", out);
-    out->push_back('"');
-    if (r.path->next_hop.is_set()) {
-      r.path->next_hop.AppendTo(out);
-    } else {
-      out->append(key.family.afi == bgp::Afi::kIpv6 ? "::" : "0.0.0.0");
-    }
-    out->push_back('"');
-    out->append(r.attributes);
-  }
-  if (vpn && !rd_early) {
-    AppendQuoted("rd", key.rd.ToString(), out);
-    AppendQuoted("rd_origin", "bgp", out);
-  }
-  if (IsLabeled(key.family) && n.mpls_label) {
-    AppendQuoted("label", std::to_string(*n.mpls_label), out);
-  }
-  AppendQuoted("timestamp_arrival", r.context->arrival, out);
-  AppendAddress("bmp_router", r.context->router.address, out);
-  AppendNumber("bmp_router_port", r.context->router.port, out);
-  AppendAddress("peer_ip", p.address, out);
-  AppendNumber("peer_tcp_port", 0, out);
-  AppendQuoted("bmp_msg_type", "route_monitor", out);
-  out->append("}\n");
+  AppendQuoted("log_type", attributes.empty() ? "withdraw" : "update", out);
+  AppendQuoted("timestamp", time, out);
+  bgp::RouteFields route;
+  route.key = n.key;
+  route.label = n.mpls_label;
+  bgp::AppendBmpRouteFields(view, "log", route, attributes, out);
+  AppendQuoted("timestamp_arrival", c.arrival, out);
+  bgp::AppendBmpRouteEnd(c.router, view, out);
 }
 
 // The withdrawn-routes field and the IPv4 NLRI carry IPv4 unicast only;
@@ -651,28 +468,31 @@ void AppendStatistics(const MsglogContext& context,
 }
 
 void AppendRouteMonitoring(const MsglogContext& context, const PeerHeader& peer,
-                           const bgp::ParsedUpdate& update, uint64_t* seq,
+                           const bgp::ParsedUpdate& update,
+                           std::span<const bgp::Family> add_path, uint64_t* seq,
                            std::string* out) {
   if (update.end_of_rib) return;
   if (update.withdrawn.empty() && update.announced.empty()) return;
-  RouteLines r;
-  r.context = &context;
-  r.peer = &peer;
-  r.time = TimeText(peer.timestamp_ns, context.utc);
-  r.path = &update.attributes;
-  if (!update.announced.empty()) r.attributes = AttributesText(*r.path);
+  const bgp::BmpViewFields view = ViewOf(peer, add_path);
+  const std::string time = TimeText(peer.timestamp_ns, context.utc);
+  const bgp::AttributesText none;
+  const bgp::AttributesText attributes =
+      update.announced.empty() ? none : bgp::AttributesText(update.attributes);
+  const auto line = [&](const bgp::Nlri& n, const bgp::AttributesText& a) {
+    AppendRouteLine(context, view, time, a, n, seq, out);
+  };
   // pmbmpd's order: withdrawn routes, IPv4 NLRI, MP_REACH, MP_UNREACH.
   for (const bgp::Nlri& n : update.withdrawn) {
-    if (Classic(n)) AppendRouteLine(r, false, n, seq, out);
+    if (Classic(n)) line(n, none);
   }
   for (const bgp::Nlri& n : update.announced) {
-    if (Classic(n)) AppendRouteLine(r, true, n, seq, out);
+    if (Classic(n)) line(n, attributes);
   }
   for (const bgp::Nlri& n : update.announced) {
-    if (!Classic(n)) AppendRouteLine(r, true, n, seq, out);
+    if (!Classic(n)) line(n, attributes);
   }
   for (const bgp::Nlri& n : update.withdrawn) {
-    if (!Classic(n)) AppendRouteLine(r, false, n, seq, out);
+    if (!Classic(n)) line(n, none);
   }
 }
 
@@ -712,7 +532,8 @@ void AppendCollectorEvent(const MsglogContext& context,
       return;
     case MessageType::kRouteMonitoring:
       if (event.peer && event.update) {
-        AppendRouteMonitoring(c, *event.peer, *event.update, seq, out);
+        AppendRouteMonitoring(c, *event.peer, *event.update, event.add_path,
+                              seq, out);
       }
       return;
     case MessageType::kRouteMirroring:

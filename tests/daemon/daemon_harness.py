@@ -8,6 +8,7 @@ import csv
 import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,6 +37,52 @@ def wait_for(predicate, timeout, what):
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def read_text(path):
+    """The text of `path` ("" when it does not exist yet), undecodable
+    bytes replaced: for files a daemon is still writing."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def stop_group(proc, sig, timeout=20):
+    """Stops a process started with start_new_session=True: `sig`, up to
+    `timeout` s for it to exit, then SIGKILL to its whole process group
+    (children it left behind too). Its exit status, None when it did not
+    exit on `sig`."""
+    rc = None
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            rc = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    else:
+        rc = proc.returncode
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+    return rc
+
+
+def finish(ok, workdir, keep, seconds):
+    """Prints PASS / FAIL with the run time, keeps `workdir` when asked or
+    on failure (and says where), else removes it. The exit status."""
+    print("%s in %.0f s" % ("PASS" if ok else "FAIL", seconds))
+    if keep or not ok:
+        print("work dir: %s" % workdir)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if ok else 1
 
 
 class Daemon:

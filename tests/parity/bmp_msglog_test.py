@@ -22,9 +22,11 @@ for their format: they are "now").
 
 pmbmpd's own faults are known exceptions (docs/pmacct-parity.md §14.1, "BMP
 message log"), each a predicate over a (pmbmpd line, flowacctd line) pair
-or, for N1, flowacctd lines pmbmpd has no counterpart for. A case lists
-the exceptions it expects; each must occur there at least once, and no
-other difference is accepted.
+or, for N1, flowacctd lines pmbmpd has no counterpart for, or, for N7,
+Loc-RIB views whose route lines are set aside in both files (decided from
+the router's stream, tests/support/bmp_replay.py). A case
+lists the exceptions it expects; each must occur there at least once, and
+no other difference is accepted.
 
 Exit status: 0 parity, 1 mismatch or failure, 77 skipped (pmbmpd or the
 corpus missing). Debian's /usr/bin/python3, stdlib only; every wait is
@@ -38,24 +40,18 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "support"))
-sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
-import daemon_harness  # noqa: E402
-from pcap_tcp import tcp_streams  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "support"))
+import bmp_replay  # noqa: E402
+from bmp_replay import DEFAULT_CORPUS, SKIP  # noqa: E402
+import daemon_harness  # noqa: E402  (bmp_replay put it on the path)
 
-REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
-DEFAULT_CORPUS = os.path.normpath(os.path.join(REPO, "..", "shared",
-                                               "corpus"))
-SKIP = daemon_harness.SKIP
 WAIT_S = 30  # per router: both daemons write its log_close
 
 # ---------------------------------------------------------------------------
@@ -296,7 +292,7 @@ def synthetic_messages():
     out += monitor(peer(**P2), update(
         attrs=origin_i + no_path + attr(0x40, 3, bytes([10, 0, 0, 2])),
         reach=nlri("10.2.0.0/16", path_id=3)))
-    # Path identifier 0 (N6).
+    # Path identifier 0: "as_path_id": 0 (the family has ADD-PATH).
     out += monitor(peer(**P2), update(
         withdrawn=nlri("10.21.0.0/16", path_id=0),
         attrs=origin_i + no_path + attr(0x40, 3, bytes([10, 0, 0, 2])),
@@ -415,20 +411,16 @@ CASES = [
          per_source=True),
     case("pmacct-208-stats", ("pmacct-208-bmp-mem-leak-test-stats",),
          per_source=True),
-    # pmacct-208-bmp-mem-leak-test-route-monitoring is left out: its
-    # routers announce Loc-RIB families in separate Peer Ups of one peer,
-    # which the decoder does not merge yet (docs/pmacct-parity.md §14.1).
-    case("synthetic-messages", exceptions=("N2", "N6")),
+    # One run of 9 routers split by message type: the Peer Ups, then the
+    # Route Monitoring, per router (as bmp_dump_test.py's primed case).
+    case("pmacct-208-route-monitoring",
+         ("pmacct-208-bmp-mem-leak-test-peer-up",
+          "pmacct-208-bmp-mem-leak-test-route-monitoring"), per_source=True,
+         exceptions=("N2", "N3", "N7")),
+    case("synthetic-messages", exceptions=("N2",)),
     case("synthetic-malformed", exceptions=("N3", "N4", "N5")),
     case("synthetic-terminations", per_source=True),
 ]
-
-
-def capture_streams(path):
-    """Router->collector streams: those towards the BMP port (1790 for the
-    pmacct captures, 10179 for akvorado's)."""
-    port = 10179 if "akvorado-" in os.path.basename(path) else 1790
-    return [s for s in tcp_streams(path, port) if s.dst.port == port]
 
 
 def case_routers(c, corpus):
@@ -441,7 +433,7 @@ def case_routers(c, corpus):
         else:
             path = os.path.join(corpus, "bmp", part + ".pcap")
             payloads = [(s.src.address, s.payload)
-                        for s in capture_streams(path)]
+                        for s in bmp_replay.collector_streams(path)]
         for source, payload in payloads:
             key = source if c.per_source else ""
             by_source[key] = by_source.get(key, b"") + payload
@@ -458,34 +450,6 @@ def daemon_config(port, out_dir):
             "bmp_daemon_max_peers: 100\n"
             "bmp_daemon_msglog_file: %s/$peer_src_ip-$peer_tcp_port.json\n"
             "bmp_daemon_msglog_output: json\n" % (port, out_dir))
-
-
-class Pmbmpd:
-    def __init__(self, binary, workdir):
-        self.dir = os.path.join(workdir, "pmbmpd")
-        os.makedirs(self.dir)
-        self.port = daemon_harness.free_tcp_port()
-        self.log_path = os.path.join(workdir, "pmbmpd.log")
-        conf = os.path.join(workdir, "pmbmpd.conf")
-        with open(conf, "w") as f:
-            f.write(daemon_config(self.port, self.dir))
-            f.write("logfile: %s\n" % self.log_path)
-        self.proc = subprocess.Popen([binary, "-f", conf],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-        daemon_harness.wait_for(
-            lambda: "waiting for BMP data" in read(self.log_path), 10,
-            "pmbmpd listening")
-
-    def stop(self):
-        # pmbmpd 1.7.7 blocks SIGTERM in its core process: its files are
-        # complete (each router's log_close was awaited), so it is killed.
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(10)
 
 
 class Flowacctd:
@@ -512,14 +476,6 @@ class Flowacctd:
 
 class Failure(Exception):
     pass
-
-
-def read(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
 
 
 def log_name(address, port):
@@ -552,7 +508,8 @@ def replay(payload, source, ports):
 
 
 def run_case(index, c, routers, pm, fa):
-    """Replays the routers of `c`; returns [(name, pm path, fa path)]."""
+    """Replays the routers of `c`; returns [(name, pm path, fa path,
+    stream)]."""
     out = []
     for r, payload in enumerate(routers):
         source = "127.77.%d.%d" % (index, r + 1)
@@ -560,10 +517,10 @@ def run_case(index, c, routers, pm, fa):
         name = log_name(source, sport)
         paths = (os.path.join(pm.dir, name), os.path.join(fa.dir, name))
         daemon_harness.wait_for(
-            lambda: all('"event_type": "log_close"' in read(p)
-                        for p in paths), WAIT_S,
+            lambda: all('"event_type": "log_close"' in
+                        daemon_harness.read_text(p) for p in paths), WAIT_S,
             "log_close of %s:%d in both message logs" % (source, sport))
-        out.append(("%s router %d" % (c.name, r + 1),) + paths)
+        out.append(("%s router %d" % (c.name, r + 1),) + paths + (payload,))
     return out
 
 # ---------------------------------------------------------------------------
@@ -667,17 +624,8 @@ def n5_invalid_utf8(pm, fa):
                 for k, v in extra))
 
 
-def n6_path_id_zero(pm, fa):
-    """N6: ADD-PATH route with path identifier 0: pmbmpd writes
-    "as_path_id": 0, flowacctd leaves it out (as its BGP message log and
-    dumps do: the route record does not say whether ADD-PATH applied)."""
-    return (dict(pm).get("as_path_id") == 0 and "as_path_id" not in dict(fa)
-            and without(pm, ("as_path_id",)) == fa)
-
-
 PAIR_EXCEPTIONS = {"N2": n2_ipv6_next_hop, "N3": n3_treat_as_withdraw,
-                   "N4": n4_counter_length, "N5": n5_invalid_utf8,
-                   "N6": n6_path_id_zero}
+                   "N4": n4_counter_length, "N5": n5_invalid_utf8}
 
 
 def n1_filter(fa_lines):
@@ -710,13 +658,46 @@ def n1_filter(fa_lines):
     return kept, dropped
 
 
-def compare(name, pm_path, fa_path, allowed, counts, max_diffs):
+def n7_filter(lines, facts):
+    """N7 (§14.2 D3, D4): route lines of the Loc-RIB views whose routes
+    the two daemons cannot agree on, as the router's stream itself tells
+    (bmp_replay.StreamFacts). Splits the lines into those kept and those
+    set aside. A Loc-RIB line names its instance by "rd" ("rd_origin"
+    "bmp") before "event_type", or not at all for a zero distinguisher; a
+    VPN route's own RD in that place leaves any non-zero one."""
+    non_zero = [rd for rd in facts.loc_add_path if rd]
+    kept, aside = [], []
+    for items in lines:
+        d = dict(items)
+        if d.get("bmp_msg_type") == "route_monitor" and d.get("is_loc"):
+            keys = [k for k, _ in items]
+            early = "rd" in d and keys.index("rd") < keys.index("event_type")
+            if not early:
+                instances = [""]
+            elif d.get("rd_origin") == "bmp":
+                instances = [d["rd"]]
+            else:
+                instances = non_zero
+            if any(facts.loc_rib_difference(rd, d["afi"], d["safi"])
+                   for rd in instances):
+                aside.append(items)
+                continue
+        kept.append(items)
+    return kept, aside
+
+
+def compare(name, pm_path, fa_path, stream, allowed, counts, max_diffs):
     pm_lines, fa_lines = load(pm_path), load(fa_path)
     problems = check_own(pm_lines, "pmbmpd", pm_path) + check_own(
         fa_lines, "flowacctd", fa_path)
     if "N1" in allowed:
         fa_lines, dropped = n1_filter(fa_lines)
         counts["N1"] += len(dropped)
+    if "N7" in allowed:
+        facts = bmp_replay.StreamFacts(stream)
+        pm_lines, pm_aside = n7_filter(pm_lines, facts)
+        fa_lines, fa_aside = n7_filter(fa_lines, facts)
+        counts["N7"] += len(pm_aside) + len(fa_aside)
     if len(pm_lines) != len(fa_lines):
         problems.append("%s: pmbmpd %d lines, flowacctd %d" %
                         (name, len(pm_lines), len(fa_lines)))
@@ -768,16 +749,18 @@ def main():
     failed = []
     started = time.monotonic()
     try:
-        pm = Pmbmpd(args.pmbmpd, workdir)
+        pm = bmp_replay.Pmbmpd(
+            args.pmbmpd, os.path.join(workdir, "pmbmpd"),
+            lambda port: daemon_config(port, os.path.join(workdir, "pmbmpd")))
         fa = Flowacctd(args.flowacctd, workdir)
         print("%-48s %7s  %s" % ("case", "lines", "known exceptions"))
         for index, c in enumerate(cases, 1):
             counts = collections.Counter()
             total, problems = 0, []
-            for name, pm_path, fa_path in run_case(
+            for name, pm_path, fa_path, stream in run_case(
                     index, c, case_routers(c, args.corpus), pm, fa):
-                lines, p = compare(name, pm_path, fa_path, c.exceptions,
-                                   counts, args.max_diffs)
+                lines, p = compare(name, pm_path, fa_path, stream,
+                                   c.exceptions, counts, args.max_diffs)
                 total += lines
                 problems += p
             for e in sorted(c.exceptions):

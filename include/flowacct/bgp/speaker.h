@@ -44,6 +44,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -74,10 +75,14 @@ struct SpeakerOptions {
 // (bgp_daemon_msglog_*). Updates are reported after they were applied.
 struct SpeakerEvent {
   enum class Kind : uint8_t {
-    kPeerUp,      // session established
-    kPeerDown,    // session ended; routes dropped or kept stale
-    kUpdate,      // an UPDATE applied (update is set)
-    kEndOfRib,    // family
+    kPeerUp,    // session established
+    kPeerDown,  // session ended; routes dropped or kept stale
+    kUpdate,    // an UPDATE applied (update is set)
+    kEndOfRib,  // family
+    // family: its stale paths (RouteEntry::stale) are about to be removed
+    // (End-of-RIB after a restart, or a timer ran out): the last moment
+    // the observer can read them from the RIB. kStaleSwept follows.
+    kStaleSweep,
     kStaleSwept,  // family; count = paths removed
     kRejected,    // a connection refused (too many peers)
   };
@@ -92,6 +97,10 @@ struct SpeakerEvent {
   std::string detail;
   bool routes_kept = false;
   const ParsedUpdate* update = nullptr;  // kUpdate, valid during the call
+  // The families whose NLRI carry path ids (ADD-PATH receive, RFC 7911) on
+  // the peer's session (its last one once it is down). Valid during the
+  // call.
+  std::span<const Family> add_path;
 };
 
 // One peer as seen now.
@@ -105,6 +114,9 @@ struct PeerStatus {
   uint64_t paths = 0;
   uint64_t updates = 0;             // UPDATEs received in this session
   uint64_t withdrawn_by_error = 0;  // NLRI treat-as-withdraw'n (RFC 7606)
+  // The families whose routes carry path ids (ADD-PATH receive on the
+  // peer's last session).
+  std::vector<Family> add_path;
 };
 
 struct SpeakerStats {

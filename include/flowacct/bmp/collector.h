@@ -37,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,9 @@ struct CollectorEvent {
   MessageType message_type = MessageType::kRouteMonitoring;
   const PeerHeader* peer = nullptr;           // per-peer messages
   const bgp::ParsedUpdate* update = nullptr;  // kRouteMonitoring
+  // kRouteMonitoring: the families whose routes carry a path id in the
+  // peer's view (ADD-PATH, as ViewStatus::add_path). Valid during the call.
+  std::span<const bgp::Family> add_path;
   const PeerUp* peer_up = nullptr;
   const PeerDown* peer_down = nullptr;
   const StatisticsReport* statistics = nullptr;

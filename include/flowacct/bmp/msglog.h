@@ -71,9 +71,10 @@
 //                 (with bgp_nexthop, as_path, comms, ecomms, lcomms,
 //                 origin, local_pref, med, aigp, psid_li — the optional
 //                 ones when the attribute is present, communities sorted
-//                 and deduplicated) or "withdraw"; as_path_id for a
-//                 non-zero ADD-PATH path identifier; rd and label for VPN
-//                 and labeled families. In pmbmpd's order: the
+//                 and deduplicated) or "withdraw"; as_path_id for every
+//                 route of a family the peer's Peer Up gives ADD-PATH (0
+//                 included) and for any non-zero path identifier; rd and
+//                 label for VPN and labeled families. In pmbmpd's order: the
 //                 withdrawn-routes field, the IPv4 NLRI, MP_REACH_NLRI,
 //                 MP_UNREACH_NLRI (told apart by family: IPv4 unicast
 //                 routes are taken for the first two). An End-of-RIB
@@ -90,6 +91,7 @@
 #define FLOWACCT_BMP_MSGLOG_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -135,8 +137,12 @@ void AppendStatistics(const MsglogContext& context,
                       const StatisticsReport& report, uint64_t* seq,
                       std::string* out);
 // One line per route of `update`; none for an End-of-RIB marker.
+// `add_path`: the families whose routes carry a path id in this view
+// (PeerUp::add_path_in or add_path_out by its direction;
+// CollectorEvent::add_path).
 void AppendRouteMonitoring(const MsglogContext& context, const PeerHeader& peer,
-                           const bgp::ParsedUpdate& update, uint64_t* seq,
+                           const bgp::ParsedUpdate& update,
+                           std::span<const bgp::Family> add_path, uint64_t* seq,
                            std::string* out);
 
 // The lines of one collector event: kRouterUp gives log_init, kRouterDown

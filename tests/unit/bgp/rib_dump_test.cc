@@ -1,10 +1,12 @@
-// pmacct JSON lines for BGP dumps and the message log
-// (flowacct/bgp/rib_dump.h); the expected lines are nfacctd 1.7.7's
-// (docs/pmacct-parity.md §14).
+// pmacct JSON lines for BGP dumps and the message log, and the BMP dumps
+// (flowacct/bgp/rib_dump.h); the expected lines are nfacctd's and pmbmpd's
+// 1.7.7 (docs/pmacct-parity.md §14; tests/parity/bgp_msglog_test.py and
+// bmp_dump_test.py compare them live).
 
 #include "flowacct/bgp/rib_dump.h"
 
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -50,7 +52,7 @@ TEST_CASE("rib_dump: message log lines", "[rib_dump]") {
   out.clear();
   Nlri n{{kIpv4Unicast, Pfx("10.2.0.0", 24), 1, {}}, std::nullopt};
   PathAttributes a = Attrs();
-  AppendLogRoute(h, "update", n, &a, &out);
+  AppendLogRoute(h, "update", n, AttributesText(a), {}, &out);
   CHECK(out ==
         "{\"seq\": 2, \"log_type\": \"update\", \"timestamp\": \"2026-12-07 "
         "06:14:09.111841\", \"peer_ip_src\": \"127.0.0.2\", "
@@ -60,7 +62,8 @@ TEST_CASE("rib_dump: message log lines", "[rib_dump]") {
         "\"comms\": \"65002:1 65002:2\", \"lcomms\": \"65002:1:2\", "
         "\"origin\": \"i\", \"local_pref\": 200, \"med\": 5}\n");
 
-  // No ADD-PATH, no communities, MED 0, origin incomplete, IPv6.
+  // No ADD-PATH, no communities, MED 0 (written: present), origin
+  // incomplete, IPv6.
   out.clear();
   Nlri v6{{kIpv6Unicast, Pfx("2001:db8:2::", 48), 0, {}}, std::nullopt};
   a = PathAttributes();
@@ -70,14 +73,14 @@ TEST_CASE("rib_dump: message log lines", "[rib_dump]") {
   a.next_hop = Ip("2001:db8::2");
   a.med = 0;
   a.local_pref = 100;
-  AppendLogRoute(h, "update", v6, &a, &out);
+  AppendLogRoute(h, "update", v6, AttributesText(a), {}, &out);
   CHECK(out.find("\"afi\": 2, \"safi\": 1, \"ip_prefix\": "
                  "\"2001:db8:2::/48\", \"bgp_nexthop\": \"2001:db8::2\", "
                  "\"as_path\": \"65090 {65091,65092}\", \"origin\": \"u\", "
-                 "\"local_pref\": 100}\n") != std::string::npos);
+                 "\"local_pref\": 100, \"med\": 0}\n") != std::string::npos);
 
   out.clear();
-  AppendLogRoute(h, "withdraw", v6, nullptr, &out);
+  AppendLogRoute(h, "withdraw", v6, AttributesText(), {}, &out);
   CHECK(
       out.ends_with("\"event_type\": \"log\", \"afi\": 2, \"safi\": 1, "
                     "\"ip_prefix\": \"2001:db8:2::/48\"}\n"));
@@ -124,8 +127,9 @@ TEST_CASE("rib_dump: dump lines from the RIB", "[rib_dump]") {
   auto reader = (*rib)->NewReader();
   {
     RibReader::Section s = reader->Enter();
-    s.ForEachRoute((*peer)->id(),
-                   [&](const RouteEntry& r) { AppendDumpRoute(h, r, &out); });
+    s.ForEachRoute((*peer)->id(), [&](const RouteEntry& r) {
+      AppendDumpRoute(h, r, {}, &out);
+    });
   }
   CHECK(out ==
         "{\"seq\": 9, \"timestamp\": \"2026-12-07 06:15:00\", "
@@ -207,17 +211,95 @@ TEST_CASE("rib_dump: BMP dump lines", "[rib_dump]") {
                    router + ", \"event_type\": \"dump_close\", \"seq\": 4}\n");
 }
 
-TEST_CASE("rib_dump: BMP route attributes", "[rib_dump]") {
+TEST_CASE("rib_dump: route attributes", "[rib_dump]") {
   PathAttributes a;
-  // RT 65000:100, a non-transitive RT and an opaque type: pmbmpd writes
+  // RT 65000:100, a non-transitive RT and an opaque type: pmacct writes
   // only transitive route targets and origins, "?" for the rest.
   a.ext_communities = {0x0002FDE800000064ULL, 0x4002FDE800000064ULL,
                        0x030c000000000007ULL};
   std::string out;
-  AppendBmpRouteAttributes(a, Family{Afi::kIpv6, Safi::kUnicast}, &out);
+  AttributesText(a).AppendTo(Family{Afi::kIpv6, Safi::kUnicast}, &out);
   CHECK(out ==
         ", \"bgp_nexthop\": \"::\", \"as_path\": \"\", \"ecomms\": "
         "\"RT:65000:100 ? ?\"");
+
+  // Present attributes are written even when 0; next hop by family.
+  out.clear();
+  a = PathAttributes();
+  a.origin = Origin::kEgp;
+  a.local_pref = 0;
+  a.med = 0;
+  a.aigp = 0;
+  AttributesText(a).AppendTo(kIpv4Unicast, &out);
+  CHECK(out ==
+        ", \"bgp_nexthop\": \"0.0.0.0\", \"as_path\": \"\", \"origin\": "
+        "\"e\", \"local_pref\": 0, \"med\": 0, \"aigp\": 0");
+
+  // No attributes (a withdrawal): nothing.
+  out.clear();
+  AttributesText().AppendTo(kIpv4Unicast, &out);
+  CHECK(out.empty());
+  CHECK(AttributesText().empty());
+}
+
+TEST_CASE("rib_dump: communities as pmacct writes them", "[rib_dump]") {
+  // Sorted numerically, without duplicates; RFC 1997 well-known ones by
+  // name, others of 65535:x as numbers (nfacctd 1.7.7).
+  CHECK(FormatCommunities(std::vector<uint32_t>{
+            0xFFFFFF04, 0xFFFFFF03, 0xFFFFFF02, 0xFFFFFF01, 0xFFFF029A,
+            (65000u << 16) | 1, 0, (65000u << 16) | 1}) ==
+        "internet 65000:1 65535:666 no-export no-advertise local-AS "
+        "65535:65284");
+  CHECK(FormatLargeCommunities(std::vector<LargeCommunity>{
+            {65000, 2, 1}, {65000, 1, 2}, {65000, 2, 1}}) ==
+        "65000:1:2 65000:2:1");
+}
+
+TEST_CASE("rib_dump: ADD-PATH, VPN and labeled routes", "[rib_dump]") {
+  BgpLineHeader h;
+  h.seq = 3;
+  h.timestamp = "2026-12-07 06:14:09.111841";
+  h.peer = {Ip("127.0.0.2"), 42225};
+  PathAttributes a;
+  a.origin = Origin::kIgp;
+  a.next_hop = Ip("192.0.2.1");
+  const AttributesText text(a);
+
+  // A family with ADD-PATH: "as_path_id" on every route, 0 included.
+  Nlri n{{kIpv4Unicast, Pfx("10.1.4.0", 24), 0, {}}, std::nullopt};
+  const std::vector<Family> add_path = {kIpv4Unicast};
+  std::string out;
+  AppendLogRoute(h, "update", n, text, add_path, &out);
+  CHECK(out.find("\"ip_prefix\": \"10.1.4.0/24\", \"as_path_id\": 0, "
+                 "\"bgp_nexthop\"") != std::string::npos);
+  out.clear();
+  AppendLogRoute(h, "update", n, text, {}, &out);
+  CHECK(out.find("as_path_id") == std::string::npos);
+
+  // VPN: the RD after the attributes with "rd_origin", then the label.
+  RouteDistinguisher rd;
+  rd.bytes = {0, 0, 0xFD, 0xE8, 0, 0, 0, 1};  // 0:65000:1
+  Nlri vpn{{Family{Afi::kIpv4, Safi::kMplsVpn}, Pfx("10.2.0.0", 24), 0, rd},
+           100};
+  out.clear();
+  AppendLogRoute(h, "update", vpn, text, {}, &out);
+  CHECK(
+      out.ends_with("\"ip_prefix\": \"10.2.0.0/24\", \"bgp_nexthop\": "
+                    "\"192.0.2.1\", \"as_path\": \"\", \"origin\": \"i\", "
+                    "\"rd\": \"0:65000:1\", \"rd_origin\": \"bgp\", "
+                    "\"label\": \"100\"}\n"));
+  out.clear();
+  AppendLogRoute(h, "withdraw", vpn, AttributesText(), {}, &out);
+  CHECK(
+      out.ends_with("\"ip_prefix\": \"10.2.0.0/24\", \"rd\": "
+                    "\"0:65000:1\", \"rd_origin\": \"bgp\", \"label\": "
+                    "\"100\"}\n"));
+  Nlri lu{
+      {Family{Afi::kIpv4, Safi::kLabeledUnicast}, Pfx("10.3.0.0", 24), 0, {}},
+      200};
+  out.clear();
+  AppendLogRoute(h, "update", lu, text, {}, &out);
+  CHECK(out.ends_with("\"origin\": \"i\", \"label\": \"200\"}\n"));
 }
 
 TEST_CASE("rib_dump: extended communities", "[rib_dump]") {
@@ -231,7 +313,7 @@ TEST_CASE("rib_dump: extended communities", "[rib_dump]") {
   CHECK(FormatExtCommunities(std::vector<uint64_t>{rt, soo}) ==
         "RT:65000:100 SoO:65000:200");
   CHECK(FormatExtCommunities(std::vector<uint64_t>{rt4, rt_as4, opaque}) ==
-        "RT:192.0.2.1:7 RT:4200000000:1 0x0300000000000001");
+        "RT:192.0.2.1:7 RT:4200000000:1 ?");
 }
 
 TEST_CASE("rib_dump: file names: $peer_src_ip and strftime", "[rib_dump]") {

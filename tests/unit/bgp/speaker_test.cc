@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -37,12 +38,11 @@ struct FakeClock {
 struct Collector {
   explicit Collector(SpeakerOptions options = {}) {
     rib = std::move(Rib::Create({}).value());
+    observer_reader = rib->NewReader();
     options.clock = [this] { return clock.now.load(); };
-    speaker = std::make_unique<Speaker>(rib.get(), std::move(options),
-                                        [this](const SpeakerEvent& e) {
-                                          std::lock_guard<std::mutex> lock(mu);
-                                          events.push_back(e.kind);
-                                        });
+    speaker = std::make_unique<Speaker>(
+        rib.get(), std::move(options),
+        [this](const SpeakerEvent& e) { OnEvent(e); });
     TcpServerOptions o;
     o.address = "127.0.0.1";
     o.port = 0;
@@ -56,6 +56,27 @@ struct Collector {
     thread.join();
   }
   uint16_t port() const { return server->local_endpoint().port; }
+
+  // On the server thread. Before a sweep, the routes about to go are still
+  // in the RIB, marked stale (what the message log writes "delete" for).
+  void OnEvent(const SpeakerEvent& e) {
+    std::vector<std::string> stale;
+    if (e.kind == SpeakerEvent::Kind::kStaleSweep) {
+      RibReader::Section section = observer_reader->Enter();
+      section.ForEachRoute(e.peer_id, [&](const RouteEntry& r) {
+        if (r.stale && r.key.family == e.family) {
+          stale.push_back(r.key.prefix.ToString());
+        }
+      });
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    events.push_back(e.kind);
+    sweeping.insert(sweeping.end(), stale.begin(), stale.end());
+  }
+  std::vector<std::string> Sweeping() {
+    std::lock_guard<std::mutex> lock(mu);
+    return sweeping;
+  }
 
   // The peer's route covering `address`, as text "prefix as_path", or "".
   std::string Route(const char* peer_address, const char* address) {
@@ -79,12 +100,14 @@ struct Collector {
 
   FakeClock clock;
   std::unique_ptr<Rib> rib;
+  std::unique_ptr<RibReader> observer_reader;  // server thread
   std::unique_ptr<Speaker> speaker;
   std::unique_ptr<TcpServer> server;
   std::thread thread;
   std::unique_ptr<RibReader> reader;
   std::mutex mu;
   std::vector<SpeakerEvent::Kind> events;
+  std::vector<std::string> sweeping;  // stale routes seen at kStaleSweep
 };
 
 // A BGP peer scripted with the codec, on a blocking socket.
@@ -123,12 +146,17 @@ class ScriptedPeer {
   }
 
   // OPEN, then the speaker's OPEN + KEEPALIVE, then our KEEPALIVE.
-  void Establish(uint32_t as, uint32_t router_id, bool graceful_restart) {
+  // `add_path`: families the peer sends path ids for (RFC 7911).
+  void Establish(uint32_t as, uint32_t router_id, bool graceful_restart,
+                 std::vector<Family> add_path = {}) {
     OpenMessage open;
     SetAsNumber(as, &open);
     open.hold_time_s = 90;
     open.bgp_id = router_id;
     open.capabilities.multiprotocol = {kIpv4Unicast, kIpv6Unicast};
+    for (const Family& f : add_path) {
+      open.capabilities.add_path.push_back({f, true, false});
+    }
     if (graceful_restart) {
       GracefulRestart gr;
       gr.restart_time_s = 120;
@@ -243,7 +271,23 @@ TEST_CASE("bgp/speaker: graceful restart keeps routes stale until End-of-RIB") {
         [&] { return c.Count(SpeakerEvent::Kind::kStaleSwept) >= 1; }));
     CHECK(c.Route("127.0.0.3", "10.1.0.1") == "10.0.0.0/8 65001 65002");
     CHECK(c.speaker->stats().stale_swept == 1);
+    // kStaleSweep came first, with the /16 still readable (stale).
+    CHECK(c.Sweeping() == std::vector<std::string>{"10.1.0.0/16"});
+    CHECK(c.Count(SpeakerEvent::Kind::kStaleSweep) == 1);
   }
+}
+
+TEST_CASE("bgp/speaker: the ADD-PATH families of a session") {
+  // Events and Peers() say which families carry path ids (the message log
+  // and dumps write "as_path_id" for every route of those, 0 included).
+  Collector c;
+  ScriptedPeer peer("127.0.0.5", c.port());
+  peer.Establish(65001, 0x0a000005, false, {kIpv6Unicast});
+  REQUIRE(Eventually([&] {
+    std::vector<PeerStatus> peers = c.speaker->Peers();
+    return peers.size() == 1 && peers[0].state == "established";
+  }));
+  CHECK(c.speaker->Peers()[0].add_path == std::vector<Family>{kIpv6Unicast});
 }
 
 TEST_CASE(
@@ -264,6 +308,9 @@ TEST_CASE(
   c.clock.Advance(2);  // past the advertised 120 s
   REQUIRE(Eventually([&] { return c.Route("127.0.0.4", "10.0.0.1").empty(); }));
   CHECK(c.speaker->Peers().empty());
+  // Each family's sweep is announced while its routes are readable.
+  CHECK(c.Sweeping() == std::vector<std::string>{"10.0.0.0/8"});
+  CHECK(c.Count(SpeakerEvent::Kind::kStaleSweep) == 2);  // IPv4, IPv6
 }
 
 TEST_CASE("bgp/speaker: bgp_daemon_max_peers refuses with Cease/5") {

@@ -300,7 +300,7 @@ TEST_CASE("bmp msglog: route monitoring, one line per route") {
   a.unknown = {{0xc0, 40, {1, 0, 7, 0, 0, 0, 0, 0, 4, 0xd2}}};  // index 1234
   u.withdrawn = {Route("203.0.113.0", 24)};
   u.announced = {Route("192.0.2.0", 24)};
-  AppendRouteMonitoring(Context(), GlobalPeer(), u, &seq, &out);
+  AppendRouteMonitoring(Context(), GlobalPeer(), u, {}, &seq, &out);
   CHECK(seq == 39);
   CHECK(Lines(out) ==
         std::vector<std::string>{
@@ -344,7 +344,7 @@ TEST_CASE("bmp msglog: route distinguishers, labels, path ids, order") {
     u.announced.push_back(Route("10.33.0.0", 16));
     uint64_t seq = 0;
     std::string out;
-    AppendRouteMonitoring(Context(), p, u, &seq, &out);
+    AppendRouteMonitoring(Context(), p, u, {}, &seq, &out);
     const std::vector<std::string> lines = Lines(out);
     REQUIRE(lines.size() == 2);
     // IPv4 unicast NLRI first (pmbmpd: IPv4 NLRI, then MP_REACH).
@@ -362,7 +362,7 @@ TEST_CASE("bmp msglog: route distinguishers, labels, path ids, order") {
   SECTION("a global peer: the route's RD after its attributes") {
     uint64_t seq = 0;
     std::string out;
-    AppendRouteMonitoring(Context(), GlobalPeer(), u, &seq, &out);
+    AppendRouteMonitoring(Context(), GlobalPeer(), u, {}, &seq, &out);
     CHECK(out.find(R"("as_path": "", "origin": "i", "rd": "0:65003:1", )"
                    R"("rd_origin": "bgp", "label": "1000", )" +
                    tail) != std::string::npos);
@@ -378,7 +378,7 @@ TEST_CASE("bmp msglog: route distinguishers, labels, path ids, order") {
     u.attributes.next_hop = Ip("2001:db8::2");
     uint64_t seq = 0;
     std::string out;
-    AppendRouteMonitoring(Context(), LocRibPeer(), u, &seq, &out);
+    AppendRouteMonitoring(Context(), LocRibPeer(), u, {}, &seq, &out);
     const std::vector<std::string> lines = Lines(out);
     REQUIRE(lines.size() == 3);
     CHECK(lines[0].find(R"("log_type": "withdraw")") != std::string::npos);
@@ -393,12 +393,46 @@ TEST_CASE("bmp msglog: route distinguishers, labels, path ids, order") {
                         R"("label": "524288", )" +
                         tail) != std::string::npos);
   }
+  SECTION("ADD-PATH families: as_path_id on every route, 0 included") {
+    // pmbmpd writes the path id of every route of a family the peer's Peer
+    // Up gives ADD-PATH; for other families only a non-zero one.
+    bgp::Nlri v4 = Route("10.5.0.0", 16);
+    bgp::Nlri v6 = Route("2001:db8:5::", 48, bgp::kIpv6Unicast);
+    v6.key.path_id = 3;
+    u.announced = {v4, v6};
+    u.withdrawn = {Route("10.6.0.0", 16)};
+    const std::vector<bgp::Family> add_path = {bgp::kIpv4Unicast};
+    uint64_t seq = 0;
+    std::string out;
+    AppendRouteMonitoring(Context(), GlobalPeer(), u, add_path, &seq, &out);
+    const std::vector<std::string> lines = Lines(out);
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0].find(R"("ip_prefix": "10.6.0.0/16", "as_path_id": 0, )"
+                        R"("timestamp_arrival")") != std::string::npos);
+    CHECK(lines[1].find(R"("ip_prefix": "10.5.0.0/16", "as_path_id": 0, )"
+                        R"("bgp_nexthop")") != std::string::npos);
+    CHECK(lines[2].find(R"("ip_prefix": "2001:db8:5::/48", "as_path_id": 3, )"
+                        R"("bgp_nexthop")") != std::string::npos);
+
+    // Through the collector event, which carries the view's families.
+    CollectorEvent e;
+    e.router = Context().router;
+    e.message_type = MessageType::kRouteMonitoring;
+    const PeerHeader peer = GlobalPeer();
+    e.peer = &peer;
+    e.update = &u;
+    e.add_path = add_path;
+    std::string via_event;
+    seq = 0;
+    AppendCollectorEvent(Context(), e, &seq, &via_event);
+    CHECK(via_event == out);
+  }
   SECTION("End-of-RIB: no line") {
     bgp::ParsedUpdate eor;
     eor.end_of_rib = bgp::kIpv4Unicast;
     uint64_t seq = 5;
     std::string out;
-    AppendRouteMonitoring(Context(), GlobalPeer(), eor, &seq, &out);
+    AppendRouteMonitoring(Context(), GlobalPeer(), eor, {}, &seq, &out);
     CHECK(out.empty());
     CHECK(seq == 5);
   }
@@ -407,7 +441,7 @@ TEST_CASE("bmp msglog: route distinguishers, labels, path ids, order") {
     u.attributes.next_hop = IpAddress();
     uint64_t seq = 0;
     std::string out;
-    AppendRouteMonitoring(Context(), GlobalPeer(), u, &seq, &out);
+    AppendRouteMonitoring(Context(), GlobalPeer(), u, {}, &seq, &out);
     CHECK(out.find(R"("bgp_nexthop": "0.0.0.0", "as_path": "")") !=
           std::string::npos);
   }
