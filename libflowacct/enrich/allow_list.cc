@@ -35,10 +35,7 @@ Result<std::shared_ptr<const AllowList>> AllowList::Load(
 
 Result<std::shared_ptr<const AllowList>> AllowList::LoadFile(
     const std::string& path) {
-  std::string text;
-  Status s = enrich_internal::ReadMapFile(path, &text);
-  if (!s.ok()) return s;
-  return Load(text, path);
+  return enrich_internal::LoadMapFile<AllowList>(path);
 }
 
 bool AllowList::Allows(const IpAddress& address) const {

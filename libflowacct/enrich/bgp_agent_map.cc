@@ -78,10 +78,7 @@ Result<std::shared_ptr<const BgpAgentMap>> BgpAgentMap::Load(
 
 Result<std::shared_ptr<const BgpAgentMap>> BgpAgentMap::LoadFile(
     const std::string& path, const BgpAgentMapOptions& options) {
-  std::string text;
-  Status s = enrich_internal::ReadMapFile(path, &text);
-  if (!s.ok()) return s;
-  return Load(text, path, options);
+  return enrich_internal::LoadMapFile<BgpAgentMap>(path, options);
 }
 
 std::optional<BgpAgent> BgpAgentMap::Lookup(const FlowRecord& record) const {

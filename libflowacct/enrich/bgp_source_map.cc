@@ -144,10 +144,7 @@ Result<std::shared_ptr<const BgpSourceMap>> BgpSourceMap::Load(
 
 Result<std::shared_ptr<const BgpSourceMap>> BgpSourceMap::LoadFile(
     const std::string& path, const BgpSourceMapOptions& options) {
-  std::string text;
-  Status s = enrich_internal::ReadMapFile(path, &text);
-  if (!s.ok()) return s;
-  return Load(text, path, options);
+  return enrich_internal::LoadMapFile<BgpSourceMap>(path, options);
 }
 
 std::optional<BgpSourceValue> BgpSourceMap::Lookup(

@@ -57,6 +57,17 @@ Status ForEachLine(std::string_view text, std::string_view filename,
 // Reads a whole file (at most kMaxMapFileBytes). kIoError on failure.
 Status ReadMapFile(const std::string& path, std::string* out);
 
+// Reads `path` and parses it with Map::Load(text, path, args...): the
+// LoadFile() of every map and list type.
+template <typename Map, typename... Args>
+auto LoadMapFile(const std::string& path, const Args&... args)
+    -> decltype(Map::Load(std::string_view(), std::string_view(), args...)) {
+  std::string text;
+  Status s = ReadMapFile(path, &text);
+  if (!s.ok()) return s;
+  return Map::Load(text, path, args...);
+}
+
 struct KeyValue {
   std::string_view key;
   std::string_view value;  // quotes removed for 'quoted' values

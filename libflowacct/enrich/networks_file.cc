@@ -127,10 +127,7 @@ Result<std::shared_ptr<const NetworksFile>> NetworksFile::Load(
 
 Result<std::shared_ptr<const NetworksFile>> NetworksFile::LoadFile(
     const std::string& path) {
-  std::string text;
-  Status s = enrich_internal::ReadMapFile(path, &text);
-  if (!s.ok()) return s;
-  return Load(text, path);
+  return enrich_internal::LoadMapFile<NetworksFile>(path);
 }
 
 const NetworksEntry* NetworksFile::Lookup(const IpAddress& address) const {

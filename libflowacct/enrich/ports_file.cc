@@ -27,10 +27,7 @@ Result<std::shared_ptr<const PortsFile>> PortsFile::Load(
 
 Result<std::shared_ptr<const PortsFile>> PortsFile::LoadFile(
     const std::string& path) {
-  std::string text;
-  Status s = enrich_internal::ReadMapFile(path, &text);
-  if (!s.ok()) return s;
-  return Load(text, path);
+  return enrich_internal::LoadMapFile<PortsFile>(path);
 }
 
 void PortsFile::Apply(FlowRecord* record) const {

@@ -504,10 +504,7 @@ Result<std::shared_ptr<const PreTagMap>> PreTagMap::Load(
 
 Result<std::shared_ptr<const PreTagMap>> PreTagMap::LoadFile(
     const std::string& path, const PreTagMapOptions& options) {
-  std::string text;
-  Status s = enrich_internal::ReadMapFile(path, &text);
-  if (!s.ok()) return s;
-  return Load(text, path, options);
+  return enrich_internal::LoadMapFile<PreTagMap>(path, options);
 }
 
 namespace {

@@ -46,7 +46,8 @@ Result<std::shared_ptr<const SamplingMap>> SamplingMap::Load(
             }
             has_id = true;
           } else if (std::string bad; row.exporter.Parse(kv, &bad)) {
-            if (!bad.empty()) return error(bad);          } else {
+            if (!bad.empty()) return error(bad);
+          } else {
             return error(
                 enrich_internal::Cat("unknown key '", kv.key,
                                      "' (sampling_map keys: id, ip, in, out)"));
@@ -65,10 +66,7 @@ Result<std::shared_ptr<const SamplingMap>> SamplingMap::Load(
 
 Result<std::shared_ptr<const SamplingMap>> SamplingMap::LoadFile(
     const std::string& path, const SamplingMapOptions& options) {
-  std::string text;
-  Status s = enrich_internal::ReadMapFile(path, &text);
-  if (!s.ok()) return s;
-  return Load(text, path, options);
+  return enrich_internal::LoadMapFile<SamplingMap>(path, options);
 }
 
 uint32_t SamplingMap::Lookup(const FlowRecord& record) const {
