@@ -234,12 +234,22 @@ struct Routing::Impl {
         break;
       case Kind::kUpdate: {
         if (e.update == nullptr) break;
-        // A withdrawal's line has the route's key only: the RIB has no
-        // exact-match read for the attributes it had (pmacct-parity §14).
+        // A withdrawal's line has the attributes the route had, as in
+        // nfacctd (the speaker reads them before removing the route); just
+        // the key when the peer had no such route.
         const bgp::AttributesText none;
-        for (const bgp::Nlri& n : e.update->withdrawn) {
+        for (size_t i = 0; i < e.update->withdrawn.size(); ++i) {
+          const std::optional<bgp::PathAttributes>* had =
+              i < e.withdrawn_attributes.size() ? &e.withdrawn_attributes[i]
+                                                : nullptr;
           h.seq = next_seq();
-          bgp::AppendLogRoute(h, "withdraw", n, none, e.add_path, &line);
+          if (had != nullptr && had->has_value()) {
+            bgp::AppendLogRoute(h, "withdraw", e.update->withdrawn[i],
+                                bgp::AttributesText(**had), e.add_path, &line);
+          } else {
+            bgp::AppendLogRoute(h, "withdraw", e.update->withdrawn[i], none,
+                                e.add_path, &line);
+          }
         }
         if (e.update->announced.empty()) break;
         const bgp::AttributesText attributes(e.update->attributes);
@@ -613,6 +623,8 @@ Result<std::unique_ptr<Routing>> Routing::Create(const DaemonConfig& config) {
     so.session.local_as = config.bgp.local_as;
     so.session.add_path_receive = !config.bgp.add_path_ignore;
     so.max_peers = config.bgp.max_peers;
+    // The message log's withdraw lines carry the route's last attributes.
+    so.report_withdrawn_attributes = !config.bgp.msglog_file.empty();
     d->speaker = std::make_unique<bgp::Speaker>(
         d->rib.get(), so,
         [d](const bgp::SpeakerEvent& e) { d->OnSpeakerEvent(e); });

@@ -28,6 +28,8 @@ struct Speaker::Impl {
   Rib* rib = nullptr;
   SpeakerOptions options;
   std::function<void(const SpeakerEvent&)> observer;
+  // ApplyUpdate's scratch for report_withdrawn_attributes (server thread).
+  std::vector<std::optional<PathAttributes>> withdrawn_attributes;
 
   // A peer's RIB view and what survives its sessions.
   struct Peer {
@@ -157,8 +159,14 @@ struct Speaker::Impl {
     PeerWriter& w = *p.writer;
     ++p.updates;
     uint64_t rib_errors = 0;
+    withdrawn_attributes.clear();
     if (u.action != UpdateAction::kSessionReset) {
-      for (const Nlri& n : u.withdrawn) (void)w.Withdraw(n.key);
+      for (const Nlri& n : u.withdrawn) {
+        if (options.report_withdrawn_attributes) {
+          withdrawn_attributes.push_back(w.Attributes(n.key));
+        }
+        (void)w.Withdraw(n.key);
+      }
       if (u.action == UpdateAction::kAfiSafiDisable) {
         for (const Family& f : u.disabled_families) {
           w.MarkStale(f);
@@ -196,6 +204,7 @@ struct Speaker::Impl {
     }
     SpeakerEvent e = EventFor(SpeakerEvent::Kind::kUpdate, p);
     e.update = &u;
+    e.withdrawn_attributes = withdrawn_attributes;
     Emit(e);
   }
 

@@ -319,6 +319,11 @@ class PeerWriter {
   // Removes the route; false when the peer had no such route.
   bool Withdraw(const RouteKey& key);
 
+  // The attributes of this peer's route `key` (exact prefix, path id and
+  // RD), as a value; nullopt when it has no such route. What a message log
+  // writes for a withdrawal, read before Withdraw(). Allocates.
+  std::optional<PathAttributes> Attributes(const RouteKey& key) const;
+
   // Graceful restart (RFC 4724 §4.2): marks every route of `family` stale.
   // For kMplsVpn all RDs. Returns the number of paths marked.
   size_t MarkStale(const Family& family);
@@ -372,6 +377,10 @@ class RibReader {
     // records. Never blocks.
     void LookupMany(std::span<const LookupRequest> requests,
                     std::span<std::optional<RouteMatch>> results) const;
+
+    // The peer's route `key` exactly (prefix, path id and, for VPN, RD; not
+    // a longest-prefix match), nullopt when it has none.
+    std::optional<RouteEntry> Find(PeerId peer, const RouteKey& key) const;
 
     // Calls fn for every path of the peer, all families, in no particular
     // order. Routes changed concurrently may or may not be reported.

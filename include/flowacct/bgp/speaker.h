@@ -69,6 +69,11 @@ struct SpeakerOptions {
   // The clock for session and restart timers (monotonic nanoseconds).
   // Empty: std::chrono::steady_clock. Tests inject their own.
   std::function<int64_t()> clock;
+  // Read each withdrawn route's attributes before removing it and report
+  // them with the UPDATE (SpeakerEvent::withdrawn_attributes): what the
+  // message log writes on a withdraw line, as nfacctd does. Costs an exact
+  // RIB read and a copy per withdrawn NLRI.
+  bool report_withdrawn_attributes = false;
 };
 
 // What happened to a peer, for logs and the message log
@@ -97,6 +102,10 @@ struct SpeakerEvent {
   std::string detail;
   bool routes_kept = false;
   const ParsedUpdate* update = nullptr;  // kUpdate, valid during the call
+  // kUpdate with report_withdrawn_attributes: for each of update->withdrawn,
+  // the attributes the peer's route had (nullopt: it had no such route).
+  // Valid during the call.
+  std::span<const std::optional<PathAttributes>> withdrawn_attributes;
   // The families whose NLRI carry path ids (ADD-PATH receive, RFC 7911) on
   // the peer's session (its last one once it is down). Valid during the
   // call.

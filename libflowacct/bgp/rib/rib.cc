@@ -397,6 +397,47 @@ class RibCore {
     return Status::Ok();
   }
 
+  // The peer's route `rk` exactly (prefix, path id, RD): its attributes
+  // and label, or nullopt. For the writer and readers inside a section.
+  std::optional<RouteEntry> FindRoute(const PeerCore* peer,
+                                      const RouteKey& rk) const {
+    int t;
+    int len;
+    uint8_t key[24];
+    if (peer == nullptr || !KeyBytes(rk, &t, key, &len).ok()) return {};
+    const PrefixIndex* idx = table(t);
+    const PeerTable* pt = peer->table(t);
+    if (idx == nullptr || pt == nullptr) return {};
+    const uint32_t pid = idx->FindExact(key, len);
+    if (pid == 0) return {};
+    const std::atomic<uint32_t>* w = pt->words.Get(pid);
+    if (w == nullptr) return {};
+    const uint32_t v = w->load(std::memory_order_acquire);
+    if (v == 0) return {};
+    RouteEntry entry;
+    entry.key = rk;
+    if (!IsVpnTable(t)) entry.key.rd = {};
+    // The key as stored: host bits cleared.
+    SetMasked(rk.prefix.address, rk.prefix.length, &entry.key.prefix);
+    if ((v & kSide) == 0) {
+      if (rk.path_id != 0) return {};
+      entry.attributes = View(v & kAttrMask);
+      entry.stale = (v & kStale) != 0;
+      return entry;
+    }
+    const SideEntry* e = LoadSide(pt, v);
+    if (e == nullptr) return {};
+    for (uint32_t k = 0; k < e->n; ++k) {
+      const SidePath& path = e->paths()[k];
+      if (path.path_id != rk.path_id) continue;
+      entry.attributes = View(path.attr);
+      entry.stale = path.stale != 0;
+      if (path.has_label) entry.mpls_label = path.label;
+      return entry;
+    }
+    return {};
+  }
+
   bool Withdraw(PeerCore* peer, const RouteKey& rk) {
     int t;
     int len;
@@ -1163,6 +1204,19 @@ Status PeerWriter::Announce(std::span<const Nlri> nlri,
   }
   core_->MaybeReclaim();
   return s;
+}
+
+std::optional<PathAttributes> PeerWriter::Attributes(
+    const RouteKey& key) const {
+  SectionGuard guard(slot_);
+  std::optional<RouteEntry> route = core_->FindRoute(core_->FindPeer(id_), key);
+  if (!route) return std::nullopt;
+  return route->attributes.ToPathAttributes();
+}
+
+std::optional<RouteEntry> RibReader::Section::Find(PeerId peer,
+                                                   const RouteKey& key) const {
+  return reader_->core_->FindRoute(reader_->core_->FindPeer(peer), key);
 }
 
 bool PeerWriter::Withdraw(const RouteKey& key) {

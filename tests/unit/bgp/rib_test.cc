@@ -544,6 +544,57 @@ TEST_CASE("bgp/rib: labeled unicast and VPN routes with RD and label") {
   CHECK(count == 3);
 }
 
+TEST_CASE("bgp/rib: exact reads of one route (Find, PeerWriter::Attributes)") {
+  auto rib = NewRib();
+  auto peer = std::move(*rib->AddPeer({}));
+  auto other = std::move(*rib->AddPeer({}));
+  auto h1 = *peer->Intern(Attrs({65001}, "192.0.2.1", 150));
+  auto h2 = *peer->Intern(Attrs({65002}, "192.0.2.2"));
+  REQUIRE(peer->Announce(Route("10.0.0.0/8"), h1).ok());
+  REQUIRE(peer->Announce(Route("10.1.0.0/16", 7), h2).ok());
+  REQUIRE(other
+              ->Announce(Route("10.2.0.0/16"),
+                         *other->Intern(Attrs({65003}, "192.0.2.3")))
+              .ok());
+  RouteDistinguisher rd;
+  rd.bytes = {0, 0, 0xfd, 0xe8, 0, 0, 0, 1};
+  Nlri vpn;
+  vpn.key = {Family{Afi::kIpv4, Safi::kMplsVpn}, Pfx("10.0.0.0/8"), 0, rd};
+  vpn.mpls_label = 1001;
+  REQUIRE(peer->Announce(vpn, h2).ok());
+
+  std::optional<PathAttributes> a = peer->Attributes(Route("10.0.0.0/8").key);
+  REQUIRE(a.has_value());
+  CHECK(a->local_pref == std::optional<uint32_t>(150));
+  // Exact only: no longest match, no other path id, no other peer's route.
+  CHECK_FALSE(peer->Attributes(Route("10.0.0.0/9").key).has_value());
+  CHECK_FALSE(peer->Attributes(Route("10.1.0.0/16", 8).key).has_value());
+  CHECK_FALSE(peer->Attributes(Route("10.1.0.0/16").key).has_value());
+  CHECK(peer->Attributes(Route("10.1.0.0/16", 7).key).has_value());
+  CHECK_FALSE(peer->Attributes(Route("10.2.0.0/16").key).has_value());
+
+  auto reader = rib->NewReader();
+  {
+    auto section = reader->Enter();
+    auto v = section.Find(peer->id(), vpn.key);
+    REQUIRE(v.has_value());
+    CHECK(v->key.rd == rd);
+    CHECK(v->mpls_label == std::optional<uint32_t>(1001));
+    CHECK(v->attributes.first_as() == 65002);
+    RouteKey wrong_rd = vpn.key;
+    wrong_rd.rd.bytes[7] = 2;
+    CHECK_FALSE(section.Find(peer->id(), wrong_rd).has_value());
+    auto p = section.Find(peer->id(), Route("10.1.0.0/16", 7).key);
+    REQUIRE(p.has_value());
+    CHECK(p->key.path_id == 7);
+    CHECK(p->attributes.first_as() == 65002);
+    CHECK_FALSE(section.Find(99, Route("10.0.0.0/8").key).has_value());
+  }
+  // Gone after the withdrawal.
+  REQUIRE(peer->Withdraw(Route("10.0.0.0/8").key));
+  CHECK_FALSE(peer->Attributes(Route("10.0.0.0/8").key).has_value());
+}
+
 TEST_CASE("bgp/rib: attributes are interned once and freed when unused") {
   auto rib = NewRib();
   std::vector<std::unique_ptr<PeerWriter>> peers;

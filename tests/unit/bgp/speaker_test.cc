@@ -69,9 +69,24 @@ struct Collector {
         }
       });
     }
+    // With report_withdrawn_attributes: "prefix first-AS" per withdrawn
+    // NLRI, "prefix -" when the peer had no such route.
+    std::vector<std::string> gone;
+    for (size_t i = 0; i < e.withdrawn_attributes.size(); ++i) {
+      const auto& a = e.withdrawn_attributes[i];
+      gone.push_back(e.update->withdrawn[i].key.prefix.ToString() + " " +
+                     (a && !a->as_path.empty()
+                          ? std::to_string(a->as_path[0].asns[0])
+                          : "-"));
+    }
     std::lock_guard<std::mutex> lock(mu);
     events.push_back(e.kind);
     sweeping.insert(sweeping.end(), stale.begin(), stale.end());
+    withdrawn.insert(withdrawn.end(), gone.begin(), gone.end());
+  }
+  std::vector<std::string> Withdrawn() {
+    std::lock_guard<std::mutex> lock(mu);
+    return withdrawn;
   }
   std::vector<std::string> Sweeping() {
     std::lock_guard<std::mutex> lock(mu);
@@ -107,7 +122,8 @@ struct Collector {
   std::unique_ptr<RibReader> reader;
   std::mutex mu;
   std::vector<SpeakerEvent::Kind> events;
-  std::vector<std::string> sweeping;  // stale routes seen at kStaleSweep
+  std::vector<std::string> sweeping;   // stale routes seen at kStaleSweep
+  std::vector<std::string> withdrawn;  // see OnEvent
 };
 
 // A BGP peer scripted with the codec, on a blocking socket.
@@ -211,6 +227,33 @@ class ScriptedPeer {
   std::vector<uint8_t> buffer_;
   SessionParams params_;
 };
+
+TEST_CASE("bgp/speaker: withdrawn routes' attributes, read before removal") {
+  SpeakerOptions options;
+  options.report_withdrawn_attributes = true;
+  Collector c(options);
+  ScriptedPeer peer("127.0.0.6", c.port());
+  peer.Establish(65001, 0x0a000006, false);
+  peer.Announce({65001, 64999}, {"10.6.0.0/16"});
+  REQUIRE(Eventually([&] { return c.speaker->stats().announced == 1; }));
+  // The second was never announced: reported without attributes.
+  peer.Announce({65001}, {}, {"10.6.0.0/16", "10.7.0.0/16"});
+  REQUIRE(Eventually([&] { return c.Withdrawn().size() == 2; }));
+  CHECK(c.Withdrawn() ==
+        std::vector<std::string>{"10.6.0.0/16 65001", "10.7.0.0/16 -"});
+  CHECK(c.Route("127.0.0.6", "10.6.0.1").empty());
+}
+
+TEST_CASE("bgp/speaker: withdrawn attributes are not read unless asked") {
+  Collector c;
+  ScriptedPeer peer("127.0.0.7", c.port());
+  peer.Establish(65001, 0x0a000007, false);
+  peer.Announce({65001}, {"10.6.0.0/16"});
+  REQUIRE(Eventually([&] { return c.speaker->stats().announced == 1; }));
+  peer.Announce({65001}, {}, {"10.6.0.0/16"});
+  REQUIRE(Eventually([&] { return c.speaker->stats().withdrawn == 1; }));
+  CHECK(c.Withdrawn().empty());
+}
 
 TEST_CASE("bgp/speaker: a session fills the peer's RIB view and empties it") {
   Collector c;
