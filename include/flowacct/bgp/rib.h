@@ -16,6 +16,11 @@
 //     RibReader::Section section = reader->Enter();
 //     std::optional<RouteMatch> m = section.Lookup(peer_id, flow.dst);
 //     if (m) use(m->prefix, m->attributes.origin_as());      // valid here
+//     // Many at once (a batch of flow records): the same answers, their
+//     // cache misses overlapped.
+//     std::vector<LookupRequest> batch = ...;
+//     std::vector<std::optional<RouteMatch>> found(batch.size());
+//     section.LookupMany(batch, found);
 //   }                                                         // not here
 //
 // Structure (details in libflowacct/bgp/rib/*.h):
@@ -34,6 +39,9 @@
 //     pointing at separately interned AS paths, community lists and rare
 //     attributes. Reference counted; freed when the last route and handle
 //     let go.
+//   - Memory: trie nodes, route words and attribute records are carved
+//     from 2 MiB blocks the kernel is asked to back with transparent huge
+//     pages (fewer TLB misses on random lookups); RibStats reports them.
 //   - Reclamation: epoch based. Readers and writers announce a read
 //     section; memory unlinked by a writer (trie nodes, side entries,
 //     attribute records and blobs, peer arrays) is freed only after every
