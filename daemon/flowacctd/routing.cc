@@ -239,17 +239,13 @@ struct Routing::Impl {
         // the key when the peer had no such route.
         const bgp::AttributesText none;
         for (size_t i = 0; i < e.update->withdrawn.size(); ++i) {
-          const std::optional<bgp::PathAttributes>* had =
-              i < e.withdrawn_attributes.size() ? &e.withdrawn_attributes[i]
-                                                : nullptr;
-          h.seq = next_seq();
-          if (had != nullptr && had->has_value()) {
-            bgp::AppendLogRoute(h, "withdraw", e.update->withdrawn[i],
-                                bgp::AttributesText(**had), e.add_path, &line);
-          } else {
-            bgp::AppendLogRoute(h, "withdraw", e.update->withdrawn[i], none,
-                                e.add_path, &line);
+          std::optional<bgp::AttributesText> had;
+          if (i < e.withdrawn_attributes.size() && e.withdrawn_attributes[i]) {
+            had.emplace(*e.withdrawn_attributes[i]);
           }
+          h.seq = next_seq();
+          bgp::AppendLogRoute(h, "withdraw", e.update->withdrawn[i],
+                              had ? *had : none, e.add_path, &line);
         }
         if (e.update->announced.empty()) break;
         const bgp::AttributesText attributes(e.update->attributes);

@@ -299,14 +299,15 @@ struct BgpCorrelator::Impl {
   }
 
   // Fills the record from the routes found for its destination and source
-  // (dst_route / src_route: what LookupMany answered, used only when
+  // (dst_route / src_route: what LookupMany answered with `lookup`, the
+  // record's LookupFor() taken before any field changed; used only when
   // LooksUpDst / LooksUpSrc).
   void ApplyOne(FlowRecord* r, RecordBatch* batch,
                 const bgp::RibReader::Section& section, bgp::PeerId peer,
+                const bgp::LookupOptions& lookup,
                 const std::optional<bgp::RouteMatch>& dst_route,
                 const std::optional<bgp::RouteMatch>& src_route,
                 std::vector<uint8_t>* scratch, std::string* text) const {
-    const bgp::LookupOptions lookup = LookupFor(*r);
     if (LooksUpDst(*r)) {
       std::optional<bgp::RouteMatch> m =
           FollowDefault(section, peer, r->dst_host, lookup, dst_route);
@@ -506,6 +507,7 @@ void BgpCorrelator::Apply(RecordBatch* batch, size_t begin, size_t end) const {
   struct Pending {
     FlowRecord* record;
     bgp::PeerId peer;
+    bgp::LookupOptions lookup;
     int dst = -1;  // index into requests / routes, -1: no lookup
     int src = -1;
   };
@@ -520,7 +522,7 @@ void BgpCorrelator::Apply(RecordBatch* batch, size_t begin, size_t end) const {
     routes.resize(requests.size());
     section.LookupMany(requests, routes);
     for (const Pending& p : pending) {
-      s.ApplyOne(p.record, batch, section, p.peer,
+      s.ApplyOne(p.record, batch, section, p.peer, p.lookup,
                  p.dst >= 0 ? routes[p.dst] : none,
                  p.src >= 0 ? routes[p.src] : none, &scratch, &text);
     }
@@ -553,15 +555,14 @@ void BgpCorrelator::Apply(RecordBatch* batch, size_t begin, size_t end) const {
       if (s.want_maps) s.ApplyMaps(r, nullptr);
       continue;
     }
-    Pending p{r, *hit->peer};
-    const bgp::LookupOptions lookup = Impl::LookupFor(*r);
+    Pending p{r, *hit->peer, Impl::LookupFor(*r)};
     if (s.LooksUpDst(*r)) {
       p.dst = static_cast<int>(requests.size());
-      requests.push_back({p.peer, r->dst_host, lookup});
+      requests.push_back({p.peer, r->dst_host, p.lookup});
     }
     if (s.LooksUpSrc(*r)) {
       p.src = static_cast<int>(requests.size());
-      requests.push_back({p.peer, r->src_host, lookup});
+      requests.push_back({p.peer, r->src_host, p.lookup});
     }
     pending.push_back(p);
     if (pending.size() == kChunk) flush();

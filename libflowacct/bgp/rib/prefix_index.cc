@@ -46,13 +46,16 @@ void PrefixIndex::CopyAddress(uint32_t id, uint8_t* out) const {
 }
 
 FLOWACCT_POPCNT_CLONES
-uint32_t PrefixIndex::Lookup(const uint8_t* addr, int* length) const {
+uint32_t PrefixIndex::Descend(const uint8_t* addr, int max_len,
+                              int* length) const {
   uint32_t ri = RootIndex(addr);
   uint32_t best = root_[ri].leaf.load(std::memory_order_acquire);
   int best_depth = 0;
   const TrieNode* node = root_[ri].child.load(std::memory_order_acquire);
   int byte = root_bits_ / 8;
-  while (node != nullptr) {
+  // A node at depth 8*byte holds lengths up to 8*byte+8; visit only those
+  // that can hold max_len or shorter.
+  while (node != nullptr && byte * 8 < max_len) {
     unsigned s = addr[byte++];
     uint32_t leaf = node->LeafAt(s);
     if (leaf != 0) {
@@ -65,27 +68,15 @@ uint32_t PrefixIndex::Lookup(const uint8_t* addr, int* length) const {
   return LeafId(best);
 }
 
-FLOWACCT_POPCNT_CLONES
+uint32_t PrefixIndex::Lookup(const uint8_t* addr, int* length) const {
+  return Descend(addr, max_length(), length);
+}
+
 uint32_t PrefixIndex::WalkAtMost(const uint8_t* addr, int len,
                                  int* found_len) const {
-  uint32_t ri = RootIndex(addr);
-  uint32_t best = root_[ri].leaf.load(std::memory_order_acquire);
-  int best_depth = 0;
-  const TrieNode* node = root_[ri].child.load(std::memory_order_acquire);
-  int byte = root_bits_ / 8;
-  // A node at depth 8*byte holds lengths up to 8*byte+8; visit only those
-  // that can hold `len` or shorter.
-  while (node != nullptr && byte * 8 < len) {
-    unsigned s = addr[byte++];
-    uint32_t leaf = node->LeafAt(s);
-    if (leaf != 0) {
-      best = leaf;
-      best_depth = (byte - 1) * 8;
-    }
-    node = node->ChildAt(s);
-  }
-  int best_len = LeafLength(best, best_depth);
-  best = AtMost(LeafId(best), len, &best_len);
+  int best_len;
+  uint32_t best = Descend(addr, len, &best_len);
+  best = AtMost(best, len, &best_len);
   *found_len = best_len;
   return best;
 }
@@ -155,6 +146,13 @@ uint32_t PrefixIndex::FindOrInsert(const uint8_t* addr, int len) {
   return id;
 }
 
+TrieNode* PrefixIndex::AllocNode(size_t bytes) {
+  TrieNode* node = new (arena_->Allocate(bytes)) TrieNode{};
+  node_bytes_.fetch_add(Arena::Rounded(bytes), std::memory_order_relaxed);
+  node_count_.fetch_add(1, std::memory_order_relaxed);
+  return node;
+}
+
 FLOWACCT_POPCNT_CLONES
 TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
                                TrieNode* const* children) {
@@ -181,8 +179,7 @@ TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
     n_runs += Popcount(x.run_bits);
   }
   size_t bytes = TrieNode::Bytes(n_children, n_runs);
-  void* raw = arena_->Allocate(bytes);
-  TrieNode* node = new (raw) TrieNode{};
+  TrieNode* node = AllocNode(bytes);
   std::copy(std::begin(w), std::end(w), node->w);
   uint32_t* out_leaves = node->leaves();
   auto* out_children = reinterpret_cast<std::atomic<TrieNode*>*>(
@@ -198,8 +195,6 @@ TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
           std::atomic<TrieNode*>(children[i * 64 + std::countr_zero(bits)]);
     }
   }
-  node_bytes_.fetch_add(Arena::Rounded(bytes), std::memory_order_relaxed);
-  node_count_.fetch_add(1, std::memory_order_relaxed);
   return node;
 }
 
@@ -223,7 +218,7 @@ TrieNode* PrefixIndex::WithLeaf(const TrieNode* node, unsigned s,
   const int new_runs = n_runs + (starts ? 0 : 1) + (tail ? 1 : 0);
 
   const size_t bytes = TrieNode::Bytes(n_children, new_runs);
-  TrieNode* fresh = new (arena_->Allocate(bytes)) TrieNode{};
+  TrieNode* fresh = AllocNode(bytes);
   std::copy(std::begin(node->w), std::end(node->w), fresh->w);
   fresh->w[i].run_bits |= bit;
   if (tail) fresh->w[(s + 1) >> 6].run_bits |= uint64_t{1} << ((s + 1) & 63);
@@ -241,19 +236,15 @@ TrieNode* PrefixIndex::WithLeaf(const TrieNode* node, unsigned s,
     new (&to[c])
         std::atomic<TrieNode*>(from[c].load(std::memory_order_relaxed));
   }
-  node_bytes_.fetch_add(Arena::Rounded(bytes), std::memory_order_relaxed);
-  node_count_.fetch_add(1, std::memory_order_relaxed);
   return fresh;
 }
 
 TrieNode* PrefixIndex::NewEmptyNode() {
   // One run (slot 0 onwards) of leaf 0, no children.
   const size_t bytes = TrieNode::Bytes(0, 1);
-  TrieNode* node = new (arena_->Allocate(bytes)) TrieNode{};
+  TrieNode* node = AllocNode(bytes);
   node->w[0].run_bits = 1;
   node->leaves()[0] = 0;
-  node_bytes_.fetch_add(Arena::Rounded(bytes), std::memory_order_relaxed);
-  node_count_.fetch_add(1, std::memory_order_relaxed);
   return node;
 }
 
@@ -268,7 +259,7 @@ TrieNode* PrefixIndex::WithChild(const TrieNode* node, unsigned s,
   const int before =
       node->ChildrenBefore(i) + Popcount(node->w[i].child_bits & (bit - 1));
   const size_t bytes = TrieNode::Bytes(n_children + 1, n_runs);
-  TrieNode* fresh = new (arena_->Allocate(bytes)) TrieNode{};
+  TrieNode* fresh = AllocNode(bytes);
   std::copy(std::begin(node->w), std::end(node->w), fresh->w);
   fresh->w[i].child_bits |= bit;
   std::copy(node->leaves(), node->leaves() + n_runs, fresh->leaves());
@@ -280,8 +271,6 @@ TrieNode* PrefixIndex::WithChild(const TrieNode* node, unsigned s,
         c == before ? child : from[k++].load(std::memory_order_relaxed);
     new (&to[c]) std::atomic<TrieNode*>(p);
   }
-  node_bytes_.fetch_add(Arena::Rounded(bytes), std::memory_order_relaxed);
-  node_count_.fetch_add(1, std::memory_order_relaxed);
   return fresh;
 }
 

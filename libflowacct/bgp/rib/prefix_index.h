@@ -314,6 +314,9 @@ class PrefixIndex {
   // The LPM of addr restricted to prefixes stored at depths < len, then
   // followed down parent links to a length <= len (*found_len).
   uint32_t WalkAtMost(const uint8_t* addr, int len, int* found_len) const;
+  // The longest index prefix on addr's path through the nodes that can
+  // hold lengths <= max_len (it may be longer than max_len: see AtMost).
+  uint32_t Descend(const uint8_t* addr, int max_len, int* length) const;
   // Follows covering links from `best` (of length *best_len) down to a
   // length <= len.
   uint32_t AtMost(uint32_t best, int len, int* best_len) const;
@@ -323,6 +326,8 @@ class PrefixIndex {
   void FixChain(uint32_t leaf, int len, uint32_t id);
   void FixSubtree(const TrieNode* node, int len, uint32_t id);
   TrieNode* NewNode(const uint32_t* leaves, TrieNode* const* children);
+  // A zeroed node header with room for `bytes`, counted in the stats.
+  TrieNode* AllocNode(size_t bytes);
   // A copy of `node` with slot s's leaf set to `leaf` (runs split as
   // needed), built from the packed form.
   TrieNode* WithLeaf(const TrieNode* node, unsigned s, uint32_t leaf);

@@ -257,13 +257,12 @@ class RibCore {
       std::memcpy(out, key.rd.bytes.data(), 8);
       off = 8;
     }
-    std::memcpy(out + off, a.data(), a.size());
-    // Clear host bits (the index requires canonical prefixes).
-    int l = key.prefix.length;
-    for (int i = 0; i < a.size(); ++i) {
-      int keep = std::clamp(l - i * 8, 0, 8);
-      out[off + i] &= static_cast<uint8_t>(0xff00u >> keep);
-    }
+    // Host bits cleared (the index requires canonical prefixes).
+    const int l = key.prefix.length;
+    uint8_t raw[16];
+    std::memcpy(raw, a.data(), 16);
+    ClearHostBits(raw, l);
+    std::memcpy(out + off, raw, a.size());
     *table = t;
     *len = l + off * 8;
     return Status::Ok();
@@ -742,9 +741,21 @@ class RibCore {
 
   // *out = address/len, host bits cleared.
   static void SetMasked(const IpAddress& address, int len, Prefix* out) {
-    // Two big-endian 64-bit halves, masked with shifts.
     uint8_t raw[16];
     std::memcpy(raw, address.data(), 16);
+    ClearHostBits(raw, len);
+    if (address.is_v6()) {
+      out->address.AssignV6Bytes(raw);
+    } else {
+      out->address.AssignV4Bytes(raw);
+    }
+    out->length = static_cast<uint8_t>(len);
+  }
+
+  // Clears the bits after the first `len` of a 16-byte address (IPv4: its
+  // 4 bytes first, the rest zero): two big-endian 64-bit halves, masked
+  // with shifts.
+  static void ClearHostBits(uint8_t* raw, int len) {
     uint64_t hi, lo;
     std::memcpy(&hi, raw, 8);
     std::memcpy(&lo, raw + 8, 8);
@@ -759,12 +770,6 @@ class RibCore {
     lo = __builtin_bswap64(lo);
     std::memcpy(raw, &hi, 8);
     std::memcpy(raw + 8, &lo, 8);
-    if (address.is_v6()) {
-      out->address.AssignV6Bytes(raw);
-    } else {
-      out->address.AssignV4Bytes(raw);
-    }
-    out->length = static_cast<uint8_t>(len);
   }
 
   static Prefix PrefixOf(const PrefixIndex* idx, int t, uint32_t pid) {
