@@ -65,4 +65,13 @@ void* AllocateHugeArray(size_t bytes) {
 
 void FreeHugeArray(void* p, size_t /*bytes*/) { std::free(p); }
 
+void* ReserveZeroedArray(size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return p;
+}
+
+void ReleaseReservedArray(void* p, size_t bytes) { munmap(p, bytes); }
+
 }  // namespace flowacct::bgp::rib_internal

@@ -7,19 +7,134 @@
 
 namespace flowacct::bgp::rib_internal {
 
-PrefixIndex::PrefixIndex(int addr_bytes, int root_bits, EpochDomain* domain,
-                         Arena* arena)
+namespace {
+constexpr size_t kFlatEntries = size_t{1} << 24;
+constexpr size_t kFlatBytes = kFlatEntries * sizeof(std::atomic<uint32_t>);
+constexpr size_t kRootEntries = size_t{1} << 16;
+constexpr int kFlatPageShift = 19;  // 2 MiB of 4-byte words
+}  // namespace
+
+PrefixIndex::PrefixIndex(int addr_bytes, EpochDomain* domain, Arena* arena)
     : addr_bytes_(addr_bytes),
-      root_bits_(root_bits),
+      root_bits_(addr_bytes == 4 ? 24 : 16),
       domain_(domain),
       arena_(arena),
-      root_(static_cast<RootEntry*>(
-          AllocateHugeArray(root_bytes_for(root_bits)))),
+      ext_(arena),
       addr_dir_(new std::atomic<uint8_t*>[1024]) {
   for (int i = 0; i < 1024; ++i) addr_dir_[i].store(nullptr);
-  for (size_t i = 0; i < (size_t{1} << root_bits); ++i) {
-    new (&root_[i]) RootEntry{};
+  if (root_bits_ == 24) {
+    // Zero pages are zero words: no construction pass (it would touch
+    // every page).
+    static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+    flat_ = static_cast<std::atomic<uint32_t>*>(ReserveZeroedArray(kFlatBytes));
+    upper_ = static_cast<std::atomic<uint32_t>*>(
+        AllocateHugeArray(kRootEntries * sizeof(uint32_t)));
+    return;
   }
+  root_ = static_cast<RootEntry*>(
+      AllocateHugeArray(kRootEntries * sizeof(RootEntry)));
+  for (size_t i = 0; i < kRootEntries; ++i) new (&root_[i]) RootEntry{};
+}
+
+size_t PrefixIndex::root_bytes() const {
+  if (flat_ == nullptr) return kRootEntries * sizeof(RootEntry);
+  return static_cast<size_t>(
+             std::popcount(flat_pages_.load(std::memory_order_relaxed))) *
+             (size_t{4} << kFlatPageShift) +
+         ext_.bytes() + kRootEntries * sizeof(uint32_t);
+}
+
+void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
+  const uint32_t leaf = MakeLeaf(id, len, 0);
+  const uint32_t ri = RootIndex(addr);
+  // Slots whose own prefix is shorter than `len` (or none) take `leaf`,
+  // and what lies below them (longer prefixes, child nodes) gets `id` as
+  // its new cover; a slot under a longer prefix keeps it, and that
+  // prefix's chain gets `id` instead.
+  uint32_t last = 0;
+  const auto cover = [&](uint32_t cur, const TrieNode* child) {
+    if (cur != 0) {
+      if (cur != last) FixChain(cur, len, id);
+      last = cur;
+    } else if (child != nullptr) {
+      FixSubtree(child, len, id);
+    }
+  };
+  if (flat_ == nullptr) {
+    const uint32_t span = uint32_t{1} << (root_bits_ - len);
+    for (uint32_t s = ri; s < ri + span; ++s) {
+      const TrieNode* child = root_[s].child.load(std::memory_order_relaxed);
+      uint32_t cur = LeafId(root_[s].leaf.load(std::memory_order_relaxed));
+      if (cur == 0 || Length(cur) < len) {
+        root_[s].leaf.store(leaf, std::memory_order_release);
+        cover(0, child);
+      } else {
+        cover(cur, nullptr);
+      }
+    }
+    return;
+  }
+  if (len > 16) {
+    const uint32_t span = uint32_t{1} << (24 - len);
+    for (uint32_t s = ri; s < ri + span; ++s) {
+      const TrieNode* child;
+      uint32_t cur = LeafId(ReadFlat(s, &child));
+      if (cur == 0 || Length(cur) < len) {
+        SetFlatLeaf(s, leaf);
+        cover(0, child);
+      } else {
+        cover(cur, nullptr);
+      }
+    }
+    return;
+  }
+  // /0../16: upper_, then the flat slots below each slot it took (their
+  // /17../24 prefixes and children), skipping 2 MiB pieces never written.
+  const uint32_t span = uint32_t{1} << (16 - len);
+  for (uint32_t u = ri >> 8; u < (ri >> 8) + span; ++u) {
+    uint32_t cur = LeafId(upper_[u].load(std::memory_order_relaxed));
+    if (cur != 0 && Length(cur) >= len) {
+      cover(cur, nullptr);
+      continue;
+    }
+    upper_[u].store(leaf, std::memory_order_release);
+    const uint32_t first = u << 8;
+    if ((flat_pages_.load(std::memory_order_relaxed) >>
+             (first >> kFlatPageShift) &
+         1) == 0) {
+      continue;
+    }
+    for (uint32_t s = first; s < first + 256; ++s) {
+      const TrieNode* child;
+      cover(LeafId(ReadFlat(s, &child)), child);
+    }
+  }
+}
+
+void PrefixIndex::SetFlatLeaf(uint32_t ri, uint32_t leaf) {
+  const uint32_t e = flat_[ri].load(std::memory_order_relaxed);
+  if (e & kRootExt) {
+    ext_.Get(e & ~kRootExt)->leaf.store(leaf, std::memory_order_release);
+    return;
+  }
+  flat_[ri].store(leaf, std::memory_order_release);
+  flat_pages_.fetch_or(uint64_t{1} << (ri >> kFlatPageShift),
+                       std::memory_order_relaxed);
+}
+
+std::atomic<TrieNode*>* PrefixIndex::RootChildSlotForInsert(uint32_t ri) {
+  if (flat_ == nullptr) return &root_[ri].child;
+  const uint32_t e = flat_[ri].load(std::memory_order_relaxed);
+  if (e & kRootExt) return &ext_.Get(e & ~kRootExt)->child;
+  // The slot gets its ext entry (leaf moved there), published last.
+  const uint32_t i = ext_count_++;
+  RootEntry* x = ext_.GetOrCreate(i);
+  x->leaf.store(e, std::memory_order_relaxed);
+  x->child.store(nullptr, std::memory_order_relaxed);
+  flat_[ri].store(kRootExt | i, std::memory_order_release);
+  flat_pages_.fetch_or(uint64_t{1} << (ri >> kFlatPageShift),
+                       std::memory_order_relaxed);
+  return &x->child;
 }
 
 FLOWACCT_POPCNT_CLONES
@@ -32,11 +147,19 @@ void PrefixIndex::FreeTree(TrieNode* node) {
 }
 
 PrefixIndex::~PrefixIndex() {
-  for (size_t i = 0; i < (size_t{1} << root_bits_); ++i) {
-    FreeTree(root_[i].child.load(std::memory_order_relaxed));
-    root_[i].~RootEntry();
+  if (flat_ != nullptr) {
+    for (uint32_t i = 0; i < ext_count_; ++i) {
+      FreeTree(ext_.Get(i)->child.load(std::memory_order_relaxed));
+    }
+    ReleaseReservedArray(flat_, kFlatBytes);
+    FreeHugeArray(upper_, kRootEntries * sizeof(uint32_t));
+  } else {
+    for (size_t i = 0; i < kRootEntries; ++i) {
+      FreeTree(root_[i].child.load(std::memory_order_relaxed));
+      root_[i].~RootEntry();
+    }
+    FreeHugeArray(root_, kRootEntries * sizeof(RootEntry));
   }
-  FreeHugeArray(root_, root_bytes_for(root_bits_));
   for (int i = 0; i < 1024; ++i) delete[] addr_dir_[i].load();
 }
 
@@ -48,10 +171,9 @@ void PrefixIndex::CopyAddress(uint32_t id, uint8_t* out) const {
 FLOWACCT_POPCNT_CLONES
 uint32_t PrefixIndex::Descend(const uint8_t* addr, int max_len,
                               int* length) const {
-  uint32_t ri = RootIndex(addr);
-  uint32_t best = root_[ri].leaf.load(std::memory_order_acquire);
+  const TrieNode* node;
+  uint32_t best = ReadRoot(RootIndex(addr), &node);
   int best_depth = 0;
-  const TrieNode* node = root_[ri].child.load(std::memory_order_acquire);
   int byte = root_bits_ / 8;
   // A node at depth 8*byte holds lengths up to 8*byte+8; visit only those
   // that can hold max_len or shorter.
@@ -125,6 +247,72 @@ void PrefixIndex::FindExactBatch(ExactQuery* q, size_t n) {
       }
     }
     n_active = still;
+  }
+}
+
+FLOWACCT_POPCNT_CLONES
+void PrefixIndex::LongestMatchBatch(LongestQuery* q, size_t n) {
+  struct Lane {
+    const TrieNode* node;
+    const uint8_t* key;  // the byte that picks the slot in `node`
+    const uint32_t* leaf;
+    const std::atomic<TrieNode*>* child;
+    uint32_t best;
+    int best_depth;
+    int depth;  // of `node`
+  };
+  static const std::atomic<TrieNode*> kNoChild{nullptr};
+  Lane lanes[kMaxLongestBatch];
+  uint8_t active[kMaxLongestBatch];
+  n = std::min(n, kMaxLongestBatch);
+  uint32_t roots[kMaxLongestBatch];
+  for (size_t i = 0; i < n; ++i) {
+    const PrefixIndex* index = q[i].index;
+    roots[i] = index->RootIndex(q[i].key);
+    __builtin_prefetch(index->RootAddress(roots[i]));
+  }
+  size_t n_active = 0;
+  for (size_t i = 0; i < n; ++i) {
+    Lane& l = lanes[i];
+    const int root_bits = q[i].index->root_bits_;
+    l.best = q[i].index->ReadRoot(roots[i], &l.node);
+    l.best_depth = 0;
+    l.depth = root_bits;
+    l.key = q[i].key + root_bits / 8;
+    __builtin_prefetch(l.node);
+    active[n_active] = static_cast<uint8_t>(i);
+    n_active += l.node != nullptr;
+  }
+  while (n_active > 0) {
+    // The header lines are (being) fetched: locate each slot's leaf and
+    // child, and fetch those.
+    for (size_t k = 0; k < n_active; ++k) {
+      Lane& l = lanes[active[k]];
+      const unsigned s = *l.key;
+      l.leaf = l.node->LeafSlot(s);
+      l.child = l.node->ChildSlotOr(s, &kNoChild);
+      __builtin_prefetch(l.leaf);
+      __builtin_prefetch(l.child);
+    }
+    size_t still = 0;
+    for (size_t k = 0; k < n_active; ++k) {
+      const size_t i = active[k];
+      Lane& l = lanes[i];
+      const uint32_t leaf = *l.leaf;
+      l.best = leaf != 0 ? leaf : l.best;
+      l.best_depth = leaf != 0 ? l.depth : l.best_depth;
+      l.node = l.child->load(std::memory_order_acquire);
+      __builtin_prefetch(l.node);
+      ++l.key;
+      l.depth += 8;
+      active[still] = static_cast<uint8_t>(i);
+      still += l.node != nullptr;
+    }
+    n_active = still;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    q[i].id = LeafId(lanes[i].best);
+    q[i].length = LeafLength(lanes[i].best, lanes[i].best_depth);
   }
 }
 
@@ -333,27 +521,14 @@ uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
   parent_.GetOrCreate(id)->store(parent, std::memory_order_relaxed);
   count_.store(id, std::memory_order_release);
 
-  uint32_t ri = RootIndex(addr);
   if (len <= root_bits_) {
-    uint32_t span = uint32_t{1} << (root_bits_ - len);
-    uint32_t last = 0;
-    for (uint32_t s = ri; s < ri + span; ++s) {
-      uint32_t cur = LeafId(root_[s].leaf.load(std::memory_order_relaxed));
-      if (cur == 0 || Length(cur) < len) {
-        root_[s].leaf.store(MakeLeaf(id, len, 0), std::memory_order_release);
-        const TrieNode* child = root_[s].child.load(std::memory_order_relaxed);
-        if (child != nullptr) FixSubtree(child, len, id);
-      } else if (cur != last) {
-        FixChain(cur, len, id);
-        last = cur;
-      }
-    }
+    InsertRoot(addr, len, id);
     return id;
   }
 
   // Walk (creating empty nodes) to the node at the depth holding `len`.
   const int target_byte = (len - 1) / 8;  // node at depth 8*target_byte
-  std::atomic<TrieNode*>* slot = &root_[ri].child;
+  std::atomic<TrieNode*>* slot = RootChildSlotForInsert(RootIndex(addr));
   uint32_t leaves[256];
   TrieNode* children[256];
   for (int byte = root_bits_ / 8;; ++byte) {

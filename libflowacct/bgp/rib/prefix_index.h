@@ -5,8 +5,8 @@
 // 32-bit id (1, 2, ...); per-peer route arrays are indexed by it.
 //
 // Lookup structure: a multibit trie. The root is a flat array indexed by the
-// first 8 or 16 address bits; below it every node has an 8-bit stride and is
-// stored popcount-compressed (as in Poptrie, Asai & Ohara, SIGCOMM 2015):
+// first 16 or 24 address bits; below it every node has an 8-bit stride and
+// is stored popcount-compressed (as in Poptrie, Asai & Ohara, SIGCOMM 2015):
 //   - child_bits: 256-bit vector, bit s set when slot s has a child node;
 //     children are packed in slot order.
 //   - run_bits: 256-bit vector, bit s set when a new leaf run starts at slot
@@ -17,10 +17,23 @@
 // it touches one root entry and one node per 8 further bits. A node's
 // header (the two bitmaps) is one 64-byte-aligned cache line, so a node
 // costs a lookup two lines: the header, then the slot's leaf (and child
-// pointer). IPv4 /24: root entry + two lines.
+// pointer).
+//
+// Roots, two layouts:
+//   - IPv4 (4-byte keys): 24 bits, one 32-bit word per /24 (the DIR-24
+//     scheme of Gupta, Lin & McKeown, INFOCOM 1998) holding the /17../24
+//     leaf, or, when the slot has a child (a prefix longer than /24 below
+//     it), kRootExt | i, and ext_[i] holds that leaf and the child; where
+//     it is 0, the /0../16 leaf of upper_ (one word per /16, 256 KiB)
+//     applies. flat_ is 64 MiB of address space, touched as /17../24
+//     prefixes arrive (small pages): a full table touches all of it, once
+//     for all peers; short prefixes (a default route) touch none. An
+//     IPv4 lookup up to /24 reads two words, and no node is copied to
+//     insert a /24 or shorter prefix: the words are stored in place.
+//   - Others: 16 bits, a RootEntry {leaf, child} per slot (one line).
 //
 // Memory: nodes come from the Rib's Arena (huge pages, 64-byte aligned);
-// the root array is huge-page backed too.
+// the root arrays are huge-page backed too.
 //
 // Batched lookups: Walk is the lookup cut into one step per memory access,
 // each step prefetching the next, so that RibCore::LookupMany can keep
@@ -156,6 +169,18 @@ struct TrieNode {
     return reinterpret_cast<const std::atomic<TrieNode*>*>(base) +
            ChildrenBefore(i) + Popcount(w[i].child_bits & mask);
   }
+  // ChildSlotAt without a branch: `none` when s has no child.
+  FLOWACCT_HOT const std::atomic<TrieNode*>* ChildSlotOr(
+      unsigned s, const std::atomic<TrieNode*>* none) const {
+    unsigned i = s >> 6, b = s & 63;
+    const bool has = ((w[i].child_bits >> b) & 1) != 0;
+    uint64_t mask = (uint64_t{1} << b) - 1;
+    const char* base =
+        reinterpret_cast<const char*>(this + 1) + LeavesBytes(n_runs());
+    const auto* slot = reinterpret_cast<const std::atomic<TrieNode*>*>(base) +
+                       ChildrenBefore(i) + Popcount(w[i].child_bits & mask);
+    return has ? slot : none;
+  }
   FLOWACCT_HOT TrieNode* ChildAt(unsigned s) const {
     const std::atomic<TrieNode*>* slot = ChildSlotAt(s);
     return slot == nullptr ? nullptr : slot->load(std::memory_order_acquire);
@@ -190,9 +215,10 @@ class PrefixIndex {
 
  public:
   // addr_bytes: 4, 16, or 12 / 24 for VPN tables, where the 8-byte route
-  // distinguisher leads the address. root_bits: 8 or 16. Trie nodes come
-  // from `arena`, which must outlive the index.
-  PrefixIndex(int addr_bytes, int root_bits, EpochDomain* domain, Arena* arena);
+  // distinguisher leads the address. The root takes 24 bits of IPv4 keys,
+  // 16 of the others. Trie nodes come from `arena`, which must outlive the
+  // index.
+  PrefixIndex(int addr_bytes, EpochDomain* domain, Arena* arena);
   ~PrefixIndex();
   PrefixIndex(const PrefixIndex&) = delete;
   PrefixIndex& operator=(const PrefixIndex&) = delete;
@@ -219,9 +245,9 @@ class PrefixIndex {
       index_ = index;
       key_ = key;
       max_len_ = max_len;
-      root_ = &index->root_[index->RootIndex(key)];
+      root_index_ = index->RootIndex(key);
       phase_ = kRoot;
-      __builtin_prefetch(root_);
+      __builtin_prefetch(index->RootAddress(root_index_));
     }
     // True when the walk is over (id() and length() are its answer).
     FLOWACCT_HOT bool Step();
@@ -233,10 +259,8 @@ class PrefixIndex {
     enum Phase : uint8_t { kRoot, kHeader, kSlot };
     const PrefixIndex* index_ = nullptr;
     const uint8_t* key_ = nullptr;
-    union {
-      const RootEntry* root_;
-      const TrieNode* node_;
-    };
+    uint32_t root_index_ = 0;
+    const TrieNode* node_ = nullptr;
     const uint32_t* leaf_ = nullptr;
     const std::atomic<TrieNode*>* child_ = nullptr;
     uint32_t best_ = 0;
@@ -245,6 +269,22 @@ class PrefixIndex {
     int max_len_ = 255;
     Phase phase_ = kRoot;
   };
+
+  // Longest index match for many keys at once (any mix of indexes), in
+  // lockstep: every walk takes its next step, each step first prefetching
+  // for all walks, then reading what it prefetched, so one step's cache
+  // misses overlap across the batch. No data-dependent branches in a step
+  // (a walk that ends drops out of the active list without one): with the
+  // lines in cache this is what a lookup costs in instructions. Same
+  // answers as Lookup(). RibCore::LookupMany's index half.
+  struct LongestQuery {
+    const PrefixIndex* index = nullptr;  // not null
+    const uint8_t* key = nullptr;        // index->addr_bytes() bytes
+    uint32_t id = 0;                     // out: 0 when no prefix covers key
+    int length = 0;                      // out: the prefix's length
+  };
+  static constexpr size_t kMaxLongestBatch = 64;
+  static void LongestMatchBatch(LongestQuery* queries, size_t n);
 
   // The id of exactly key/len from a walk started with max_len = len, as
   // FindExact gives it (0: not indexed).
@@ -292,25 +332,55 @@ class PrefixIndex {
 
  private:
   static constexpr uint32_t kMaxIds = (uint32_t{1} << 26) - 1;
-  // A trie leaf: prefix id in the low 27 bits, (length - node depth) in the
-  // top 5 (root: 0..16, nodes: 1..8).
-  static constexpr uint32_t kIdMask = (uint32_t{1} << 27) - 1;
-  static uint32_t LeafId(uint32_t leaf) { return leaf & kIdMask; }
+  // A trie leaf: prefix id in the low 26 bits, (length - node depth) in
+  // the next 5 (root: 0..24, nodes: 1..8); the top bit is clear (a flat
+  // root word with it set refers to ext_).
+  static constexpr uint32_t kIdMask = (uint32_t{1} << 26) - 1;
+  static constexpr uint32_t kRootExt = uint32_t{1} << 31;
+  FLOWACCT_HOT static uint32_t LeafId(uint32_t leaf) { return leaf & kIdMask; }
   static uint32_t MakeLeaf(uint32_t id, int len, int depth) {
-    return id | (static_cast<uint32_t>(len - depth) << 27);
+    return id | (static_cast<uint32_t>(len - depth) << 26);
   }
-  static int LeafLength(uint32_t leaf, int depth) {
-    return depth + static_cast<int>(leaf >> 27);
+  FLOWACCT_HOT static int LeafLength(uint32_t leaf, int depth) {
+    return depth + static_cast<int>(leaf >> 26);
   }
 
-  size_t root_bytes() const { return root_bytes_for(root_bits_); }
-  static size_t root_bytes_for(int root_bits) {
-    return (size_t{1} << root_bits) * sizeof(RootEntry);
-  }
+  bool flat_root() const { return flat_ != nullptr; }
+  size_t root_bytes() const;
   void FreeTree(TrieNode* node);
-  uint32_t RootIndex(const uint8_t* addr) const {
-    return root_bits_ == 16 ? (uint32_t{addr[0]} << 8) | addr[1] : addr[0];
+  FLOWACCT_HOT uint32_t RootIndex(const uint8_t* addr) const {
+    const uint32_t top16 = (uint32_t{addr[0]} << 8) | addr[1];
+    return flat_ != nullptr ? (top16 << 8) | addr[2] : top16;
   }
+  FLOWACCT_HOT const void* RootAddress(uint32_t ri) const {
+    return flat_ != nullptr ? static_cast<const void*>(&flat_[ri])
+                            : static_cast<const void*>(&root_[ri]);
+  }
+  // Root slot ri: its leaf, and its child in *child (nullptr: none).
+  FLOWACCT_HOT uint32_t ReadRoot(uint32_t ri, const TrieNode** child) const {
+    if (flat_ == nullptr) {
+      *child = root_[ri].child.load(std::memory_order_acquire);
+      return root_[ri].leaf.load(std::memory_order_acquire);
+    }
+    uint32_t leaf = ReadFlat(ri, child);
+    const uint32_t upper = upper_[ri >> 8].load(std::memory_order_acquire);
+    return leaf != 0 ? leaf : upper;
+  }
+  // The /17../24 leaf of flat_ slot ri (0: none) and its child.
+  FLOWACCT_HOT uint32_t ReadFlat(uint32_t ri, const TrieNode** child) const {
+    const uint32_t e = flat_[ri].load(std::memory_order_acquire);
+    if ((e & kRootExt) == 0) {
+      *child = nullptr;
+      return e;
+    }
+    const RootEntry* x = ext_.Get(e & ~kRootExt);
+    *child = x->child.load(std::memory_order_acquire);
+    return x->leaf.load(std::memory_order_acquire);
+  }
+  // Writer side of the root. InsertRoot: id = addr/len, len <= root_bits.
+  void InsertRoot(const uint8_t* addr, int len, uint32_t id);
+  void SetFlatLeaf(uint32_t ri, uint32_t leaf);
+  std::atomic<TrieNode*>* RootChildSlotForInsert(uint32_t ri);
   // The LPM of addr restricted to prefixes stored at depths < len, then
   // followed down parent links to a length <= len (*found_len).
   uint32_t WalkAtMost(const uint8_t* addr, int len, int* found_len) const;
@@ -341,7 +411,7 @@ class PrefixIndex {
   }
 
   const int addr_bytes_;
-  const int root_bits_;
+  const int root_bits_;  // 24 (flat root) or 16
   EpochDomain* const domain_;
   Arena* const arena_;
   // Leaf and child side by side: one cache line per root step.
@@ -349,7 +419,13 @@ class PrefixIndex {
     std::atomic<uint32_t> leaf{0};
     std::atomic<TrieNode*> child{nullptr};
   };
-  RootEntry* const root_;  // huge-page backed (AllocateHugeArray)
+  // One of the two root layouts (see the file comment).
+  RootEntry* root_ = nullptr;               // 2^16, AllocateHugeArray
+  std::atomic<uint32_t>* flat_ = nullptr;   // 2^24, ReserveZeroedArray
+  std::atomic<uint32_t>* upper_ = nullptr;  // 2^16, AllocateHugeArray
+  ChunkedArray<RootEntry, 12, 12> ext_;
+  uint32_t ext_count_ = 0;               // under insert_mu_
+  std::atomic<uint64_t> flat_pages_{0};  // 2 MiB pieces of flat_ written
   ChunkedArray<std::atomic<uint32_t>, 16, 10> parent_;
   ChunkedArray<uint8_t, 16, 10> length_;
   // Addresses: addr_bytes_ per id, network order, in chunks of 2^16 ids.
@@ -365,10 +441,9 @@ class PrefixIndex {
 FLOWACCT_HOT bool PrefixIndex::Walk::Step() {
   switch (phase_) {
     case kRoot: {
-      best_ = root_->leaf.load(std::memory_order_acquire);
+      best_ = index_->ReadRoot(root_index_, &node_);
       best_depth_ = 0;
       byte_ = index_->root_bits_ / 8;
-      node_ = root_->child.load(std::memory_order_acquire);
       if (node_ == nullptr || byte_ * 8 >= max_len_) return true;
       __builtin_prefetch(node_);
       phase_ = kHeader;

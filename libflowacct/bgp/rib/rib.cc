@@ -231,7 +231,7 @@ class RibCore {
     if (idx == nullptr) {
       int bytes = (t & 1) ? 16 : 4;
       if (IsVpnTable(t)) bytes += 8;
-      idx = new PrefixIndex(bytes, 16, &domain_, &arena_);
+      idx = new PrefixIndex(bytes, &domain_, &arena_);
       tables_[t].store(idx, std::memory_order_release);
     }
     return idx;
@@ -912,80 +912,74 @@ class RibCore {
 
 namespace {
 
-// The lookups of a batch, interleaved (asynchronous memory access
-// chaining): kLanes lookups are in flight; each visit to a lane advances it
-// by one memory access (root entry, node header, leaf and child slot, route
-// word) whose line the previous visit prefetched, and a lane whose lookup
-// is done takes the next request. So up to kLanes cache misses overlap
-// instead of each lookup paying its chain of misses in turn. Lanes off the
-// common path (no peer or table, side entries, covering prefixes, the
-// labeled fallback) finish with the one-by-one code.
-FLOWACCT_POPCNT_CLONES
+// The lookups of a batch, in groups of up to 64 taken stage by stage:
+// every lookup of the group takes a stage before any takes the next, and
+// each stage prefetches what the next reads (index walks in
+// PrefixIndex::LongestMatchBatch, then the peers' route words, then the
+// attribute records the caller reads), so a stage's cache misses overlap
+// across the group instead of each lookup paying its chain of misses in
+// turn. The common case (one path, no covering-prefix walk) is answered
+// inline; the rest (no peer or table, side entries, covering prefixes, the
+// labeled fallback) by the one-by-one code.
 void LookupManyImpl(const RibCore& core,
                     std::span<const LookupRequest> requests,
                     std::span<std::optional<RouteMatch>> results) {
-  constexpr int kLanes = 16;
-  struct Lane {
-    PrefixIndex::Walk walk;
-    const PeerTable* pt;
+  constexpr size_t kGroup = PrefixIndex::kMaxLongestBatch;
+  struct Pending {
     size_t req;
     int t;
-    bool busy;
-    bool at_word;
-    uint8_t key[24];
+    const PeerTable* pt;
+    const std::atomic<uint32_t>* word;
+    uint8_t vpn_key[24];  // route distinguisher + address, VPN tables
   };
-  Lane lanes[kLanes];
+  PrefixIndex::LongestQuery queries[kGroup];
+  Pending pending[kGroup];
   const size_t total = std::min(requests.size(), results.size());
-  size_t next = 0;
-  // Gives the lane the next request that takes the interleaved path;
-  // answers the others on the spot. False when none is left.
-  const auto start = [&](Lane& l) {
-    while (next < total) {
-      const size_t i = next++;
+  for (size_t base = 0; base < total; base += kGroup) {
+    const size_t end = std::min(total, base + kGroup);
+    size_t n = 0;
+    for (size_t i = base; i < end; ++i) {
       const LookupRequest& r = requests[i];
-      const PrefixIndex* idx;
-      if (!core.PrepareLookup(r, &l.t, &idx, &l.pt)) {
+      Pending& p = pending[n];
+      PrefixIndex::LongestQuery& q = queries[n];
+      if (!core.PrepareLookup(r, &p.t, &q.index, &p.pt)) {
         results[i] = core.Lookup(r.peer, r.address, r.options);
         continue;
       }
-      RibCore::LookupKey(l.t, r.address, r.options, l.key);
-      l.walk.Start(idx, l.key);
-      l.req = i;
-      l.at_word = false;
-      return true;
+      if (IsVpnTable(p.t)) {
+        RibCore::LookupKey(p.t, r.address, r.options, p.vpn_key);
+        q.key = p.vpn_key;
+      } else {
+        q.key = r.address.data();
+      }
+      p.req = i;
+      ++n;
     }
-    return false;
-  };
-  int active = 0;
-  for (Lane& l : lanes) {
-    l.busy = start(l);
-    active += l.busy;
-  }
-  while (active > 0) {
-    for (Lane& l : lanes) {
-      if (!l.busy) continue;
-      if (!l.at_word) {
-        if (!l.walk.Step()) continue;
-        // The index answered: fetch the peer's route word next.
-        if (l.walk.id() != 0) {
-          if (const auto* w = l.pt->words.Get(l.walk.id())) {
-            __builtin_prefetch(w);
-          }
-        }
-        l.at_word = true;
+    PrefixIndex::LongestMatchBatch(queries, n);
+    for (size_t k = 0; k < n; ++k) {
+      Pending& p = pending[k];
+      p.word = queries[k].id != 0 ? p.pt->words.Get(queries[k].id) : nullptr;
+      __builtin_prefetch(p.word);
+    }
+    for (size_t k = 0; k < n; ++k) {
+      const Pending& p = pending[k];
+      const PrefixIndex::LongestQuery& q = queries[k];
+      const LookupRequest& r = requests[p.req];
+      std::optional<RouteMatch>& out = results[p.req];
+      RouteMatch& m = out.emplace();
+      const uint32_t v =
+          p.word != nullptr ? p.word->load(std::memory_order_acquire) : 0;
+      if (v != 0 && (v & kSide) == 0 && !IsVpnTable(p.t)) {
+        // The peer has the longest match, one path: no further reads.
+        m.attributes = core.View(v & kAttrMask);
+        m.stale = (v & kStale) != 0;
+        RibCore::SetMasked(r.address, q.length, &m.prefix);
+      } else if (!core.Resolve(p.t, q.index, p.pt, q.id, q.length, r.address,
+                               r.options, &m)) {
+        out = core.LabeledFallback(r);
         continue;
       }
-      const LookupRequest& r = requests[l.req];
-      std::optional<RouteMatch>& out = results[l.req];
-      RouteMatch& m = out.emplace();
-      if (core.Resolve(l.t, l.walk.index(), l.pt, l.walk.id(), l.walk.length(),
-                       r.address, r.options, &m)) {
-        __builtin_prefetch(RibCore::RecordOf(m.attributes));
-      } else {
-        out = core.LabeledFallback(r);
-      }
-      l.busy = start(l);
-      active -= !l.busy;
+      __builtin_prefetch(RibCore::RecordOf(m.attributes));
     }
   }
 }
