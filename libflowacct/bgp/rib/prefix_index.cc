@@ -299,8 +299,8 @@ void PrefixIndex::LongestMatchBatch(LongestQuery* q, size_t n) {
       const size_t i = active[k];
       Lane& l = lanes[i];
       const uint32_t leaf = *l.leaf;
-      l.best = leaf != 0 ? leaf : l.best;
-      l.best_depth = leaf != 0 ? l.depth : l.best_depth;
+      l.best = Select(leaf != 0, leaf, l.best);
+      l.best_depth = Select(leaf != 0, l.depth, l.best_depth);
       l.node = l.child->load(std::memory_order_acquire);
       __builtin_prefetch(l.node);
       ++l.key;

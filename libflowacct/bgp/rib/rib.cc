@@ -935,6 +935,12 @@ void LookupManyImpl(const RibCore& core,
   PrefixIndex::LongestQuery queries[kGroup];
   Pending pending[kGroup];
   const size_t total = std::min(requests.size(), results.size());
+  // A batch mostly asks about one peer's unicast routes (the records of
+  // one exporter's datagram): those skip PrepareLookup.
+  const PrefixIndex* const unicast[2] = {core.table(kV4Unicast),
+                                         core.table(kV6Unicast)};
+  PeerId last_id = 0;
+  const PeerCore* last_peer = core.FindPeer(0);
   for (size_t base = 0; base < total; base += kGroup) {
     const size_t end = std::min(total, base + kGroup);
     size_t n = 0;
@@ -942,6 +948,23 @@ void LookupManyImpl(const RibCore& core,
       const LookupRequest& r = requests[i];
       Pending& p = pending[n];
       PrefixIndex::LongestQuery& q = queries[n];
+      if (r.peer != last_id) {
+        last_id = r.peer;
+        last_peer = core.FindPeer(r.peer);
+      }
+      if (last_peer != nullptr && r.options.safi == Safi::kUnicast &&
+          r.address.is_set()) {
+        const int v6 = r.address.is_v6() ? 1 : 0;
+        p.t = kV4Unicast + v6;
+        q.index = unicast[v6];
+        p.pt = last_peer->table(p.t);
+        if (q.index != nullptr && p.pt != nullptr) {
+          q.key = r.address.data();
+          p.req = i;
+          ++n;
+          continue;
+        }
+      }
       if (!core.PrepareLookup(r, &p.t, &q.index, &p.pt)) {
         results[i] = core.Lookup(r.peer, r.address, r.options);
         continue;
@@ -973,7 +996,16 @@ void LookupManyImpl(const RibCore& core,
         // The peer has the longest match, one path: no further reads.
         m.attributes = core.View(v & kAttrMask);
         m.stale = (v & kStale) != 0;
-        RibCore::SetMasked(r.address, q.length, &m.prefix);
+        if (r.address.is_v4()) {
+          uint32_t a;
+          std::memcpy(&a, r.address.data(), 4);
+          const uint32_t mask =
+              q.length == 0 ? 0 : ~uint32_t{0} << (32 - q.length);
+          m.prefix.address = IpAddress::V4(__builtin_bswap32(a) & mask);
+          m.prefix.length = static_cast<uint8_t>(q.length);
+        } else {
+          RibCore::SetMasked(r.address, q.length, &m.prefix);
+        }
       } else if (!core.Resolve(p.t, q.index, p.pt, q.id, q.length, r.address,
                                r.options, &m)) {
         out = core.LabeledFallback(r);
