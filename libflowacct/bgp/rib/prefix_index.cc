@@ -16,7 +16,7 @@ constexpr int kFlatPageShift = 19;  // 2 MiB of 4-byte words
 
 PrefixIndex::PrefixIndex(int addr_bytes, EpochDomain* domain, Arena* arena)
     : addr_bytes_(addr_bytes),
-      root_bits_(addr_bytes == 4 ? 24 : 16),
+      root_bits_(addr_bytes == 4 || addr_bytes == 16 ? 24 : 16),
       domain_(domain),
       arena_(arena),
       ext_(arena),

@@ -111,6 +111,27 @@ FLOWACCT_HOT T Select(bool c, T a, T b) {
 #define FLOWACCT_POPCNT_CLONES
 #endif
 
+// kSlotMasks[s].m[k]: the bits of bitmap word k that stand for slots
+// before s. A rank over a node's 256-bit vector is then four AND +
+// POPCNT pairs, without branches or shifts that depend on the word index.
+struct alignas(32) SlotMasks {
+  uint64_t m[4];
+};
+constexpr std::array<SlotMasks, 256> MakeSlotMasks() {
+  std::array<SlotMasks, 256> out{};
+  for (unsigned s = 0; s < 256; ++s) {
+    for (unsigned k = 0; k < 4; ++k) {
+      const unsigned lo = k * 64;
+      out[s].m[k] = s >= lo + 64 ? ~uint64_t{0}
+                    : s <= lo    ? 0
+                                 : (uint64_t{1} << (s - lo)) - 1;
+    }
+  }
+  return out;
+}
+alignas(64) inline constexpr std::array<SlotMasks, 256> kSlotMasks =
+    MakeSlotMasks();
+
 // The layout (see the file comment). The header is the two 256-bit
 // vectors, word by word, and nothing else: exactly one cache line (nodes
 // are 64-byte aligned, from the Arena), so a lookup step reads one header
@@ -136,6 +157,17 @@ struct TrieNode {
            Popcount(w[1].child_bits & MaskIf(i > 1)) +
            Popcount(w[2].child_bits & MaskIf(i > 2)) +
            Popcount(w[3].child_bits & MaskIf(i > 3));
+  }
+  // Runs starting, and children, at slots before s.
+  FLOWACCT_HOT int RunsBeforeSlot(unsigned s) const {
+    const uint64_t* m = kSlotMasks[s].m;
+    return Popcount(w[0].run_bits & m[0]) + Popcount(w[1].run_bits & m[1]) +
+           Popcount(w[2].run_bits & m[2]) + Popcount(w[3].run_bits & m[3]);
+  }
+  FLOWACCT_HOT int ChildrenBeforeSlot(unsigned s) const {
+    const uint64_t* m = kSlotMasks[s].m;
+    return Popcount(w[0].child_bits & m[0]) + Popcount(w[1].child_bits & m[1]) +
+           Popcount(w[2].child_bits & m[2]) + Popcount(w[3].child_bits & m[3]);
   }
   FLOWACCT_HOT int n_runs() const { return RunsBefore(4); }
   int n_children() const { return ChildrenBefore(4); }
@@ -163,32 +195,29 @@ struct TrieNode {
 
   // Where the leaf of slot s is (the leaf of the run s falls in).
   FLOWACCT_HOT const uint32_t* LeafSlot(unsigned s) const {
-    unsigned i = s >> 6, b = s & 63;
-    uint64_t mask = (uint64_t{2} << b) - 1;  // bits 0..b (b == 63: all)
-    return &leaves()[RunsBefore(i) + Popcount(w[i].run_bits & mask) - 1];
+    const int starts = static_cast<int>((w[s >> 6].run_bits >> (s & 63)) & 1);
+    return &leaves()[RunsBeforeSlot(s) + starts - 1];
   }
   FLOWACCT_HOT uint32_t LeafAt(unsigned s) const { return *LeafSlot(s); }
   // The child slot of s, nullptr when s has no child.
   FLOWACCT_HOT const std::atomic<TrieNode*>* ChildSlotAt(unsigned s) const {
     unsigned i = s >> 6, b = s & 63;
     if (((w[i].child_bits >> b) & 1) == 0) return nullptr;
-    uint64_t mask = (uint64_t{1} << b) - 1;
     // Children follow the leaves: both counts come from this line.
     const char* base =
         reinterpret_cast<const char*>(this + 1) + LeavesBytes(n_runs());
     return reinterpret_cast<const std::atomic<TrieNode*>*>(base) +
-           ChildrenBefore(i) + Popcount(w[i].child_bits & mask);
+           ChildrenBeforeSlot(s);
   }
   // ChildSlotAt without a branch: `none` when s has no child.
   FLOWACCT_HOT const std::atomic<TrieNode*>* ChildSlotOr(
       unsigned s, const std::atomic<TrieNode*>* none) const {
     unsigned i = s >> 6, b = s & 63;
     const bool has = ((w[i].child_bits >> b) & 1) != 0;
-    uint64_t mask = (uint64_t{1} << b) - 1;
     const char* base =
         reinterpret_cast<const char*>(this + 1) + LeavesBytes(n_runs());
     const auto* slot = reinterpret_cast<const std::atomic<TrieNode*>*>(base) +
-                       ChildrenBefore(i) + Popcount(w[i].child_bits & mask);
+                       ChildrenBeforeSlot(s);
     return reinterpret_cast<const std::atomic<TrieNode*>*>(
         Select(has, reinterpret_cast<uintptr_t>(slot),
                reinterpret_cast<uintptr_t>(none)));
