@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -224,6 +225,116 @@ IpAddress RandomAddressNear(std::mt19937_64& rng, const std::vector<Prefix>& ps,
     if (rng() & 1) raw[bit / 8] ^= static_cast<uint8_t>(0x80 >> (bit % 8));
   }
   return v6 ? IpAddress::V6Bytes(raw) : IpAddress::V4Bytes(raw);
+}
+
+// The IPv4 and IPv6 index roots are one word per /24 (over one per /16 for
+// /0../16 prefixes), with ext entries where longer prefixes hang below: the
+// insertion orders and the covering links across those three levels.
+TEST_CASE("bgp/rib: prefixes across the flat root's levels, any order") {
+  const std::vector<std::vector<std::string>> kOrders = {
+      {"0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "10.1.0.0/17", "10.1.2.0/24",
+       "10.1.2.128/25", "10.1.2.200/32"},
+      {"10.1.2.200/32", "10.1.2.128/25", "10.1.2.0/24", "10.1.0.0/17",
+       "10.1.0.0/16", "10.0.0.0/8", "0.0.0.0/0"},
+      {"10.1.0.0/17", "0.0.0.0/0", "10.1.2.200/32", "10.0.0.0/8",
+       "10.1.2.128/25", "10.1.0.0/16", "10.1.2.0/24"},
+      {"2001:db8::/32", "2001:db8:100::/40", "2001:db8:100:1::/64", "2000::/3",
+       "2001:d00::/24", "::/0", "2001:db8:180::/41"},
+      {"2001:db8:180::/41", "::/0", "2001:d00::/24", "2000::/3",
+       "2001:db8:100:1::/64", "2001:db8:100::/40", "2001:db8::/32"},
+  };
+  for (const std::vector<std::string>& order : kOrders) {
+    CAPTURE(order);
+    auto rib = NewRib();
+    // Peer `all` has every prefix; peer `odd` every second one of the
+    // sorted list, so its lookups follow covering links past the others.
+    auto all = std::move(*rib->AddPeer({}));
+    auto odd = std::move(*rib->AddPeer({}));
+    auto h_all = all->Intern(Attrs({1}, "192.0.2.1"));
+    auto h_odd = odd->Intern(Attrs({2}, "192.0.2.2"));
+    std::vector<Prefix> sorted;
+    for (const std::string& p : order) sorted.push_back(Pfx(p));
+    std::sort(
+        sorted.begin(), sorted.end(),
+        [](const Prefix& a, const Prefix& b) { return a.length < b.length; });
+    std::set<std::string> odd_has;
+    for (size_t k = 1; k < sorted.size(); k += 2) {
+      odd_has.insert(sorted[k].ToString());
+    }
+    for (const std::string& p : order) {
+      REQUIRE(all->Announce(Route(p), *h_all).ok());
+      if (odd_has.count(Pfx(p).ToString())) {
+        REQUIRE(odd->Announce(Route(p), *h_odd).ok());
+      }
+    }
+    auto reader = rib->NewReader();
+    auto s = reader->Enter();
+    // Every prefix's first, last and middle address, and one past it.
+    std::mt19937_64 rng(3);
+    for (const Prefix& p : sorted) {
+      for (int probe = 0; probe < 8; ++probe) {
+        uint8_t raw[16];
+        std::memcpy(raw, p.address.data(), 16);
+        const int bits = p.address.is_v6() ? 128 : 32;
+        for (int b = p.length; b < bits; ++b) {
+          const bool one = probe == 1 || (probe > 1 && (rng() & 1));
+          if (one) raw[b / 8] |= static_cast<uint8_t>(0x80 >> (b % 8));
+        }
+        IpAddress a = p.address.is_v6() ? IpAddress::V6Bytes(raw)
+                                        : IpAddress::V4Bytes(raw);
+        for (const auto* peer : {all.get(), odd.get()}) {
+          const Prefix* want = nullptr;
+          for (const Prefix& c : sorted) {
+            if (peer == odd.get() && !odd_has.count(c.ToString())) continue;
+            if (Covers(c, a) && (want == nullptr || c.length > want->length)) {
+              want = &c;
+            }
+          }
+          auto m = s.Lookup(peer->id(), a);
+          std::vector<LookupRequest> batch(1);
+          batch[0].peer = peer->id();
+          batch[0].address = a;
+          std::vector<std::optional<RouteMatch>> many(1);
+          s.LookupMany(batch, many);
+          CheckSameMatch(many[0], m);
+          CAPTURE(a.ToString());
+          if (want == nullptr) {
+            CHECK_FALSE(m.has_value());
+          } else {
+            REQUIRE(m.has_value());
+            CHECK(m->prefix == *want);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "bgp/rib: short prefixes and a default route cost no flat root page") {
+  auto rib = NewRib();
+  auto peer = std::move(*rib->AddPeer({}));
+  auto h = peer->Intern(Attrs({1}, "192.0.2.1"));
+  for (const char* p :
+       {"0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "::/0", "2001::/16"}) {
+    REQUIRE(peer->Announce(Route(p), *h).ok());
+  }
+  const uint64_t before = rib->GetStats().index_node_bytes;
+  // The flat roots (64 MiB of address space each) are untouched: what is
+  // counted is the /16 level and small things.
+  CHECK(before < 4u << 20);
+  REQUIRE(peer->Announce(Route("10.1.2.0/24"), *h).ok());
+  const uint64_t after = rib->GetStats().index_node_bytes;
+  // One 2 MiB piece of the IPv4 flat root now holds a word.
+  CHECK(after >= before + (2u << 20));
+  CHECK(after < before + (3u << 20));
+  auto reader = rib->NewReader();
+  auto s = reader->Enter();
+  CHECK(s.Lookup(peer->id(), Ip("10.1.2.3"))->prefix == Pfx("10.1.2.0/24"));
+  CHECK(s.Lookup(peer->id(), Ip("10.1.3.3"))->prefix == Pfx("10.1.0.0/16"));
+  CHECK(s.Lookup(peer->id(), Ip("11.0.0.1"))->prefix == Pfx("0.0.0.0/0"));
+  CHECK(s.Lookup(peer->id(), Ip("2001:0:1::1"))->prefix == Pfx("2001::/16"));
+  CHECK(s.Lookup(peer->id(), Ip("3000::1"))->prefix == Pfx("::/0"));
 }
 
 TEST_CASE("bgp/rib: longest-prefix match equals brute force, many peers") {
