@@ -75,6 +75,7 @@ void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
     return;
   }
   if (len > 16) {
+    MarkFlatPage(ri);  // the span lies inside one 2 MiB piece
     const uint32_t span = uint32_t{1} << (24 - len);
     for (uint32_t s = ri; s < ri + span; ++s) {
       const TrieNode* child;
@@ -104,9 +105,17 @@ void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
          1) == 0) {
       continue;
     }
-    for (uint32_t s = first; s < first + 256; ++s) {
-      const TrieNode* child;
-      cover(LeafId(ReadFlat(s, &child)), child);
+    // Most of those words are zero: skip them eight at a time. Plain
+    // reads are safe here: only the (serialised) writer stores to flat_.
+    for (uint32_t s = first; s < first + 256; s += 8) {
+      uint64_t w[4];
+      std::memcpy(w, &flat_[s], sizeof(w));
+      if ((w[0] | w[1] | w[2] | w[3]) == 0) continue;
+      for (uint32_t t = s; t < s + 8; ++t) {
+        const TrieNode* child;
+        const uint32_t flat_cur = LeafId(ReadFlat(t, &child));
+        cover(flat_cur, child);
+      }
     }
   }
 }
@@ -118,8 +127,13 @@ void PrefixIndex::SetFlatLeaf(uint32_t ri, uint32_t leaf) {
     return;
   }
   flat_[ri].store(leaf, std::memory_order_release);
-  flat_pages_.fetch_or(uint64_t{1} << (ri >> kFlatPageShift),
-                       std::memory_order_relaxed);
+}
+
+void PrefixIndex::MarkFlatPage(uint32_t ri) {
+  const uint64_t bit = uint64_t{1} << (ri >> kFlatPageShift);
+  if ((flat_pages_.load(std::memory_order_relaxed) & bit) == 0) {
+    flat_pages_.fetch_or(bit, std::memory_order_relaxed);
+  }
 }
 
 std::atomic<TrieNode*>* PrefixIndex::RootChildSlotForInsert(uint32_t ri) {
@@ -132,8 +146,7 @@ std::atomic<TrieNode*>* PrefixIndex::RootChildSlotForInsert(uint32_t ri) {
   x->leaf.store(e, std::memory_order_relaxed);
   x->child.store(nullptr, std::memory_order_relaxed);
   flat_[ri].store(kRootExt | i, std::memory_order_release);
-  flat_pages_.fetch_or(uint64_t{1} << (ri >> kFlatPageShift),
-                       std::memory_order_relaxed);
+  MarkFlatPage(ri);
   return &x->child;
 }
 
@@ -342,48 +355,74 @@ TrieNode* PrefixIndex::AllocNode(size_t bytes) {
 }
 
 FLOWACCT_POPCNT_CLONES
-TrieNode* PrefixIndex::NewNode(const uint32_t* leaves,
-                               TrieNode* const* children) {
-  // Bitmaps first, without branches (which slot starts a run or has a
-  // child is data the branch predictor cannot learn), then the packed
-  // arrays by walking the set bits.
+TrieNode* PrefixIndex::WithSpan(const TrieNode* node, unsigned s, unsigned span,
+                                int len, uint32_t id, int depth) {
+  // The span's slots, as they are and as they become.
+  const unsigned e = s + span;  // one past the span, <= 256
+  uint32_t vals[256];
+  const uint32_t leaf = MakeLeaf(id, len, depth);
+  uint32_t last = 0;
+  bool taken = false;
+  for (unsigned t = s; t < e; ++t) {
+    const uint32_t old = node->LeafAt(t);
+    const uint32_t cur = LeafId(old);
+    if (cur == 0 || Length(cur) < len) {
+      vals[t - s] = leaf;
+      taken = true;
+      if (const TrieNode* child = node->ChildAt(t)) FixSubtree(child, len, id);
+    } else {
+      vals[t - s] = old;
+      if (cur != last) FixChain(cur, len, id);
+      last = cur;
+    }
+  }
+  // Longer prefixes fill the span: the node stays as it is (their chains
+  // now lead to id).
+  if (!taken) return nullptr;
+  // Run starts: unchanged outside [s, e], recomputed inside (runs stay
+  // maximal: a slot starts one when its leaf differs from the previous).
   TrieNode::Words w[4];
-  uint32_t prev = ~leaves[0];  // slot 0 always starts a run
-  for (unsigned i = 0; i < 4; ++i) {
-    uint64_t child_bits = 0;
-    uint64_t run_bits = 0;
-    for (unsigned b = 0; b < 64; ++b) {
-      const unsigned s = i * 64 + b;
-      child_bits |= uint64_t{children[s] != nullptr} << b;
-      run_bits |= uint64_t{leaves[s] != prev} << b;
-      prev = leaves[s];
-    }
-    w[i] = {child_bits, run_bits};
+  std::copy(std::begin(node->w), std::end(node->w), w);
+  const auto set_bit = [&w](unsigned t, bool on) {
+    const uint64_t bit = uint64_t{1} << (t & 63);
+    w[t >> 6].run_bits =
+        on ? (w[t >> 6].run_bits | bit) : (w[t >> 6].run_bits & ~bit);
+  };
+  set_bit(s, s == 0 || node->LeafAt(s - 1) != vals[0]);
+  for (unsigned t = s + 1; t < e; ++t) {
+    set_bit(t, vals[t - s] != vals[t - s - 1]);
   }
-  int n_children = 0;
-  int n_runs = 0;
-  for (const TrieNode::Words& x : w) {
-    n_children += Popcount(x.child_bits);
-    n_runs += Popcount(x.run_bits);
+  const uint32_t after = e < 256 ? node->LeafAt(e) : 0;
+  if (e < 256) set_bit(e, after != vals[span - 1]);
+
+  int new_runs = 0;
+  for (const TrieNode::Words& x : w) new_runs += Popcount(x.run_bits);
+  const int n_children = node->n_children();
+  TrieNode* fresh = AllocNode(TrieNode::Bytes(n_children, new_runs));
+  std::copy(std::begin(w), std::end(w), fresh->w);
+  // Leaves: the runs starting before s, those starting in [s, e], then
+  // the old runs starting after e.
+  const uint32_t* old_leaves = node->leaves();
+  const int old_runs = node->n_runs();
+  uint32_t* out = std::copy(old_leaves, old_leaves + node->RunsBeforeSlot(s),
+                            fresh->leaves());
+  for (unsigned t = s; t < e; ++t) {
+    if ((w[t >> 6].run_bits >> (t & 63)) & 1) *out++ = vals[t - s];
   }
-  size_t bytes = TrieNode::Bytes(n_children, n_runs);
-  TrieNode* node = AllocNode(bytes);
-  std::copy(std::begin(w), std::end(w), node->w);
-  uint32_t* out_leaves = node->leaves();
-  auto* out_children = reinterpret_cast<std::atomic<TrieNode*>*>(
-      reinterpret_cast<char*>(node + 1) + TrieNode::LeavesBytes(n_runs));
-  int c = 0;
-  int r = 0;
-  for (unsigned i = 0; i < 4; ++i) {
-    for (uint64_t bits = w[i].run_bits; bits != 0; bits &= bits - 1) {
-      out_leaves[r++] = leaves[i * 64 + std::countr_zero(bits)];
-    }
-    for (uint64_t bits = w[i].child_bits; bits != 0; bits &= bits - 1) {
-      new (&out_children[c++])
-          std::atomic<TrieNode*>(children[i * 64 + std::countr_zero(bits)]);
-    }
+  if (e < 256) {
+    if ((w[e >> 6].run_bits >> (e & 63)) & 1) *out++ = after;
+    const int from =
+        e + 1 < 256 ? node->RunsBeforeSlot(e + 1) : old_runs;  // starts <= e
+    out = std::copy(old_leaves + from, old_leaves + old_runs, out);
   }
-  return node;
+  const std::atomic<TrieNode*>* from_children = node->children();
+  auto* to = reinterpret_cast<std::atomic<TrieNode*>*>(
+      reinterpret_cast<char*>(fresh + 1) + TrieNode::LeavesBytes(new_runs));
+  for (int c = 0; c < n_children; ++c) {
+    new (&to[c]) std::atomic<TrieNode*>(
+        from_children[c].load(std::memory_order_relaxed));
+  }
+  return fresh;
 }
 
 FLOWACCT_POPCNT_CLONES
@@ -490,17 +529,21 @@ void PrefixIndex::FixChain(uint32_t leaf, int len, uint32_t id) {
 
 FLOWACCT_POPCNT_CLONES
 void PrefixIndex::FixSubtree(const TrieNode* node, int len, uint32_t id) {
+  // Each prefix stored here: its chain covers its slots and what hangs
+  // below them. Then the children below slots that hold none.
+  const uint32_t* leaves = node->leaves();
+  const int n_runs = node->n_runs();
   uint32_t last = 0;
-  for (unsigned s = 0; s < 256; ++s) {
-    uint32_t leaf = LeafId(node->LeafAt(s));
-    if (leaf != 0) {
-      // The whole slot is under `leaf`: its chain covers the subtree.
-      if (leaf != last) FixChain(leaf, len, id);
-      last = leaf;
-      continue;
+  for (int r = 0; r < n_runs; ++r) {
+    const uint32_t leaf = LeafId(leaves[r]);
+    if (leaf != 0 && leaf != last) FixChain(leaf, len, id);
+    last = leaf;
+  }
+  for (unsigned i = 0; i < 4; ++i) {
+    for (uint64_t bits = node->w[i].child_bits; bits != 0; bits &= bits - 1) {
+      const unsigned s = i * 64 + std::countr_zero(bits);
+      if (LeafId(node->LeafAt(s)) == 0) FixSubtree(node->ChildAt(s), len, id);
     }
-    const TrieNode* child = node->ChildAt(s);
-    if (child != nullptr) FixSubtree(child, len, id);
   }
 }
 
@@ -529,8 +572,6 @@ uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
   // Walk (creating empty nodes) to the node at the depth holding `len`.
   const int target_byte = (len - 1) / 8;  // node at depth 8*target_byte
   std::atomic<TrieNode*>* slot = RootChildSlotForInsert(RootIndex(addr));
-  uint32_t leaves[256];
-  TrieNode* children[256];
   for (int byte = root_bits_ / 8;; ++byte) {
     TrieNode* node = slot->load(std::memory_order_relaxed);
     if (node == nullptr) {
@@ -553,19 +594,8 @@ uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
         RetireNode(node);
         return id;
       }
-      node->Expand(leaves, children);
-      unsigned last = 0;
-      for (unsigned t = s; t < s + span; ++t) {
-        uint32_t cur = LeafId(leaves[t]);
-        if (cur == 0 || Length(cur) < len) {
-          leaves[t] = MakeLeaf(id, len, depth);
-          if (children[t] != nullptr) FixSubtree(children[t], len, id);
-        } else if (cur != last) {
-          FixChain(cur, len, id);
-          last = cur;
-        }
-      }
-      TrieNode* fresh = NewNode(leaves, children);
+      TrieNode* fresh = WithSpan(node, s, span, len, id, depth);
+      if (fresh == nullptr) return id;
       slot->store(fresh, std::memory_order_release);
       RetireNode(node);
       return id;

@@ -229,24 +229,6 @@ struct TrieNode {
   std::atomic<TrieNode*>* ChildSlot(unsigned s) {
     return const_cast<std::atomic<TrieNode*>*>(ChildSlotAt(s));
   }
-  // Writer side: the 256 leaves and children, uncompressed.
-  void Expand(uint32_t* leaves_out, TrieNode** children_out) const {
-    const uint32_t* lv = leaves();
-    const std::atomic<TrieNode*>* ch = children();
-    int run = -1;
-    for (unsigned s = 0; s < 256; ++s) {
-      run += static_cast<int>((w[s >> 6].run_bits >> (s & 63)) & 1);
-      leaves_out[s] = lv[run];
-      children_out[s] = nullptr;
-    }
-    int child = 0;
-    for (unsigned i = 0; i < 4; ++i) {
-      for (uint64_t bits = w[i].child_bits; bits != 0; bits &= bits - 1) {
-        children_out[i * 64 + std::countr_zero(bits)] =
-            ch[child++].load(std::memory_order_relaxed);
-      }
-    }
-  }
 };
 static_assert(sizeof(TrieNode) == 64);
 
@@ -420,7 +402,8 @@ class PrefixIndex {
   }
   // Writer side of the root. InsertRoot: id = addr/len, len <= root_bits.
   void InsertRoot(const uint8_t* addr, int len, uint32_t id);
-  void SetFlatLeaf(uint32_t ri, uint32_t leaf);
+  void SetFlatLeaf(uint32_t ri, uint32_t leaf);  // MarkFlatPage(ri) first
+  void MarkFlatPage(uint32_t ri);
   std::atomic<TrieNode*>* RootChildSlotForInsert(uint32_t ri);
   // The LPM of addr restricted to prefixes stored at depths < len, then
   // followed down parent links to a length <= len (*found_len).
@@ -436,7 +419,12 @@ class PrefixIndex {
   // Points the top of each chain below `id` (inside its range) to `id`.
   void FixChain(uint32_t leaf, int len, uint32_t id);
   void FixSubtree(const TrieNode* node, int len, uint32_t id);
-  TrieNode* NewNode(const uint32_t* leaves, TrieNode* const* children);
+  // A copy of `node` where the slots [s, s + span) under no prefix or a
+  // shorter one than `len` hold id's leaf (and what hangs below them gets
+  // id as cover), built from the packed form; nullptr when no slot
+  // changes (longer prefixes fill the span).
+  TrieNode* WithSpan(const TrieNode* node, unsigned s, unsigned span, int len,
+                     uint32_t id, int depth);
   // A zeroed node header with room for `bytes`, counted in the stats.
   TrieNode* AllocNode(size_t bytes);
   // A copy of `node` with slot s's leaf set to `leaf` (runs split as
