@@ -7,7 +7,8 @@
 //     and both per additional peer;
 //   - ingest CPU-seconds per million routes (thread CPU time of the writer,
 //     table generation excluded);
-//   - longest-prefix lookup latency, idle and while another thread ingests
+//   - longest-prefix lookup latency (uniform, Zipf-like and hot-set
+//     addresses), idle and while another thread ingests
 //     a further full-table peer.
 //
 //   rib_scale_bench [--peers=1,10,20] [--v4=1000000] [--v6=200000]
@@ -19,6 +20,7 @@
 #include <bit>
 #include <chrono>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -76,17 +78,30 @@ Ingested Ingest(PeerWriter* peer, const std::vector<benchgen::Update>& ups) {
   return r;
 }
 
-// Random addresses inside the table's prefixes: over all of them, or over
-// `hot` of them only (caches warm: what the lookup code itself costs).
+// Random addresses inside the table's prefixes: over all of them
+// uniformly (the worst case: every lookup a cache miss), with a Zipf-like
+// popularity (rank r drawn with weight ~1/r, hot prefixes spread over the
+// table: traffic's usual shape), or over `hot` of them only (caches warm:
+// what the lookup code itself costs).
+enum class Spread { kUniform, kZipf, kHot };
 std::vector<IpAddress> LookupAddresses(const benchgen::Table& t, bool v6,
-                                       size_t n, size_t hot = 0) {
+                                       size_t n, Spread spread) {
+  constexpr size_t kHot = 512;
   std::mt19937_64 rng(v6 ? 6 : 4);
   const auto& ps = v6 ? t.v6 : t.v4;
   std::vector<IpAddress> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    size_t k = rng() % (hot != 0 ? hot : ps.size());
-    if (hot != 0) k = (k * 2654435761u) % ps.size();  // spread over the table
+    size_t k;
+    if (spread == Spread::kHot) {
+      k = ((rng() % kHot) * 2654435761u) % ps.size();  // spread over the table
+    } else if (spread == Spread::kZipf) {
+      double u = static_cast<double>(rng() >> 11) / 9007199254740992.0;
+      k = static_cast<size_t>(std::pow(static_cast<double>(ps.size()), u)) - 1;
+      k = benchgen::Mix(k, 3) % ps.size();
+    } else {
+      k = rng() % ps.size();
+    }
     const Prefix& p = ps[k].prefix;
     uint8_t raw[16];
     std::memcpy(raw, p.address.data(), 16);
@@ -188,10 +203,18 @@ int Main(int argc, char** argv) {
 
   std::printf("generating %zu IPv4 + %zu IPv6 prefixes...\n", n_v4, n_v6);
   benchgen::Table table = benchgen::MakeTable(n_v4, n_v6);
-  std::vector<IpAddress> v4_addrs = LookupAddresses(table, false, 1 << 18);
-  std::vector<IpAddress> v6_addrs = LookupAddresses(table, true, 1 << 18);
-  std::vector<IpAddress> v4_hot = LookupAddresses(table, false, 1 << 18, 512);
-  std::vector<IpAddress> v6_hot = LookupAddresses(table, true, 1 << 18, 512);
+  std::vector<IpAddress> v4_addrs =
+      LookupAddresses(table, false, 1 << 18, Spread::kUniform);
+  std::vector<IpAddress> v6_addrs =
+      LookupAddresses(table, true, 1 << 18, Spread::kUniform);
+  std::vector<IpAddress> v4_zipf =
+      LookupAddresses(table, false, 1 << 18, Spread::kZipf);
+  std::vector<IpAddress> v6_zipf =
+      LookupAddresses(table, true, 1 << 18, Spread::kZipf);
+  std::vector<IpAddress> v4_hot =
+      LookupAddresses(table, false, 1 << 18, Spread::kHot);
+  std::vector<IpAddress> v6_hot =
+      LookupAddresses(table, true, 1 << 18, Spread::kHot);
 
   auto rib = std::move(*Rib::Create({}));
   auto reader = rib->NewReader();
@@ -295,6 +318,14 @@ int Main(int argc, char** argv) {
         "lookup, hot set of 512 prefixes (CPU ns): one by one IPv4 %.1f, "
         "IPv6 %.1f; LookupMany IPv4 %.1f, IPv6 %.1f\n",
         hot[0][0], hot[0][1], hot[1][0], hot[1][1]);
+    const double zipf_v4 =
+        MeasureLookups(reader.get(), ids, v4_zipf, n_lookups, true, &found);
+    const double zipf_v6 =
+        MeasureLookups(reader.get(), ids, v6_zipf, n_lookups, true, &found);
+    std::printf(
+        "lookup, Zipf-like popularity (CPU ns): LookupMany IPv4 %.1f, IPv6 "
+        "%.1f\n",
+        zipf_v4, zipf_v6);
 
     // Lookups while another thread ingests one more full-table peer.
     std::vector<benchgen::Update> extra = benchgen::UpdatesFor(table, 1000);
@@ -310,6 +341,7 @@ int Main(int argc, char** argv) {
     });
     while (!started.load()) std::this_thread::yield();
     double busy[2][2] = {};
+    double busy_zipf[2] = {};
     int rounds = 0;
     while (ingesting.load()) {
       for (int b = 0; b < 2; ++b) {
@@ -318,6 +350,10 @@ int Main(int argc, char** argv) {
         busy[b][1] += MeasureLookups(reader.get(), ids, v6_addrs, 1 << 15,
                                      b == 1, &found);
       }
+      busy_zipf[0] +=
+          MeasureLookups(reader.get(), ids, v4_zipf, 1 << 15, true, &found);
+      busy_zipf[1] +=
+          MeasureLookups(reader.get(), ids, v6_zipf, 1 << 15, true, &found);
       ++rounds;
     }
     writer.join();
@@ -325,10 +361,12 @@ int Main(int argc, char** argv) {
     if (rounds > 0) {
       std::printf(
           "lookup during ingest (%d rounds, CPU ns): one by one IPv4 %.1f, "
-          "IPv6 %.1f; LookupMany IPv4 %.1f, IPv6 %.1f; concurrent ingest "
-          "%.3f CPU-s/M routes\n",
+          "IPv6 %.1f; LookupMany IPv4 %.1f, IPv6 %.1f; Zipf-like, "
+          "LookupMany IPv4 %.1f, IPv6 %.1f; concurrent ingest %.3f CPU-s/M "
+          "routes\n",
           rounds, busy[0][0] / rounds, busy[0][1] / rounds, busy[1][0] / rounds,
-          busy[1][1] / rounds, extra_in.cpu_seconds * 1e6 / extra_in.routes);
+          busy[1][1] / rounds, busy_zipf[0] / rounds, busy_zipf[1] / rounds,
+          extra_in.cpu_seconds * 1e6 / extra_in.routes);
     }
     std::printf("\n");
     std::fflush(stdout);

@@ -29,9 +29,13 @@
 //     its 8-octet route distinguisher in front of the address, so one VPN
 //     table holds every RD and a lookup never crosses RDs.
 //   - Shared prefix index per table: each prefix any peer announced gets a
-//     dense id; a popcount-compressed multibit trie (16-bit root, 8-bit
-//     strides) maps an address to the longest indexed prefix, and each
-//     prefix links to its longest covering indexed prefix.
+//     dense id; a popcount-compressed multibit trie (8-bit strides) maps an
+//     address to the longest indexed prefix, and each prefix links to its
+//     longest covering indexed prefix. IPv4 and IPv6 roots are one 32-bit
+//     word per /24 (DIR-24: an IPv4 lookup up to /24 reads two words, a /24
+//     is inserted by storing one), 64 MiB of address space per table whose
+//     pages cost memory only where /17../24 prefixes exist (a full IPv4
+//     table: all of it, once for all peers); VPN tables a 16-bit root.
 //   - Per-peer view: per table, an array indexed by prefix id of one 32-bit
 //     route word (the interned attribute-set id, or a reference to a side
 //     entry holding ADD-PATH paths and MPLS labels). 4 bytes per route.
@@ -378,11 +382,13 @@ class RibReader {
 
     // Lookup() for each request: results[i] answers requests[i] (only the
     // first min(sizes) are done). Same answers, faster per lookup when
-    // there are many: 16 lookups are in flight at a time, each step of one
-    // prefetching what its next step reads, so their cache misses overlap
-    // instead of adding up (a full-table IPv4 lookup: ~60-90 ns instead
-    // of ~350-450, docs/performance.md). Use it for a batch of flow
-    // records. Never blocks.
+    // there are many: up to 64 lookups go stage by stage together (index
+    // root, trie nodes, route word), each stage prefetching what the next
+    // reads for all of them, so their cache misses overlap instead of
+    // adding up, and the trie steps have no data-dependent branches
+    // (figures in docs/performance.md). Use it for a batch of flow records;
+    // it is fastest when a batch asks about one peer's unicast routes.
+    // Never blocks.
     void LookupMany(std::span<const LookupRequest> requests,
                     std::span<std::optional<RouteMatch>> results) const;
 

@@ -20,24 +20,26 @@
 // pointer).
 //
 // Roots, two layouts:
-//   - IPv4 (4-byte keys): 24 bits, one 32-bit word per /24 (the DIR-24
+//   - IPv4 and IPv6 (4- and 16-byte keys): 24 bits, one 32-bit word per /24 (the DIR-24
 //     scheme of Gupta, Lin & McKeown, INFOCOM 1998) holding the /17../24
 //     leaf, or, when the slot has a child (a prefix longer than /24 below
 //     it), kRootExt | i, and ext_[i] holds that leaf and the child; where
 //     it is 0, the /0../16 leaf of upper_ (one word per /16, 256 KiB)
 //     applies. flat_ is 64 MiB of address space, touched as /17../24
-//     prefixes arrive (small pages): a full table touches all of it, once
-//     for all peers; short prefixes (a default route) touch none. An
-//     IPv4 lookup up to /24 reads two words, and no node is copied to
-//     insert a /24 or shorter prefix: the words are stored in place.
-//   - Others: 16 bits, a RootEntry {leaf, child} per slot (one line).
+//     prefixes arrive (small pages): a full IPv4 table touches all of it,
+//     once for all peers, IPv6 a few MiB (2000::/3); short prefixes (a
+//     default route) touch none. An IPv4 lookup up to /24 reads two
+//     words, an IPv6 /48 the word, its ext entry and three nodes; no node
+//     is copied to insert a prefix of /24 or shorter: words are stored in
+//     place.
+//   - VPN (RD + address): 16 bits, a RootEntry {leaf, child} per slot.
 //
-// Memory: nodes come from the Rib's Arena (huge pages, 64-byte aligned);
-// the root arrays are huge-page backed too.
+// Memory: nodes come from the Rib's Arena (huge pages, 64-byte aligned).
 //
-// Batched lookups: Walk is the lookup cut into one step per memory access,
-// each step prefetching the next, so that RibCore::LookupMany can keep
-// many walks in flight and overlap their cache misses.
+// Batched lookups: LongestMatchBatch walks up to 64 keys in lockstep, one
+// trie level at a time, prefetching for all of them before reading; Walk
+// is the same cut into one step per memory access for interleaved exact
+// finds (FindExactBatch).
 //
 // Covering links: each prefix records its parent, the longest index prefix
 // strictly covering it. A per-peer lookup that finds the longest index match
