@@ -25,35 +25,11 @@
 
 #include "flowacct/bgp/rib.h"
 
+#include "tests/bench/rib_bench_util.h"
 #include "tests/bench/rib_table_gen.h"
-#include <time.h>
 
 namespace flowacct::bgp {
 namespace {
-
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-// Uniformly random addresses inside the table's prefixes.
-std::vector<IpAddress> Addresses(const benchgen::Table& t, bool v6, size_t n) {
-  std::mt19937_64 rng(v6 ? 6 : 4);
-  const auto& ps = v6 ? t.v6 : t.v4;
-  std::vector<IpAddress> out;
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    const Prefix& p = ps[rng() % ps.size()].prefix;
-    uint8_t raw[16];
-    std::memcpy(raw, p.address.data(), 16);
-    for (int b = p.length; b < (v6 ? 128 : 32); ++b) {
-      if (rng() & 1) raw[b / 8] |= static_cast<uint8_t>(0x80 >> (b % 8));
-    }
-    out.push_back(v6 ? IpAddress::V6Bytes(raw) : IpAddress::V4Bytes(raw));
-  }
-  return out;
-}
 
 void Feed(PeerWriter* peer, const std::vector<benchgen::Update>& ups) {
   for (const benchgen::Update& u : ups) {
@@ -121,22 +97,24 @@ int Main(int argc, char** argv) {
   benchgen::Table table = benchgen::MakeTable(n_v4, n_v6);
   std::vector<benchgen::Update> first = benchgen::UpdatesFor(table, 1);
   std::vector<benchgen::Update> second = benchgen::UpdatesFor(table, 2);
-  std::vector<IpAddress> v4 = Addresses(table, false, n_lookups);
-  std::vector<IpAddress> v6 = Addresses(table, true, n_lookups);
+  std::vector<IpAddress> v4 = benchutil::LookupAddresses(
+      table, false, n_lookups, benchutil::Spread::kUniform);
+  std::vector<IpAddress> v6 = benchutil::LookupAddresses(
+      table, true, n_lookups, benchutil::Spread::kUniform);
   auto rib = std::move(*Rib::Create({}));
   auto a = std::move(*rib->AddPeer({}));
   auto b = std::move(*rib->AddPeer({}));
   auto reader = rib->NewReader();
   const double routes = static_cast<double>(n_v4 + n_v6);
-  double t0 = ThreadCpuSeconds();
+  double t0 = benchutil::ThreadCpuSeconds();
   PhaseIngestFirstPeer(a.get(), first);
-  double t1 = ThreadCpuSeconds();
+  double t1 = benchutil::ThreadCpuSeconds();
   PhaseIngestSecondPeer(b.get(), second);
-  double t2 = ThreadCpuSeconds();
+  double t2 = benchutil::ThreadCpuSeconds();
   uint64_t sink = PhaseLookupManyV4(reader.get(), a->id(), v4);
-  double t3 = ThreadCpuSeconds();
+  double t3 = benchutil::ThreadCpuSeconds();
   sink += PhaseLookupManyV6(reader.get(), a->id(), v6);
-  double t4 = ThreadCpuSeconds();
+  double t4 = benchutil::ThreadCpuSeconds();
   std::printf("routes per peer: %.0f; lookups per family: %zu\n", routes,
               n_lookups);
   std::printf("IngestFirstPeer  %.3f CPU-s/M routes\n",

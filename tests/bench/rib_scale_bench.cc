@@ -32,6 +32,7 @@
 
 #include "flowacct/bgp/rib.h"
 
+#include "tests/bench/rib_bench_util.h"
 #include "tests/bench/rib_table_gen.h"
 #include <malloc.h>
 #include <time.h>
@@ -39,12 +40,6 @@
 
 namespace flowacct::bgp {
 namespace {
-
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 double RssMiB() {
   malloc_trim(0);
@@ -66,52 +61,16 @@ struct Ingested {
 
 Ingested Ingest(PeerWriter* peer, const std::vector<benchgen::Update>& ups) {
   Ingested r;
-  double t0 = ThreadCpuSeconds();
+  double t0 = benchutil::ThreadCpuSeconds();
   for (const benchgen::Update& u : ups) {
     Result<AttrHandle> h = peer->Intern(u.attributes);
     if (!h.ok()) std::abort();
     if (!peer->Announce(std::span<const Nlri>(u.nlri), *h).ok()) std::abort();
     r.routes += u.nlri.size();
   }
-  r.cpu_seconds = ThreadCpuSeconds() - t0;
+  r.cpu_seconds = benchutil::ThreadCpuSeconds() - t0;
   r.updates = ups.size();
   return r;
-}
-
-// Random addresses inside the table's prefixes: over all of them
-// uniformly (the worst case: every lookup a cache miss), with a Zipf-like
-// popularity (rank r drawn with weight ~1/r, hot prefixes spread over the
-// table: traffic's usual shape), or over `hot` of them only (caches warm:
-// what the lookup code itself costs).
-enum class Spread { kUniform, kZipf, kHot };
-std::vector<IpAddress> LookupAddresses(const benchgen::Table& t, bool v6,
-                                       size_t n, Spread spread) {
-  constexpr size_t kHot = 512;
-  std::mt19937_64 rng(v6 ? 6 : 4);
-  const auto& ps = v6 ? t.v6 : t.v4;
-  std::vector<IpAddress> out;
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    size_t k;
-    if (spread == Spread::kHot) {
-      k = ((rng() % kHot) * 2654435761u) % ps.size();  // spread over the table
-    } else if (spread == Spread::kZipf) {
-      double u = static_cast<double>(rng() >> 11) / 9007199254740992.0;
-      k = static_cast<size_t>(std::pow(static_cast<double>(ps.size()), u)) - 1;
-      k = benchgen::Mix(k, 3) % ps.size();
-    } else {
-      k = rng() % ps.size();
-    }
-    const Prefix& p = ps[k].prefix;
-    uint8_t raw[16];
-    std::memcpy(raw, p.address.data(), 16);
-    int bits = v6 ? 128 : 32;
-    for (int b = p.length; b < bits; ++b) {
-      if (rng() & 1) raw[b / 8] |= static_cast<uint8_t>(0x80 >> (b % 8));
-    }
-    out.push_back(v6 ? IpAddress::V6Bytes(raw) : IpAddress::V4Bytes(raw));
-  }
-  return out;
 }
 
 // Mean ns per lookup over `addrs`, spreading lookups over `peers`;
@@ -130,7 +89,7 @@ double MeasureLookups(RibReader* reader, const std::vector<PeerId>& peers,
     peer_of[k] = peers[(k * 7) % peers.size()];
   }
   const size_t addr_mask = std::bit_floor(addrs.size()) - 1;
-  double t0 = ThreadCpuSeconds();
+  double t0 = benchutil::ThreadCpuSeconds();
   size_t done = 0;
   uint64_t hits = 0;
   uint64_t sink = 0;
@@ -159,7 +118,7 @@ double MeasureLookups(RibReader* reader, const std::vector<PeerId>& peers,
     }
     done += 64;
   }
-  double ns = (ThreadCpuSeconds() - t0) * 1e9;
+  double ns = (benchutil::ThreadCpuSeconds() - t0) * 1e9;
   *found = hits + (sink == 42 ? 1 : 0);
   return ns / static_cast<double>(done);
 }
@@ -203,18 +162,18 @@ int Main(int argc, char** argv) {
 
   std::printf("generating %zu IPv4 + %zu IPv6 prefixes...\n", n_v4, n_v6);
   benchgen::Table table = benchgen::MakeTable(n_v4, n_v6);
-  std::vector<IpAddress> v4_addrs =
-      LookupAddresses(table, false, 1 << 18, Spread::kUniform);
-  std::vector<IpAddress> v6_addrs =
-      LookupAddresses(table, true, 1 << 18, Spread::kUniform);
-  std::vector<IpAddress> v4_zipf =
-      LookupAddresses(table, false, 1 << 18, Spread::kZipf);
-  std::vector<IpAddress> v6_zipf =
-      LookupAddresses(table, true, 1 << 18, Spread::kZipf);
-  std::vector<IpAddress> v4_hot =
-      LookupAddresses(table, false, 1 << 18, Spread::kHot);
+  std::vector<IpAddress> v4_addrs = benchutil::LookupAddresses(
+      table, false, 1 << 18, benchutil::Spread::kUniform);
+  std::vector<IpAddress> v6_addrs = benchutil::LookupAddresses(
+      table, true, 1 << 18, benchutil::Spread::kUniform);
+  std::vector<IpAddress> v4_zipf = benchutil::LookupAddresses(
+      table, false, 1 << 18, benchutil::Spread::kZipf);
+  std::vector<IpAddress> v6_zipf = benchutil::LookupAddresses(
+      table, true, 1 << 18, benchutil::Spread::kZipf);
+  std::vector<IpAddress> v4_hot = benchutil::LookupAddresses(
+      table, false, 1 << 18, benchutil::Spread::kHot);
   std::vector<IpAddress> v6_hot =
-      LookupAddresses(table, true, 1 << 18, Spread::kHot);
+      benchutil::LookupAddresses(table, true, 1 << 18, benchutil::Spread::kHot);
 
   auto rib = std::move(*Rib::Create({}));
   auto reader = rib->NewReader();
