@@ -20,18 +20,18 @@
 // pointer).
 //
 // Roots, two layouts:
-//   - IPv4 and IPv6 (4- and 16-byte keys): 24 bits, one 32-bit word per /24 (the DIR-24
-//     scheme of Gupta, Lin & McKeown, INFOCOM 1998) holding the /17../24
-//     leaf, or, when the slot has a child (a prefix longer than /24 below
-//     it), kRootExt | i, and ext_[i] holds that leaf and the child; where
-//     it is 0, the /0../16 leaf of upper_ (one word per /16, 256 KiB)
-//     applies. flat_ is 64 MiB of address space, touched as /17../24
-//     prefixes arrive (small pages): a full IPv4 table touches all of it,
-//     once for all peers, IPv6 a few MiB (2000::/3); short prefixes (a
-//     default route) touch none. An IPv4 lookup up to /24 reads two
-//     words, an IPv6 /48 the word, its ext entry and three nodes; no node
-//     is copied to insert a prefix of /24 or shorter: words are stored in
-//     place.
+//   - IPv4 and IPv6 (4- and 16-byte keys): 24 bits, one 32-bit word per
+//     /24 (the DIR-24 scheme of Gupta, Lin & McKeown, INFOCOM 1998)
+//     holding the /17../24 leaf, or, when the slot has a child (a prefix
+//     longer than /24 below it), kRootExt | i, and ext_[i] holds that leaf
+//     and the child; where it is 0, the /0../16 leaf of upper_ (one word
+//     per /16, 256 KiB) applies. flat_ is 64 MiB of address space, touched
+//     as /17../24 prefixes arrive (small pages): a full IPv4 table touches
+//     all of it, once for all peers, IPv6 a few MiB (2000::/3); short
+//     prefixes (a default route) touch none. An IPv4 lookup up to /24
+//     reads two words, an IPv6 /48 the word, its ext entry and three
+//     nodes; no node is copied to insert a prefix of /24 or shorter: words
+//     are stored in place.
 //   - VPN (RD + address): 16 bits, a RootEntry {leaf, child} per slot.
 //
 // Memory: nodes come from the Rib's Arena (huge pages, 64-byte aligned).
@@ -240,9 +240,9 @@ class PrefixIndex {
 
  public:
   // addr_bytes: 4, 16, or 12 / 24 for VPN tables, where the 8-byte route
-  // distinguisher leads the address. The root takes 24 bits of IPv4 keys,
-  // 16 of the others. Trie nodes come from `arena`, which must outlive the
-  // index.
+  // distinguisher leads the address. The root takes 24 bits of IPv4 and
+  // IPv6 keys, 16 of VPN ones. Trie nodes come from `arena`, which must
+  // outlive the index.
   PrefixIndex(int addr_bytes, EpochDomain* domain, Arena* arena);
   ~PrefixIndex();
   PrefixIndex(const PrefixIndex&) = delete;
@@ -370,7 +370,6 @@ class PrefixIndex {
     return depth + static_cast<int>(leaf >> 26);
   }
 
-  bool flat_root() const { return flat_ != nullptr; }
   size_t root_bytes() const;
   void FreeTree(TrieNode* node);
   FLOWACCT_HOT uint32_t RootIndex(const uint8_t* addr) const {
