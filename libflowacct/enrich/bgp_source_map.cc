@@ -71,10 +71,8 @@ Result<std::shared_ptr<const BgpSourceMap>> BgpSourceMap::Load(
         // nfacctd drops a row naming a key twice ("Multiple ... clauses");
         // flowacct refuses the file.
         for (size_t i = 0; i < kvs.size(); ++i) {
-          for (size_t j = 0; j < i; ++j) {
-            if (kvs[i].key == kvs[j].key) {
-              return error(Cat("key '", kvs[i].key, "' given twice"));
-            }
+          if (enrich_internal::RepeatsEarlierKey(kvs, i)) {
+            return error(Cat("key '", kvs[i].key, "' given twice"));
           }
         }
         Row row;

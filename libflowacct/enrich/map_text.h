@@ -77,6 +77,16 @@ struct KeyValue {
 // and unterminated quotes.
 std::string SplitKeyValues(std::string_view line, std::vector<KeyValue>* out);
 
+// True when pairs[i]'s key already appears in pairs[0..i): a row naming
+// a key twice, which the map loaders refuse ("key 'k' given twice";
+// nfacctd drops such rows).
+inline bool RepeatsEarlierKey(const std::vector<KeyValue>& pairs, size_t i) {
+  for (size_t j = 0; j < i; ++j) {
+    if (pairs[j].key == pairs[i].key) return true;
+  }
+  return false;
+}
+
 // ForEachLine for key=value maps (pre_tag_map, sampling_map): splits each
 // line with SplitKeyValues (a malformed line is kInvalidArgument naming it)
 // and refuses the line after `max_rows` rows with kResourceExhausted

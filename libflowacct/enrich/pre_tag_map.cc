@@ -291,15 +291,12 @@ Result<std::shared_ptr<const PreTagMap>> PreTagMap::Load(
         };
         Row row;
         row.line = line;
-        std::vector<std::string_view> seen;
-        for (const auto& kv : kvs) {
-          for (std::string_view k : seen) {
-            if (k == kv.key) {
-              return error(
-                  enrich_internal::Cat("key '", kv.key, "' given twice"));
-            }
+        for (size_t i = 0; i < kvs.size(); ++i) {
+          const enrich_internal::KeyValue& kv = kvs[i];
+          if (enrich_internal::RepeatsEarlierKey(kvs, i)) {
+            return error(
+                enrich_internal::Cat("key '", kv.key, "' given twice"));
           }
-          seen.push_back(kv.key);
           const std::string_view v = kv.value;
           // SET and flow-control keys.
           if (kv.key == "set_tag" || kv.key == "id" || kv.key == "set_tag2" ||
