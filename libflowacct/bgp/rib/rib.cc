@@ -741,14 +741,18 @@ class RibCore {
 
   // *out = address/len, host bits cleared.
   static void SetMasked(const IpAddress& address, int len, Prefix* out) {
+    if (address.is_v4()) {  // one 32-bit mask
+      uint32_t a;
+      std::memcpy(&a, address.data(), 4);
+      const uint32_t mask = len <= 0 ? 0 : ~uint32_t{0} << (32 - len);
+      out->address = IpAddress::V4(__builtin_bswap32(a) & mask);
+      out->length = static_cast<uint8_t>(len);
+      return;
+    }
     uint8_t raw[16];
     std::memcpy(raw, address.data(), 16);
     ClearHostBits(raw, len);
-    if (address.is_v6()) {
-      out->address.AssignV6Bytes(raw);
-    } else {
-      out->address.AssignV4Bytes(raw);
-    }
+    out->address.AssignV6Bytes(raw);
     out->length = static_cast<uint8_t>(len);
   }
 
@@ -996,16 +1000,7 @@ void LookupManyImpl(const RibCore& core,
         // The peer has the longest match, one path: no further reads.
         m.attributes = core.View(v & kAttrMask);
         m.stale = (v & kStale) != 0;
-        if (r.address.is_v4()) {
-          uint32_t a;
-          std::memcpy(&a, r.address.data(), 4);
-          const uint32_t mask =
-              q.length == 0 ? 0 : ~uint32_t{0} << (32 - q.length);
-          m.prefix.address = IpAddress::V4(__builtin_bswap32(a) & mask);
-          m.prefix.length = static_cast<uint8_t>(q.length);
-        } else {
-          RibCore::SetMasked(r.address, q.length, &m.prefix);
-        }
+        RibCore::SetMasked(r.address, q.length, &m.prefix);
       } else if (!core.Resolve(p.t, q.index, p.pt, q.id, q.length, r.address,
                                r.options, &m)) {
         out = core.LabeledFallback(r);
