@@ -244,7 +244,7 @@ struct RibStats {
   uint64_t index_record_bytes = 0;   // per-prefix address/length/parent
   uint64_t route_array_bytes = 0;    // per-peer route words
   uint64_t side_bytes = 0;           // ADD-PATH / label side entries
-  uint64_t attribute_set_bytes = 0;  // 64-byte records (slab)
+  uint64_t attribute_set_bytes = 0;  // 64-byte records (slab), ref counts
   uint64_t as_path_bytes = 0;
   uint64_t community_bytes = 0;
   uint64_t rare_attribute_bytes = 0;

@@ -13,7 +13,10 @@
 // iBGP edge routers of one AS announce the same AS paths and communities
 // with different next hops, so sub-parts are shared even when sets are not.
 //
-// Reference counts: AttrRecord::refs is atomic. A caller may increment it
+// Reference counts: atomic, in an array of their own indexed by id (every
+// route announced or withdrawn changes one, and readers on other cores
+// read the records: a count inside the record line would take that line
+// from their caches on every change). A caller may increment one
 // only while it already holds a reference (AttrHandle, or a route). The
 // 1 -> 0 transition and every lookup-and-increment of the intern tables
 // happen under `mu_`, so a set is never resurrected after it was erased.
@@ -111,7 +114,7 @@ enum AttrFlags : uint8_t {
 // One cache line. first_as/origin_as are copied from the AS path so the
 // common enrichment reads touch only this line.
 struct AttrRecord {
-  mutable std::atomic<uint32_t> refs{0};
+  uint32_t unused = 0;  // (the reference count is in AttrStore::refs_)
   uint32_t first_as = 0;
   const AsPathBlob* as_path = nullptr;  // nullptr: empty path
   const CommBlob* comms = nullptr;      // nullptr: no communities
@@ -145,14 +148,14 @@ class AttrStore {
   uint32_t Intern(const PathAttributes& attrs);
   // REQUIRES: the caller holds a reference to `id`.
   void AddRef(uint32_t id) {
-    Get(id)->refs.fetch_add(1, std::memory_order_relaxed);
+    refs_.Get(id)->fetch_add(1, std::memory_order_relaxed);
   }
   // Drops one reference; the last one erases and retires the set.
   void Release(uint32_t id);
 
   const AttrRecord* Get(uint32_t id) const { return slab_.Get(id); }
   uint32_t RefCount(uint32_t id) const {
-    return Get(id)->refs.load(std::memory_order_relaxed);
+    return refs_.Get(id)->load(std::memory_order_relaxed);
   }
 
   struct Counts {
@@ -204,8 +207,11 @@ class AttrStore {
   static void FreeId(void* ctx, void* unused, uint64_t id);
 
   EpochDomain* const domain_;
-  ChunkedArray<AttrRecord, 12, 16> slab_;
-  mutable std::mutex mu_;
+  // Read by every lookup; written only when a chunk is added.
+  alignas(64) ChunkedArray<AttrRecord, 12, 16> slab_;
+  ChunkedArray<std::atomic<uint32_t>, 16, 12> refs_;  // by id
+  // What interning writes, on lines of its own.
+  alignas(64) mutable std::mutex mu_;
   absl::flat_hash_set<uint32_t, IdHash, IdEq> sets_;
   BlobSet<AsPathBlob> as_paths_;
   BlobSet<CommBlob> comms_;

@@ -36,8 +36,10 @@ namespace flowacct::bgp::rib_internal {
 class EpochDomain;
 
 // One read-side participant. Obtained from EpochDomain::Register(),
-// returned with Unregister(). Sections do not nest.
-class EpochSlot {
+// returned with Unregister(). Sections do not nest. One cache line each:
+// a reader and a writer entering sections on two cores must not write
+// the same line.
+class alignas(64) EpochSlot {
  public:
   inline void Enter();
   void Exit() { local_.store(0, std::memory_order_release); }
@@ -93,8 +95,10 @@ class EpochDomain {
   friend class EpochSlot;
   bool TryAdvanceLocked(uint64_t e);
 
-  std::atomic<uint64_t> epoch_{1};
-  std::atomic<size_t> pending_count_{0};
+  // Every section's Enter reads epoch_; Retire writes the members after
+  // it (on every node or record a writer replaces): separate lines.
+  alignas(64) std::atomic<uint64_t> epoch_{1};
+  alignas(64) std::atomic<size_t> pending_count_{0};
   std::mutex mu_;      // slots_ and retired_
   std::mutex run_mu_;  // serialises deleter runs (they run in FIFO order)
   std::deque<std::unique_ptr<EpochSlot>> slots_;  // never shrinks

@@ -281,18 +281,22 @@ class PrefixIndex {
     const PrefixIndex* index() const { return index_; }
 
    private:
+    // No initializers: Start() sets what Step() reads first, and each
+    // step what the next reads. (FindExactBatch keeps an array of walks
+    // on the stack per call; initialising all of them cost more than the
+    // walks it used.)
     enum Phase : uint8_t { kRoot, kHeader, kSlot };
-    const PrefixIndex* index_ = nullptr;
-    const uint8_t* key_ = nullptr;
-    uint32_t root_index_ = 0;
-    const TrieNode* node_ = nullptr;
-    const uint32_t* leaf_ = nullptr;
-    const std::atomic<TrieNode*>* child_ = nullptr;
-    uint32_t best_ = 0;
-    int best_depth_ = 0;
-    int byte_ = 0;
-    int max_len_ = 255;
-    Phase phase_ = kRoot;
+    const PrefixIndex* index_;
+    const uint8_t* key_;
+    uint32_t root_index_;
+    const TrieNode* node_;
+    const uint32_t* leaf_;
+    const std::atomic<TrieNode*>* child_;
+    uint32_t best_;
+    int best_depth_;
+    int byte_;
+    int max_len_;
+    Phase phase_;
   };
 
   // Longest index match for many keys at once (any mix of indexes), in

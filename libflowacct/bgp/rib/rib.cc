@@ -159,8 +159,9 @@ class PeerCore {
 
   std::string name_;
   Arena* const arena_;
-  std::atomic<PeerTable*> tables_[kNumTables] = {};
-  std::atomic<uint64_t> routes_{0};
+  std::atomic<PeerTable*> tables_[kNumTables] = {};  // read by lookups
+  // Counted on every announcement: a line of their own.
+  alignas(64) std::atomic<uint64_t> routes_{0};
   std::atomic<uint64_t> paths_{0};
   std::atomic<uint64_t> side_bytes_{0};
 };
@@ -240,32 +241,43 @@ class RibCore {
   // Builds the index key of a route: [RD] + address, and its index length.
   static Status KeyBytes(const RouteKey& key, int* table, uint8_t* out,
                          int* len) {
+    const char* error = MakeKey(key, table, out, len);
+    return error == nullptr ? Status::Ok() : InvalidArgumentError(error);
+  }
+  // KeyBytes without a Status on the way (announcing a route runs it once
+  // per NLRI): nullptr, or what is wrong with the key.
+  static const char* MakeKey(const RouteKey& key, int* table, uint8_t* out,
+                             int* len) {
     const IpAddress& a = key.prefix.address;
-    int t = TableFor(key.family.afi, key.family.safi);
-    if (t < 0) return InvalidArgumentError("bgp rib: unsupported SAFI");
-    bool v6 = key.family.afi == Afi::kIpv6;
+    const int t = TableFor(key.family.afi, key.family.safi);
+    if (t < 0) return "bgp rib: unsupported SAFI";
+    const bool v6 = key.family.afi == Afi::kIpv6;
     if ((v6 && !a.is_v6()) || (!v6 && !a.is_v4())) {
-      return InvalidArgumentError(
-          "bgp rib: prefix address family does not match the AFI");
+      return "bgp rib: prefix address family does not match the AFI";
     }
-    int bits = a.size() * 8;
-    if (key.prefix.length > bits) {
-      return InvalidArgumentError("bgp rib: prefix length out of range");
-    }
+    const int l = key.prefix.length;
+    if (l > (v6 ? 128 : 32)) return "bgp rib: prefix length out of range";
     int off = 0;
     if (IsVpnTable(t)) {
       std::memcpy(out, key.rd.bytes.data(), 8);
       off = 8;
     }
     // Host bits cleared (the index requires canonical prefixes).
-    const int l = key.prefix.length;
-    uint8_t raw[16];
-    std::memcpy(raw, a.data(), 16);
-    ClearHostBits(raw, l);
-    std::memcpy(out + off, raw, a.size());
+    if (!v6) {  // one 32-bit mask
+      uint32_t w;
+      std::memcpy(&w, a.data(), 4);
+      const uint32_t mask = l == 0 ? 0 : ~uint32_t{0} << (32 - l);
+      w = __builtin_bswap32(__builtin_bswap32(w) & mask);
+      std::memcpy(out + off, &w, 4);
+    } else {
+      uint8_t raw[16];
+      std::memcpy(raw, a.data(), 16);
+      ClearHostBits(raw, l);
+      std::memcpy(out + off, raw, 16);
+    }
     *table = t;
     *len = l + off * 8;
-    return Status::Ok();
+    return nullptr;
   }
 
   // --- writes --------------------------------------------------------
@@ -286,19 +298,19 @@ class RibCore {
                       uint32_t attr) {
     constexpr size_t kChunk = 16;
     struct Keyed {
-      Status status;
-      int t = 0;
-      int len = 0;
+      const char* error;  // MakeKey's
+      int t;
+      int len;
       uint8_t key[24];
     };
-    Keyed keyed[kChunk];
+    Keyed keyed[kChunk];  // no initializers: each use sets them first
     PrefixIndex::ExactQuery q[kChunk];
     for (size_t base = 0; base < nlri.size(); base += kChunk) {
       const size_t n = std::min(kChunk, nlri.size() - base);
       for (size_t i = 0; i < n; ++i) {
         Keyed& k = keyed[i];
-        k.status = KeyBytes(nlri[base + i].key, &k.t, k.key, &k.len);
-        q[i] = {k.status.ok() ? table(k.t) : nullptr, k.key, k.len, 0};
+        k.error = MakeKey(nlri[base + i].key, &k.t, k.key, &k.len);
+        q[i] = {k.error == nullptr ? table(k.t) : nullptr, k.key, k.len, 0};
       }
       PrefixIndex::FindExactBatch(q, n);
       for (size_t i = 0; i < n; ++i) {
@@ -309,7 +321,7 @@ class RibCore {
       }
       for (size_t i = 0; i < n; ++i) {
         const Keyed& k = keyed[i];
-        if (!k.status.ok()) return k.status;
+        if (k.error != nullptr) return InvalidArgumentError(k.error);
         // A found id stays valid (prefixes are never removed); 0 (absent,
         // or inserted by an earlier NLRI of this batch) looks again.
         Status s = AnnounceKeyed(peer, nlri[base + i], k.t, k.key, k.len,
@@ -833,9 +845,11 @@ class RibCore {
     if (domain_.pending() >= options_.reclaim_every) domain_.Reclaim();
   }
 
-  const RibOptions options_;
+  const RibOptions options_;  // read by every lookup (FindPeer)
   // Before everything that allocates from it (destroyed after them).
-  Arena arena_;
+  // Writers change it (and the members below) all the time: from here
+  // on, what lookups read and what writers write start new cache lines.
+  alignas(64) Arena arena_;
   EpochDomain domain_;
   AttrStore attrs_;
 
@@ -905,7 +919,7 @@ class RibCore {
     peer->paths_.fetch_sub(before - paths.size(), std::memory_order_relaxed);
   }
 
-  std::atomic<PrefixIndex*> tables_[kNumTables] = {};
+  alignas(64) std::atomic<PrefixIndex*> tables_[kNumTables] = {};
   std::mutex tables_mu_;
   std::unique_ptr<std::atomic<PeerCore*>[]> peers_;
   mutable std::mutex peers_mu_;
