@@ -74,4 +74,13 @@ void* ReserveZeroedArray(size_t bytes) {
 
 void ReleaseReservedArray(void* p, size_t bytes) { munmap(p, bytes); }
 
+void PopulateArray(void* p, size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+  (void)madvise(p, bytes, MADV_POPULATE_WRITE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 }  // namespace flowacct::bgp::rib_internal

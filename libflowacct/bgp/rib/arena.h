@@ -86,6 +86,10 @@ void FreeHugeArray(void* p, size_t bytes);
 // with ReleaseReservedArray(p, same bytes).
 void* ReserveZeroedArray(size_t bytes);
 void ReleaseReservedArray(void* p, size_t bytes);
+// Backs [p, p + bytes) of such an array (page aligned) with writable
+// pages in one call (MADV_POPULATE_WRITE, Linux 5.14) instead of a page
+// fault per 4 KiB on first write. Best effort: without it, the faults.
+void PopulateArray(void* p, size_t bytes);
 
 }  // namespace flowacct::bgp::rib_internal
 

@@ -361,6 +361,7 @@ class PrefixIndex {
 
  private:
   static constexpr uint32_t kMaxIds = (uint32_t{1} << 26) - 1;
+  static constexpr int kFlatPageShift = 19;  // flat_ pieces: 2 MiB of words
   // A trie leaf: prefix id in the low 26 bits, (length - node depth) in
   // the next 5 (root: 0..24, nodes: 1..8); the top bit is clear (a flat
   // root word with it set refers to ext_).
@@ -393,6 +394,20 @@ class PrefixIndex {
     uint32_t leaf = ReadFlat(ri, child);
     const uint32_t upper = upper_[ri >> 8].load(std::memory_order_acquire);
     return leaf != 0 ? leaf : upper;
+  }
+  // ReadRoot for writers (and single lookups): a flat_ piece never
+  // written is not read (reading maps the zero page, and the piece's first
+  // write then faults again). Batched lookups read without the check.
+  FLOWACCT_HOT uint32_t ReadRootUnfaulted(uint32_t ri,
+                                          const TrieNode** child) const {
+    if (flat_ != nullptr &&
+        ((flat_pages_.load(std::memory_order_acquire) >>
+          (ri >> kFlatPageShift)) &
+         1) == 0) {
+      *child = nullptr;
+      return upper_[ri >> 8].load(std::memory_order_acquire);
+    }
+    return ReadRoot(ri, child);
   }
   // The /17../24 leaf of flat_ slot ri (0: none) and its child.
   FLOWACCT_HOT uint32_t ReadFlat(uint32_t ri, const TrieNode** child) const {
@@ -475,7 +490,7 @@ class PrefixIndex {
 FLOWACCT_HOT bool PrefixIndex::Walk::Step() {
   switch (phase_) {
     case kRoot: {
-      best_ = index_->ReadRoot(root_index_, &node_);
+      best_ = index_->ReadRootUnfaulted(root_index_, &node_);
       best_depth_ = 0;
       byte_ = index_->root_bits_ / 8;
       if (node_ == nullptr || byte_ * 8 >= max_len_) return true;
