@@ -6,13 +6,19 @@
 //   - RIB bytes by structure (the RIB's own accounting) and process RSS,
 //     and both per additional peer;
 //   - ingest CPU-seconds per million routes (thread CPU time of the writer,
-//     table generation excluded);
+//     table generation excluded). By default a peer's routes arrive as BGP
+//     UPDATE messages back to back in one buffer, and ingest is what the
+//     speaker does with each: ParseUpdate into one reused ParsedUpdate,
+//     Intern, Announce. --input=decoded feeds the RIB the generator's
+//     decoded updates instead (no parsing; but the writer then streams
+//     ~130 MB of C++ objects per peer, 3-4x the messages' bytes, through
+//     the caches the lookups share);
 //   - longest-prefix lookup latency (uniform, Zipf-like and hot-set
 //     addresses), idle and while another thread ingests
 //     a further full-table peer.
 //
 //   rib_scale_bench [--peers=1,10,20] [--v4=1000000] [--v6=200000]
-//                   [--lookups=2000000]
+//                   [--lookups=2000000] [--input=wire|decoded]
 //
 // A plain executable (its own main), not a Google Benchmark binary.
 
@@ -30,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "flowacct/bgp/message.h"
 #include "flowacct/bgp/rib.h"
 
 #include "tests/bench/rib_bench_util.h"
@@ -58,6 +65,67 @@ struct Ingested {
   uint64_t routes = 0;
   uint64_t updates = 0;
 };
+
+// A peer's UPDATEs as its session delivers them: whole messages, back to
+// back.
+struct Wire {
+  std::vector<uint8_t> bytes;
+  std::vector<size_t> ends;  // of each message in `bytes`
+};
+
+// Both ends of the bench's sessions: 4-octet AS, IPv4 and IPv6 unicast.
+SessionParams BenchSession() {
+  SessionParams p;
+  p.families = {kIpv4Unicast, kIpv6Unicast};
+  p.ibgp = true;
+  p.local_as = p.peer_as = 64500;
+  return p;
+}
+
+// Encodes `ups`; an update too big for one message is split in halves.
+void AppendWire(const UpdateBuilder& builder, const PathAttributes& attrs,
+                std::span<const Nlri> nlri, Wire* out) {
+  Result<std::vector<uint8_t>> m = builder.Build(attrs, nlri, {});
+  if (!m.ok()) {
+    if (nlri.size() < 2) std::abort();
+    const size_t half = nlri.size() / 2;
+    AppendWire(builder, attrs, nlri.first(half), out);
+    AppendWire(builder, attrs, nlri.subspan(half), out);
+    return;
+  }
+  out->bytes.insert(out->bytes.end(), m->begin(), m->end());
+  out->ends.push_back(out->bytes.size());
+}
+Wire Encode(const std::vector<benchgen::Update>& ups) {
+  const UpdateBuilder builder(BenchSession());
+  Wire w;
+  for (const benchgen::Update& u : ups) {
+    AppendWire(builder, u.attributes, u.nlri, &w);
+  }
+  return w;
+}
+
+Ingested IngestWire(PeerWriter* peer, const Wire& wire) {
+  const SessionParams params = BenchSession();
+  Ingested r;
+  ParsedUpdate update;
+  size_t begin = 0;
+  double t0 = benchutil::ThreadCpuSeconds();
+  for (size_t end : wire.ends) {
+    ParseUpdate(std::span<const uint8_t>(wire.bytes.data() + begin,
+                                         end - begin),
+                params, &update);
+    begin = end;
+    if (update.action != UpdateAction::kOk) std::abort();
+    Result<AttrHandle> h = peer->Intern(update.attributes);
+    if (!h.ok()) std::abort();
+    if (!peer->Announce(update.announced, *h).ok()) std::abort();
+    r.routes += update.announced.size();
+  }
+  r.cpu_seconds = benchutil::ThreadCpuSeconds() - t0;
+  r.updates = wire.ends.size();
+  return r;
+}
 
 Ingested Ingest(PeerWriter* peer, const std::vector<benchgen::Update>& ups) {
   Ingested r;
@@ -136,6 +204,7 @@ std::vector<int> ParseList(const char* s) {
 int Main(int argc, char** argv) {
   std::vector<int> checkpoints = {1, 10, 20};
   size_t n_v4 = 1000000, n_v6 = 200000, n_lookups = 2000000;
+  bool wire_input = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&](const char* flag) -> const char* {
@@ -150,10 +219,12 @@ int Main(int argc, char** argv) {
       n_v6 = std::strtoull(v6, nullptr, 10);
     } else if (const char* lk = val("--lookups=")) {
       n_lookups = std::strtoull(lk, nullptr, 10);
+    } else if (a == "--input=wire" || a == "--input=decoded") {
+      wire_input = a == "--input=wire";
     } else {
       std::fprintf(stderr,
                    "usage: %s [--peers=1,10,20] [--v4=N] [--v6=N] "
-                   "[--lookups=N]\n",
+                   "[--lookups=N] [--input=wire|decoded]\n",
                    argv[0]);
       return 2;
     }
@@ -161,6 +232,26 @@ int Main(int argc, char** argv) {
   int max_peers = checkpoints.empty() ? 1 : checkpoints.back();
 
   std::printf("generating %zu IPv4 + %zu IPv6 prefixes...\n", n_v4, n_v6);
+  std::printf("input: %s\n",
+              wire_input ? "BGP UPDATE messages (parse + intern + announce)"
+                         : "decoded updates (intern + announce)");
+  // A peer's input, as --input asks.
+  struct Input {
+    std::vector<benchgen::Update> decoded;
+    Wire wire;
+  };
+  const auto make_input = [&](const benchgen::Table& t, uint32_t peer) {
+    Input in;
+    in.decoded = benchgen::UpdatesFor(t, peer);
+    if (wire_input) {
+      in.wire = Encode(in.decoded);
+      in.decoded = {};
+    }
+    return in;
+  };
+  const auto ingest = [&](PeerWriter* w, const Input& in) {
+    return wire_input ? IngestWire(w, in.wire) : Ingest(w, in.decoded);
+  };
   benchgen::Table table = benchgen::MakeTable(n_v4, n_v6);
   std::vector<IpAddress> v4_addrs = benchutil::LookupAddresses(
       table, false, 1 << 18, benchutil::Spread::kUniform);
@@ -189,9 +280,9 @@ int Main(int argc, char** argv) {
   std::printf("baseline RSS (table generator + lookup sets): %.1f MiB\n\n",
               rss_base);
   for (int p = 1; p <= max_peers; ++p) {
-    std::vector<benchgen::Update> ups = benchgen::UpdatesFor(table, p);
+    Input input = make_input(table, p);
     peers.push_back(std::move(*rib->AddPeer({})));
-    Ingested in = Ingest(peers.back().get(), ups);
+    Ingested in = ingest(peers.back().get(), input);
     ids.push_back(peers.back()->id());
     RibStats st = rib->GetStats();
     if (p == 1) {
@@ -208,8 +299,7 @@ int Main(int argc, char** argv) {
         p, in.routes, in.updates, in.cpu_seconds,
         in.cpu_seconds * 1e6 / in.routes, st.attribute_sets - sets_before);
     sets_before = st.attribute_sets;
-    ups.clear();
-    ups.shrink_to_fit();
+    input = {};
     bool report = std::find(checkpoints.begin(), checkpoints.end(), p) !=
                   checkpoints.end();
     if (!report) continue;
@@ -287,14 +377,14 @@ int Main(int argc, char** argv) {
         zipf_v4, zipf_v6);
 
     // Lookups while another thread ingests one more full-table peer.
-    std::vector<benchgen::Update> extra = benchgen::UpdatesFor(table, 1000);
+    const Input extra = make_input(table, 1000);
     std::atomic<bool> ingesting{true};
     std::atomic<bool> started{false};
     Ingested extra_in;
     std::thread writer([&] {
       auto w = std::move(*rib->AddPeer({}));
       started.store(true);
-      extra_in = Ingest(w.get(), extra);
+      extra_in = ingest(w.get(), extra);
       ingesting.store(false);
       // `w` goes out of scope here: removing the peer is part of the churn.
     });
