@@ -26,6 +26,7 @@ PrefixIndex::PrefixIndex(int addr_bytes, EpochDomain* domain, Arena* arena)
     // every page).
     static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
     flat_ = static_cast<std::atomic<uint32_t>*>(ReserveZeroedArray(kFlatBytes));
+    flat_groups_.reset(new uint8_t[kFlatEntries / 32 / 8]());
     upper_ = static_cast<std::atomic<uint32_t>*>(
         AllocateHugeArray(kRootEntries * sizeof(uint32_t)));
     return;
@@ -40,7 +41,7 @@ size_t PrefixIndex::root_bytes() const {
   return static_cast<size_t>(
              std::popcount(flat_pages_.load(std::memory_order_relaxed))) *
              (size_t{4} << kFlatPageShift) +
-         ext_.bytes() + kRootEntries * sizeof(uint32_t);
+         ext_.bytes() + kRootEntries * sizeof(uint32_t) + kFlatEntries / 32 / 8;
 }
 
 void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
@@ -76,10 +77,19 @@ void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
   if (len > 16) {
     MarkFlatPage(ri);  // the span lies inside one 2 MiB piece
     const uint32_t span = uint32_t{1} << (24 - len);
+    MarkFlatGroups(ri, span);  // every word of the span ends non-zero
+    // Neighbouring words mostly hold the same prefix: its length (a
+    // record read) once per run of them.
+    uint32_t seen = 0;
+    bool seen_shorter = true;
     for (uint32_t s = ri; s < ri + span; ++s) {
       const TrieNode* child;
-      uint32_t cur = LeafId(ReadFlat(s, &child));
-      if (cur == 0 || Length(cur) < len) {
+      const uint32_t cur = LeafId(ReadFlat(s, &child));
+      if (cur != seen) {
+        seen = cur;
+        seen_shorter = cur == 0 || Length(cur) < len;
+      }
+      if (seen_shorter) {
         SetFlatLeaf(s, leaf);
         cover(0, child);
       } else {
@@ -98,35 +108,26 @@ void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
       continue;
     }
     upper_[u].store(leaf, std::memory_order_release);
-    const uint32_t first = u << 8;
-    if ((flat_pages_.load(std::memory_order_relaxed) >>
-             (first >> kFlatPageShift) &
-         1) == 0) {
-      continue;
-    }
-    // Most of those words are zero: skip them eight at a time. Plain
-    // reads are safe here: only the (serialised) writer stores to flat_.
-    for (uint32_t s = first; s < first + 256; s += 8) {
-      uint64_t w[4];
-      std::memcpy(w, &flat_[s], sizeof(w));
-      if ((w[0] | w[1] | w[2] | w[3]) == 0) continue;
-      for (uint32_t t = s; t < s + 8; ++t) {
-        const TrieNode* child;
-        const uint32_t flat_cur = LeafId(ReadFlat(t, &child));
-        cover(flat_cur, child);
+    // The groups of 32 words below this /16 that hold something (one
+    // byte of flat_groups_); in those, words eight at a time, most being
+    // zero. Plain reads: only the (serialised) writer stores to flat_.
+    for (unsigned groups = flat_groups_[u]; groups != 0;
+         groups &= groups - 1) {
+      const uint32_t first = (u << 8) | (std::countr_zero(groups) << 5);
+      for (uint32_t s = first; s < first + 32; s += 8) {
+        uint64_t w[4];
+        std::memcpy(w, &flat_[s], sizeof(w));
+        if ((w[0] | w[1] | w[2] | w[3]) == 0) continue;
+        for (uint32_t t = s; t < s + 8; ++t) {
+          const TrieNode* child;
+          const uint32_t flat_cur = LeafId(ReadFlat(t, &child));
+          cover(flat_cur, child);
+        }
       }
     }
   }
 }
 
-void PrefixIndex::SetFlatLeaf(uint32_t ri, uint32_t leaf) {
-  const uint32_t e = flat_[ri].load(std::memory_order_relaxed);
-  if (e & kRootExt) {
-    ext_.Get(e & ~kRootExt)->leaf.store(leaf, std::memory_order_release);
-    return;
-  }
-  flat_[ri].store(leaf, std::memory_order_release);
-}
 
 void PrefixIndex::MarkFlatPage(uint32_t ri) {
   const uint64_t bit = uint64_t{1} << (ri >> kFlatPageShift);
@@ -151,6 +152,7 @@ std::atomic<TrieNode*>* PrefixIndex::RootChildSlotForInsert(uint32_t ri) {
   RootEntry* x = ext_.GetOrCreate(i);
   x->leaf.store(e, std::memory_order_relaxed);
   x->child.store(nullptr, std::memory_order_relaxed);
+  MarkFlatGroups(ri, 1);
   flat_[ri].store(kRootExt | i, std::memory_order_release);
   return &x->child;
 }
@@ -246,13 +248,33 @@ FLOWACCT_POPCNT_CLONES
 void PrefixIndex::FindExactBatch(ExactQuery* q, size_t n) {
   Walk walks[kMaxBatch];
   uint8_t active[kMaxBatch];
-  size_t n_active = 0;
+  uint8_t at_root[kMaxBatch];
+  uint32_t roots[kMaxBatch];
+  size_t n_active = 0, n_root = 0;
   n = std::min(n, kMaxBatch);
   for (size_t i = 0; i < n; ++i) {
     q[i].id = 0;
-    if (q[i].index == nullptr) continue;
-    walks[i].Start(q[i].index, q[i].addr, q[i].len);
+    const PrefixIndex* index = q[i].index;
+    if (index == nullptr) continue;
+    if (q[i].len <= index->root_bits_) {
+      // No longer than the root (most of an IPv4 table): the root word
+      // answers, without a walk.
+      roots[i] = index->RootIndex(q[i].addr);
+      __builtin_prefetch(index->RootAddress(roots[i]));
+      at_root[n_root++] = static_cast<uint8_t>(i);
+      continue;
+    }
+    walks[i].Start(index, q[i].addr, q[i].len);
     active[n_active++] = static_cast<uint8_t>(i);
+  }
+  for (size_t k = 0; k < n_root; ++k) {
+    const size_t i = at_root[k];
+    const PrefixIndex* index = q[i].index;
+    const TrieNode* child;
+    const uint32_t leaf = index->ReadRootUnfaulted(roots[i], &child);
+    int found_len = LeafLength(leaf, 0);
+    const uint32_t id = index->AtMost(LeafId(leaf), q[i].len, &found_len);
+    q[i].id = id != 0 && found_len == q[i].len ? id : 0;
   }
   while (n_active > 0) {
     size_t still = 0;

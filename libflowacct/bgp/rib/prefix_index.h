@@ -422,8 +422,22 @@ class PrefixIndex {
   }
   // Writer side of the root. InsertRoot: id = addr/len, len <= root_bits.
   void InsertRoot(const uint8_t* addr, int len, uint32_t id);
-  void SetFlatLeaf(uint32_t ri, uint32_t leaf);  // MarkFlatPage(ri) first
+  // MarkFlatPage(ri) and MarkFlatGroups(ri, ...) first.
+  void SetFlatLeaf(uint32_t ri, uint32_t leaf) {
+    const uint32_t e = flat_[ri].load(std::memory_order_relaxed);
+    if (e & kRootExt) {
+      ext_.Get(e & ~kRootExt)->leaf.store(leaf, std::memory_order_release);
+      return;
+    }
+    flat_[ri].store(leaf, std::memory_order_release);
+  }
   void MarkFlatPage(uint32_t ri);
+  // flat_groups_ for words [ri, ri + n).
+  void MarkFlatGroups(uint32_t ri, uint32_t n) {
+    for (uint32_t g = ri >> 5; g <= (ri + n - 1) >> 5; ++g) {
+      flat_groups_[g >> 3] |= static_cast<uint8_t>(1u << (g & 7));
+    }
+  }
   std::atomic<TrieNode*>* RootChildSlotForInsert(uint32_t ri);
   // The LPM of addr restricted to prefixes stored at depths < len, then
   // followed down parent links to a length <= len (*found_len).
@@ -475,6 +489,10 @@ class PrefixIndex {
   ChunkedArray<RootEntry, 12, 12> ext_;
   uint32_t ext_count_ = 0;               // under insert_mu_
   std::atomic<uint64_t> flat_pages_{0};  // 2 MiB pieces of flat_ written
+  // Writer only (insert_mu_): bit g set when flat_ words [32g, 32g + 32)
+  // may be non-zero, so that inserting a /0../16 visits only the groups
+  // of words below it that hold something (a /8 spans 65 536 words).
+  std::unique_ptr<uint8_t[]> flat_groups_;  // 2^19 bits
   ChunkedArray<std::atomic<uint32_t>, 16, 10> parent_;
   ChunkedArray<uint8_t, 16, 10> length_;
   // Addresses: addr_bytes_ per id, network order, in chunks of 2^16 ids.

@@ -231,7 +231,7 @@ IpAddress RandomAddressNear(std::mt19937_64& rng, const std::vector<Prefix>& ps,
 // /0../16 prefixes), with ext entries where longer prefixes hang below: the
 // insertion orders and the covering links across those three levels.
 TEST_CASE("bgp/rib: prefixes across the flat root's levels, any order") {
-  const std::vector<std::vector<std::string>> kOrders = {
+  std::vector<std::vector<std::string>> orders = {
       {"0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "10.1.0.0/17", "10.1.2.0/24",
        "10.1.2.128/25", "10.1.2.200/32"},
       {"10.1.2.200/32", "10.1.2.128/25", "10.1.2.0/24", "10.1.0.0/17",
@@ -243,7 +243,25 @@ TEST_CASE("bgp/rib: prefixes across the flat root's levels, any order") {
       {"2001:db8:180::/41", "::/0", "2001:d00::/24", "2000::/3",
        "2001:db8:100:1::/64", "2001:db8:100::/40", "2001:db8::/32"},
   };
-  for (const std::vector<std::string>& order : kOrders) {
+  // And random ones: /8../28 over a few /16s of 10/8, each /16 with words
+  // in several of its 32-word groups, so that a short prefix arriving
+  // late has scattered /17../24 words and ext entries to cover.
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::set<std::string> set;
+    const int kLens[] = {8, 12, 15, 16, 17, 19, 20, 22, 23, 24, 25, 28};
+    while (set.size() < 60) {
+      const int len = kLens[rng() % std::size(kLens)];
+      uint32_t a = (10u << 24) | ((rng() % 4) << 16) |
+                   static_cast<uint32_t>(rng() & 0xffff);
+      a &= ~uint32_t{0} << (32 - len);
+      set.insert(IpAddress::V4(a).ToString() + "/" + std::to_string(len));
+    }
+    std::vector<std::string> order(set.begin(), set.end());
+    std::shuffle(order.begin(), order.end(), rng);
+    orders.push_back(order);
+  }
+  for (const std::vector<std::string>& order : orders) {
     CAPTURE(order);
     auto rib = NewRib();
     // Peer `all` has every prefix; peer `odd` every second one of the
