@@ -232,11 +232,6 @@ uint32_t PrefixIndex::AtMost(uint32_t best, int len, int* best_len) const {
   return best;
 }
 
-uint32_t PrefixIndex::ExactFromWalk(const Walk& walk, int len) const {
-  int found_len = walk.length();
-  uint32_t id = AtMost(walk.id(), len, &found_len);
-  return id != 0 && found_len == len ? id : 0;
-}
 
 uint32_t PrefixIndex::FindExact(const uint8_t* addr, int len) const {
   int found_len;
@@ -254,8 +249,10 @@ void PrefixIndex::FindExactBatch(ExactQuery* q, size_t n) {
   n = std::min(n, kMaxBatch);
   for (size_t i = 0; i < n; ++i) {
     q[i].id = 0;
+    q[i].parent = 0;
     const PrefixIndex* index = q[i].index;
     if (index == nullptr) continue;
+    q[i].seen = index->inserts_done_.load(std::memory_order_acquire);
     if (q[i].len <= index->root_bits_) {
       // No longer than the root (most of an IPv4 table): the root word
       // answers, without a walk.
@@ -275,13 +272,18 @@ void PrefixIndex::FindExactBatch(ExactQuery* q, size_t n) {
     int found_len = LeafLength(leaf, 0);
     const uint32_t id = index->AtMost(LeafId(leaf), q[i].len, &found_len);
     q[i].id = id != 0 && found_len == q[i].len ? id : 0;
+    q[i].parent = id;
   }
   while (n_active > 0) {
     size_t still = 0;
     for (size_t k = 0; k < n_active; ++k) {
       const size_t i = active[k];
       if (walks[i].Step()) {
-        q[i].id = q[i].index->ExactFromWalk(walks[i], q[i].len);
+        int found_len = walks[i].length();
+        const uint32_t id =
+            q[i].index->AtMost(walks[i].id(), q[i].len, &found_len);
+        q[i].id = id != 0 && found_len == q[i].len ? id : 0;
+        q[i].parent = id;
       } else {
         active[still++] = static_cast<uint8_t>(i);
       }
@@ -353,6 +355,46 @@ void PrefixIndex::LongestMatchBatch(LongestQuery* q, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     q[i].id = LeafId(lanes[i].best);
     q[i].length = LeafLength(lanes[i].best, lanes[i].best_depth);
+  }
+}
+
+void PrefixIndex::InsertMissing(ExactQuery* q, size_t n) {
+  n = std::min(n, kMaxBatch);
+  // Whether an insertion made here may cover a later query (and so change
+  // its walk's answer): a prefix of at least `grain` bits covers only
+  // addresses with its first `grain` bits, so each marks a bucket of a
+  // 64-bit filter by those bits; a shorter one (rare) makes every later
+  // query walk again. A false positive costs one walk.
+  const int grain = addr_bytes_ == 16 ? 32 : 16;  // VPN keys: the RD's
+  uint64_t buckets = 0;
+  bool short_done = false;
+  const auto bucket = [&](const uint8_t* addr) {
+    uint32_t top;
+    std::memcpy(&top, addr, 4);
+    top = __builtin_bswap32(top) >> (32 - grain);
+    return (top * 0x9e3779b9u) >> 26;  // 0..63
+  };
+  std::lock_guard<std::mutex> lock(insert_mu_);
+  const uint32_t start = inserts_done_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < n; ++i) {
+    if (q[i].index != this || q[i].id != 0) continue;
+    const unsigned b = bucket(q[i].addr);
+    uint32_t parent = q[i].parent;
+    if (q[i].seen != start || short_done || ((buckets >> b) & 1) != 0) {
+      int found_len;
+      parent = WalkAtMost(q[i].addr, q[i].len, &found_len);
+      if (parent != 0 && found_len == q[i].len) {
+        q[i].id = parent;
+        continue;
+      }
+    }
+    q[i].id = Insert(q[i].addr, q[i].len, parent);
+    inserts_done_.fetch_add(1, std::memory_order_release);
+    if (q[i].len < grain) {
+      short_done = true;
+    } else {
+      buckets |= uint64_t{1} << b;
+    }
   }
 }
 

@@ -264,7 +264,7 @@ class PrefixIndex {
    public:
     // max_len: stop below the nodes that hold only longer prefixes (as
     // WalkAtMost does; the answer may then be longer than max_len: see
-    // PrefixIndex::ExactFromWalk).
+    // PrefixIndex::AtMost).
     void Start(const PrefixIndex* index, const uint8_t* key,
                int max_len = 255) {
       index_ = index;
@@ -315,21 +315,27 @@ class PrefixIndex {
   static constexpr size_t kMaxLongestBatch = 64;
   static void LongestMatchBatch(LongestQuery* queries, size_t n);
 
-  // The id of exactly key/len from a walk started with max_len = len, as
-  // FindExact gives it (0: not indexed).
-  uint32_t ExactFromWalk(const Walk& walk, int len) const;
-
   // FindExact for up to kMaxBatch prefixes at once (any mix of indexes; a
   // null index answers 0), their walks interleaved so that their cache
   // misses overlap: the index half of announcing an UPDATE's NLRI.
   struct ExactQuery {
-    const PrefixIndex* index = nullptr;
+    PrefixIndex* index = nullptr;
     const uint8_t* addr = nullptr;
     int len = 0;
     uint32_t id = 0;  // out
+    // Out, for InsertMissing: when id is 0, the longest index prefix
+    // covering addr/len (0: none), as of `seen` insertions.
+    uint32_t parent = 0;
+    uint32_t seen = 0;
   };
   static constexpr size_t kMaxBatch = 32;
   static void FindExactBatch(ExactQuery* queries, size_t n);
+  // FindOrInsert for the queries of this index that FindExactBatch did
+  // not find (id 0), under one acquisition of the insertion lock; their
+  // ids in id (0: the index is full). A query's walk is reused unless an
+  // insertion since could have changed its answer (another writer's, or
+  // one of these covering it); then it walks again.
+  void InsertMissing(ExactQuery* queries, size_t n);
 
   // The id of exactly addr/len, 0 when not indexed. `addr` host bits zero.
   uint32_t FindExact(const uint8_t* addr, int len) const;

@@ -291,9 +291,11 @@ class RibCore {
   }
 
   // Announce() for the NLRI of one UPDATE: the index lookups of up to 16
-  // at a time run interleaved (PrefixIndex::FindExactBatch) and their
-  // route words are prefetched, then each is announced in order. Stops at
-  // the first error, as one-by-one calls would.
+  // at a time run interleaved (PrefixIndex::FindExactBatch), the prefixes
+  // not indexed yet are inserted together (InsertMissing: one lock, the
+  // lookups' walks reused), their route words are prefetched, then each
+  // is announced in order. Stops at the first error, as one-by-one calls
+  // would (nothing after it is indexed).
   Status AnnounceMany(PeerCore* peer, std::span<const Nlri> nlri,
                       uint32_t attr) {
     constexpr size_t kChunk = 16;
@@ -310,9 +312,23 @@ class RibCore {
       for (size_t i = 0; i < n; ++i) {
         Keyed& k = keyed[i];
         k.error = MakeKey(nlri[base + i].key, &k.t, k.key, &k.len);
-        q[i] = {k.error == nullptr ? table(k.t) : nullptr, k.key, k.len, 0};
+        q[i].index = k.error == nullptr ? GetOrCreateTable(k.t) : nullptr;
+        q[i].addr = k.key;
+        q[i].len = k.len;
       }
       PrefixIndex::FindExactBatch(q, n);
+      size_t valid = 0;  // before the first bad key
+      while (valid < n && keyed[valid].error == nullptr) ++valid;
+      for (size_t i = 0; i < valid; ++i) {
+        if (q[i].id != 0) continue;
+        // The first query of its index still to insert: all of that
+        // index's go in together (an UPDATE carries one family).
+        bool first = true;
+        for (size_t j = 0; j < i && first; ++j) {
+          first = q[j].id != 0 || q[j].index != q[i].index;
+        }
+        if (first) q[i].index->InsertMissing(q, valid);
+      }
       for (size_t i = 0; i < n; ++i) {
         if (q[i].id == 0) continue;
         if (const PeerTable* pt = peer->table(keyed[i].t)) {

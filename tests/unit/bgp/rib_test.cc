@@ -148,6 +148,23 @@ TEST_CASE("bgp/rib: invalid announcements are rejected") {
   CHECK(m->prefix == Pfx("10.0.0.0/8"));
 }
 
+TEST_CASE("bgp/rib: an UPDATE's announcements stop at its first bad NLRI") {
+  auto rib = NewRib();
+  auto peer = std::move(*rib->AddPeer({}));
+  auto h = peer->Intern(Attrs({1}, "192.0.2.1"));
+  std::vector<Nlri> nlri = {Route("10.0.0.0/24"), Route("10.0.1.0/24"),
+                            Route("10.0.2.0/24"), Route("10.0.3.0/24")};
+  nlri[2].key.prefix.length = 33;
+  CHECK(peer->Announce(nlri, *h).code() == StatusCode::kInvalidArgument);
+  // The two before it are in; nothing after it was indexed either.
+  CHECK(peer->route_count() == 2);
+  CHECK(rib->GetStats().prefixes == 2);
+  auto reader = rib->NewReader();
+  auto section = reader->Enter();
+  CHECK(section.Lookup(peer->id(), Ip("10.0.1.1")).has_value());
+  CHECK_FALSE(section.Lookup(peer->id(), Ip("10.0.3.1")).has_value());
+}
+
 TEST_CASE("bgp/rib: lookup falls back to the peer's shorter prefixes") {
   auto rib = NewRib();
   auto a = std::move(*rib->AddPeer({}));
@@ -261,8 +278,12 @@ TEST_CASE("bgp/rib: prefixes across the flat root's levels, any order") {
     std::shuffle(order.begin(), order.end(), rng);
     orders.push_back(order);
   }
+  // Each order announced one prefix per UPDATE, and all in one UPDATE
+  // (the batch inserts the missing prefixes together: later ones covered
+  // by earlier ones, and a repeated one, must still find their place).
+  for (const bool one_update : {false, true})
   for (const std::vector<std::string>& order : orders) {
-    CAPTURE(order);
+    CAPTURE(order, one_update);
     auto rib = NewRib();
     // Peer `all` has every prefix; peer `odd` every second one of the
     // sorted list, so its lookups follow covering links past the others.
@@ -279,10 +300,22 @@ TEST_CASE("bgp/rib: prefixes across the flat root's levels, any order") {
     for (size_t k = 1; k < sorted.size(); k += 2) {
       odd_has.insert(sorted[k].ToString());
     }
-    for (const std::string& p : order) {
-      REQUIRE(all->Announce(Route(p), *h_all).ok());
-      if (odd_has.count(Pfx(p).ToString())) {
-        REQUIRE(odd->Announce(Route(p), *h_odd).ok());
+    if (one_update) {
+      std::vector<Nlri> to_all, to_odd;
+      for (const std::string& p : order) {
+        to_all.push_back(Route(p));
+        if (odd_has.count(Pfx(p).ToString())) to_odd.push_back(Route(p));
+      }
+      to_all.push_back(Route(order.front()));  // again, in the same UPDATE
+      REQUIRE(all->Announce(to_all, *h_all).ok());
+      REQUIRE(odd->Announce(to_odd, *h_odd).ok());
+      CHECK(rib->GetStats().prefixes == order.size());
+    } else {
+      for (const std::string& p : order) {
+        REQUIRE(all->Announce(Route(p), *h_all).ok());
+        if (odd_has.count(Pfx(p).ToString())) {
+          REQUIRE(odd->Announce(Route(p), *h_odd).ok());
+        }
       }
     }
     auto reader = rib->NewReader();
