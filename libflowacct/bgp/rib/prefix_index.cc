@@ -426,30 +426,49 @@ TrieNode* PrefixIndex::AllocNode(size_t bytes) {
 FLOWACCT_POPCNT_CLONES
 TrieNode* PrefixIndex::WithSpan(const TrieNode* node, unsigned s, unsigned span,
                                 int len, uint32_t id, int depth) {
-  // The span's slots, as they are and as they become.
   const unsigned e = s + span;  // one past the span, <= 256
-  uint32_t vals[256];
   const uint32_t leaf = MakeLeaf(id, len, depth);
-  uint32_t last = 0;
+  const uint32_t* old_leaves = node->leaves();
+  // The span run by run (a /33 spans 128 slots, mostly in a few runs):
+  // each old run's part keeps its leaf (a prefix at least as long) or
+  // takes `leaf`. Segments: where the span's value changes.
+  struct Segment {
+    unsigned from;
+    uint32_t value;
+  };
+  Segment segs[257];
+  int n_segs = 0;
   bool taken = false;
-  for (unsigned t = s; t < e; ++t) {
-    const uint32_t old = node->LeafAt(t);
+  uint32_t last = 0;
+  int r = static_cast<int>(node->LeafSlot(s) - old_leaves);  // s's run
+  for (unsigned t = s; t < e; ++r) {
+    const unsigned next = std::min(node->NextRunStart(t + 1), e);
+    const uint32_t old = old_leaves[r];
     const uint32_t cur = LeafId(old);
+    uint32_t value = old;
     if (cur == 0 || Length(cur) < len) {
-      vals[t - s] = leaf;
+      value = leaf;
       taken = true;
-      if (const TrieNode* child = node->ChildAt(t)) FixSubtree(child, len, id);
+      // What hangs below these slots gets id as its cover.
+      for (unsigned c = node->NextChild(t); c < next;
+           c = node->NextChild(c + 1)) {
+        FixSubtree(node->ChildAt(c), len, id);
+      }
     } else {
-      vals[t - s] = old;
       if (cur != last) FixChain(cur, len, id);
       last = cur;
     }
+    if (n_segs == 0 || segs[n_segs - 1].value != value) {
+      segs[n_segs++] = {t, value};
+    }
+    t = next;
   }
   // Longer prefixes fill the span: the node stays as it is (their chains
   // now lead to id).
   if (!taken) return nullptr;
-  // Run starts: unchanged outside [s, e], recomputed inside (runs stay
-  // maximal: a slot starts one when its leaf differs from the previous).
+  // Run starts: unchanged outside [s, e], inside at the segments (runs
+  // stay maximal: a slot starts one when its leaf differs from the
+  // previous slot's).
   TrieNode::Words w[4];
   std::copy(std::begin(node->w), std::end(node->w), w);
   const auto set_bit = [&w](unsigned t, bool on) {
@@ -457,12 +476,18 @@ TrieNode* PrefixIndex::WithSpan(const TrieNode* node, unsigned s, unsigned span,
     w[t >> 6].run_bits =
         on ? (w[t >> 6].run_bits | bit) : (w[t >> 6].run_bits & ~bit);
   };
-  set_bit(s, s == 0 || node->LeafAt(s - 1) != vals[0]);
-  for (unsigned t = s + 1; t < e; ++t) {
-    set_bit(t, vals[t - s] != vals[t - s - 1]);
+  for (unsigned t = s; t < e;) {  // clear [s, e), a word at a time
+    const unsigned end = std::min(e, (t | 63) + 1);
+    const unsigned n = end - t;
+    const uint64_t mask =
+        (n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1) << (t & 63);
+    w[t >> 6].run_bits &= ~mask;
+    t = end;
   }
+  set_bit(s, s == 0 || node->LeafAt(s - 1) != segs[0].value);
+  for (int k = 1; k < n_segs; ++k) set_bit(segs[k].from, true);
   const uint32_t after = e < 256 ? node->LeafAt(e) : 0;
-  if (e < 256) set_bit(e, after != vals[span - 1]);
+  if (e < 256) set_bit(e, after != segs[n_segs - 1].value);
 
   int new_runs = 0;
   for (const TrieNode::Words& x : w) new_runs += Popcount(x.run_bits);
@@ -471,12 +496,12 @@ TrieNode* PrefixIndex::WithSpan(const TrieNode* node, unsigned s, unsigned span,
   std::copy(std::begin(w), std::end(w), fresh->w);
   // Leaves: the runs starting before s, those starting in [s, e], then
   // the old runs starting after e.
-  const uint32_t* old_leaves = node->leaves();
   const int old_runs = node->n_runs();
   uint32_t* out = std::copy(old_leaves, old_leaves + node->RunsBeforeSlot(s),
                             fresh->leaves());
-  for (unsigned t = s; t < e; ++t) {
-    if ((w[t >> 6].run_bits >> (t & 63)) & 1) *out++ = vals[t - s];
+  for (int k = 0; k < n_segs; ++k) {
+    const unsigned t = segs[k].from;
+    if ((w[t >> 6].run_bits >> (t & 63)) & 1) *out++ = segs[k].value;
   }
   if (e < 256) {
     if ((w[e >> 6].run_bits >> (e & 63)) & 1) *out++ = after;

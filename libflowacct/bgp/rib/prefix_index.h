@@ -195,6 +195,22 @@ struct TrieNode {
   }
   size_t bytes() const { return Bytes(n_children(), n_runs()); }
 
+  // The first slot >= from where a run starts (256: none).
+  unsigned NextRunStart(unsigned from) const {
+    return NextBit(from, &Words::run_bits);
+  }
+  // The first slot >= from with a child (256: none).
+  unsigned NextChild(unsigned from) const {
+    return NextBit(from, &Words::child_bits);
+  }
+  unsigned NextBit(unsigned from, uint64_t Words::*bits) const {
+    for (unsigned i = from >> 6; i < 4; ++i) {
+      uint64_t b = w[i].*bits;
+      if (i == from >> 6) b &= ~uint64_t{0} << (from & 63);
+      if (b != 0) return i * 64 + std::countr_zero(b);
+    }
+    return 256;
+  }
   // Where the leaf of slot s is (the leaf of the run s falls in).
   FLOWACCT_HOT const uint32_t* LeafSlot(unsigned s) const {
     const int starts = static_cast<int>((w[s >> 6].run_bits >> (s & 63)) & 1);
@@ -306,11 +322,12 @@ class PrefixIndex {
   // (a walk that ends drops out of the active list without one): with the
   // lines in cache this is what a lookup costs in instructions. Same
   // answers as Lookup(). RibCore::LookupMany's index half.
+  // No initializers, as ExactQuery.
   struct LongestQuery {
-    const PrefixIndex* index = nullptr;  // not null
-    const uint8_t* key = nullptr;        // index->addr_bytes() bytes
-    uint32_t id = 0;                     // out: 0 when no prefix covers key
-    int length = 0;                      // out: the prefix's length
+    const PrefixIndex* index;  // not null
+    const uint8_t* key;        // index->addr_bytes() bytes
+    uint32_t id;               // out: 0 when no prefix covers key
+    int length;                // out: the prefix's length
   };
   static constexpr size_t kMaxLongestBatch = 64;
   static void LongestMatchBatch(LongestQuery* queries, size_t n);
@@ -318,15 +335,17 @@ class PrefixIndex {
   // FindExact for up to kMaxBatch prefixes at once (any mix of indexes; a
   // null index answers 0), their walks interleaved so that their cache
   // misses overlap: the index half of announcing an UPDATE's NLRI.
+  // No initializers (a caller keeps an array of them per UPDATE): the
+  // caller sets index, addr and len; FindExactBatch the rest.
   struct ExactQuery {
-    PrefixIndex* index = nullptr;
-    const uint8_t* addr = nullptr;
-    int len = 0;
-    uint32_t id = 0;  // out
+    PrefixIndex* index;    // nullptr: answers 0
+    const uint8_t* addr;
+    int len;
+    uint32_t id;  // out
     // Out, for InsertMissing: when id is 0, the longest index prefix
     // covering addr/len (0: none), as of `seen` insertions.
-    uint32_t parent = 0;
-    uint32_t seen = 0;
+    uint32_t parent;
+    uint32_t seen;
   };
   static constexpr size_t kMaxBatch = 32;
   static void FindExactBatch(ExactQuery* queries, size_t n);

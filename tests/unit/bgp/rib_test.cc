@@ -278,6 +278,28 @@ TEST_CASE("bgp/rib: prefixes across the flat root's levels, any order") {
     std::shuffle(order.begin(), order.end(), rng);
     orders.push_back(order);
   }
+  // IPv6: /20../56 in 2001:db8::/32, most not a multiple of 8 (they span
+  // several slots of a node, partly over longer prefixes and children).
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    std::mt19937_64 rng(seed + 10);
+    std::set<std::string> set;
+    const int kLens[] = {20, 29, 32, 33, 36, 40, 41, 44, 46, 48, 52, 56};
+    while (set.size() < 60) {
+      const int len = kLens[rng() % std::size(kLens)];
+      uint8_t raw[16] = {0x20, 0x01, 0x0d, 0xb8};
+      raw[4] = static_cast<uint8_t>(rng() % 3);
+      raw[5] = static_cast<uint8_t>(rng());
+      raw[6] = static_cast<uint8_t>(rng() % 4);
+      for (int b = len; b < 128; ++b) {
+        raw[b / 8] &= static_cast<uint8_t>(~(0x80 >> (b % 8)));
+      }
+      set.insert(IpAddress::V6Bytes(raw).ToString() + "/" +
+                 std::to_string(len));
+    }
+    std::vector<std::string> order(set.begin(), set.end());
+    std::shuffle(order.begin(), order.end(), rng);
+    orders.push_back(order);
+  }
   // Each order announced one prefix per UPDATE, and all in one UPDATE
   // (the batch inserts the missing prefixes together: later ones covered
   // by earlier ones, and a repeated one, must still find their place).
