@@ -10,9 +10,10 @@
 //     UPDATE messages back to back in one buffer, and ingest is what the
 //     speaker does with each: ParseUpdate into one reused ParsedUpdate,
 //     Intern, Announce. --input=decoded feeds the RIB the generator's
-//     decoded updates instead (no parsing; but the writer then streams
-//     ~130 MB of C++ objects per peer, 3-4x the messages' bytes, through
-//     the caches the lookups share);
+//     decoded updates instead: no parsing, but the writer then reads
+//     C++ objects scattered over the heap (vectors of NLRI, AS path
+//     segments and communities per update), several times the bytes of
+//     the messages, through the caches the lookups share;
 //   - longest-prefix lookup latency (uniform, Zipf-like and hot-set
 //     addresses), idle and while another thread ingests
 //     a further full-table peer.
@@ -238,11 +239,18 @@ int Main(int argc, char** argv) {
   // A peer's input, as --input asks.
   struct Input {
     std::vector<benchgen::Update> decoded;
+    size_t decoded_bytes = 0;  // heap they took
     Wire wire;
   };
   const auto make_input = [&](const benchgen::Table& t, uint32_t peer) {
     Input in;
+    const auto heap = [] {
+      const struct mallinfo2 m = mallinfo2();
+      return m.uordblks + m.hblkhd;  // in use: heap and mmapped chunks
+    };
+    const size_t heap_before = heap();
     in.decoded = benchgen::UpdatesFor(t, peer);
+    in.decoded_bytes = heap() - heap_before;
     if (wire_input) {
       in.wire = Encode(in.decoded);
       in.decoded = {};
@@ -281,6 +289,15 @@ int Main(int argc, char** argv) {
               rss_base);
   for (int p = 1; p <= max_peers; ++p) {
     Input input = make_input(table, p);
+    if (p == 1) {
+      std::printf("a peer's input: decoded updates %.1f MiB of heap",
+                  MiB(input.decoded_bytes));
+      if (wire_input) {
+        std::printf(", as %zu messages %.1f MiB",
+                    input.wire.ends.size(), MiB(input.wire.bytes.size()));
+      }
+      std::printf("\n");
+    }
     peers.push_back(std::move(*rib->AddPeer({})));
     Ingested in = ingest(peers.back().get(), input);
     ids.push_back(peers.back()->id());

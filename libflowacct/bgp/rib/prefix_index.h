@@ -25,13 +25,15 @@
 //     holding the /17../24 leaf, or, when the slot has a child (a prefix
 //     longer than /24 below it), kRootExt | i, and ext_[i] holds that leaf
 //     and the child; where it is 0, the /0../16 leaf of upper_ (one word
-//     per /16, 256 KiB) applies. flat_ is 64 MiB of address space, touched
-//     as /17../24 prefixes arrive (small pages): a full IPv4 table touches
-//     all of it, once for all peers, IPv6 a few MiB (2000::/3); short
-//     prefixes (a default route) touch none. An IPv4 lookup up to /24
-//     reads two words, an IPv6 /48 the word, its ext entry and three
-//     nodes; no node is copied to insert a prefix of /24 or shorter: words
-//     are stored in place.
+//     per /16, 256 KiB) applies. flat_ is 64 MiB of address space, backed
+//     2 MiB at a time (small pages, one call each) as /17../24 prefixes
+//     arrive: a full IPv4 table backs all of it, once for all peers, IPv6
+//     a few MiB (2000::/3); short prefixes (a default route) none.
+//     Inserting a /0../16 visits the flat words below it through a
+//     bitmap of the 32-word groups that hold something. An IPv4 lookup
+//     up to /24 reads two words, an IPv6 /48 the word, its ext entry and
+//     three nodes; no node is copied to insert a prefix of /24 or
+//     shorter: words are stored in place.
 //   - VPN (RD + address): 16 bits, a RootEntry {leaf, child} per slot.
 //
 // Memory: nodes come from the Rib's Arena (huge pages, 64-byte aligned).
@@ -39,7 +41,9 @@
 // Batched lookups: LongestMatchBatch walks up to 64 keys in lockstep, one
 // trie level at a time, prefetching for all of them before reading; Walk
 // is the same cut into one step per memory access for interleaved exact
-// finds (FindExactBatch).
+// finds (FindExactBatch). An UPDATE's prefixes that those finds miss are
+// inserted together (InsertMissing), under one lock, each under the
+// parent its find walked to unless an insertion since may have changed it.
 //
 // Covering links: each prefix records its parent, the longest index prefix
 // strictly covering it. A per-peer lookup that finds the longest index match
@@ -54,8 +58,8 @@
 // limits).
 //
 // Thread-safety: Lookup/FindExact/accessors from any thread inside a read
-// section; FindOrInsert from any writer thread inside a read section (it
-// serialises insertions on an internal mutex).
+// section; FindOrInsert / InsertMissing from any writer thread inside a
+// read section (they serialise insertions on an internal mutex).
 
 #ifndef FLOWACCT_LIBFLOWACCT_BGP_RIB_PREFIX_INDEX_H_
 #define FLOWACCT_LIBFLOWACCT_BGP_RIB_PREFIX_INDEX_H_
@@ -322,8 +326,9 @@ class PrefixIndex {
   // (a walk that ends drops out of the active list without one): with the
   // lines in cache this is what a lookup costs in instructions. Same
   // answers as Lookup(). RibCore::LookupMany's index half.
-  // No initializers, as ExactQuery.
   struct LongestQuery {
+    // No initializers (a caller keeps an array of them per batch): the
+    // caller sets index and key; LongestMatchBatch id and length.
     const PrefixIndex* index;  // not null
     const uint8_t* key;        // index->addr_bytes() bytes
     uint32_t id;               // out: 0 when no prefix covers key

@@ -338,8 +338,8 @@ class RibCore {
       for (size_t i = 0; i < n; ++i) {
         const Keyed& k = keyed[i];
         if (k.error != nullptr) return InvalidArgumentError(k.error);
-        // A found id stays valid (prefixes are never removed); 0 (absent,
-        // or inserted by an earlier NLRI of this batch) looks again.
+        // A found or inserted id stays valid (prefixes are never
+        // removed); 0 (the index was full) tries again, and reports it.
         Status s = AnnounceKeyed(peer, nlri[base + i], k.t, k.key, k.len,
                                  q[i].id, attr);
         if (!s.ok()) return s;
