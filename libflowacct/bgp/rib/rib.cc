@@ -769,11 +769,13 @@ class RibCore {
 
   // *out = address/len, host bits cleared.
   static void SetMasked(const IpAddress& address, int len, Prefix* out) {
-    if (address.is_v4()) {  // one 32-bit mask
+    if (address.is_v4()) {  // one 32-bit mask, no branch (len 0..32)
       uint32_t a;
       std::memcpy(&a, address.data(), 4);
-      const uint32_t mask = len <= 0 ? 0 : ~uint32_t{0} << (32 - len);
-      out->address = IpAddress::V4(__builtin_bswap32(a) & mask);
+      const uint32_t mask =
+          static_cast<uint32_t>(~uint64_t{0} << (32 - std::clamp(len, 0, 32)));
+      a = __builtin_bswap32(__builtin_bswap32(a) & mask);
+      out->address.AssignV4Bytes(reinterpret_cast<const uint8_t*>(&a));
       out->length = static_cast<uint8_t>(len);
       return;
     }
