@@ -113,9 +113,9 @@ Ingested IngestWire(PeerWriter* peer, const Wire& wire) {
   size_t begin = 0;
   double t0 = benchutil::ThreadCpuSeconds();
   for (size_t end : wire.ends) {
-    ParseUpdate(std::span<const uint8_t>(wire.bytes.data() + begin,
-                                         end - begin),
-                params, &update);
+    ParseUpdate(
+        std::span<const uint8_t>(wire.bytes.data() + begin, end - begin),
+        params, &update);
     begin = end;
     if (update.action != UpdateAction::kOk) std::abort();
     Result<AttrHandle> h = peer->Intern(update.attributes);
@@ -293,8 +293,8 @@ int Main(int argc, char** argv) {
       std::printf("a peer's input: decoded updates %.1f MiB of heap",
                   MiB(input.decoded_bytes));
       if (wire_input) {
-        std::printf(", as %zu messages %.1f MiB",
-                    input.wire.ends.size(), MiB(input.wire.bytes.size()));
+        std::printf(", as %zu messages %.1f MiB", input.wire.ends.size(),
+                    MiB(input.wire.bytes.size()));
       }
       std::printf("\n");
     }

@@ -338,22 +338,16 @@ uint32_t AttrStore::Intern(const PathAttributes& attrs) {
   // One hash and one probe sequence for find-or-insert: most sets a
   // peer announces are new.
   uint32_t fresh = 0;
-  auto it = sets_.lazy_emplace<const AttrRecord*>(&probe, [&](const auto& ctor) {
-    fresh = AllocId();  // an id is left (checked above)
-    AttrRecord* rec = slab_.GetOrCreate(fresh);
-    rec->first_as = probe.as_path ? probe.as_path->first_as : 0;
-    rec->origin_as = probe.as_path ? probe.as_path->origin_as : 0;
-    rec->as_path = probe.as_path;
-    rec->comms = probe.comms;
-    rec->extra = probe.extra;
-    rec->med = probe.med;
-    rec->local_pref = probe.local_pref;
-    rec->flags = probe.flags;
-    rec->origin = probe.origin;
-    std::memcpy(rec->next_hop, probe.next_hop, 16);
-    refs_.GetOrCreate(fresh)->store(1, std::memory_order_relaxed);
-    ctor(fresh);
-  });
+  auto it =
+      sets_.lazy_emplace<const AttrRecord*>(&probe, [&](const auto& ctor) {
+        fresh = AllocId();  // an id is left (checked above)
+        AttrRecord* rec = slab_.GetOrCreate(fresh);
+        *rec = probe;
+        rec->first_as = probe.as_path ? probe.as_path->first_as : 0;
+        rec->origin_as = probe.as_path ? probe.as_path->origin_as : 0;
+        refs_.GetOrCreate(fresh)->store(1, std::memory_order_relaxed);
+        ctor(fresh);
+      });
   return fresh != 0 ? fresh : found(*it);
 }
 

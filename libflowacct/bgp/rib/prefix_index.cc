@@ -111,8 +111,7 @@ void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
     // The groups of 32 words below this /16 that hold something (one
     // byte of flat_groups_); in those, words eight at a time, most being
     // zero. Plain reads: only the (serialised) writer stores to flat_.
-    for (unsigned groups = flat_groups_[u]; groups != 0;
-         groups &= groups - 1) {
+    for (unsigned groups = flat_groups_[u]; groups != 0; groups &= groups - 1) {
       const uint32_t first = (u << 8) | (std::countr_zero(groups) << 5);
       for (uint32_t s = first; s < first + 32; s += 8) {
         uint64_t w[4];
@@ -127,7 +126,6 @@ void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
     }
   }
 }
-
 
 void PrefixIndex::MarkFlatPage(uint32_t ri) {
   const uint64_t bit = uint64_t{1} << (ri >> kFlatPageShift);
@@ -231,7 +229,6 @@ uint32_t PrefixIndex::AtMost(uint32_t best, int len, int* best_len) const {
   }
   return best;
 }
-
 
 uint32_t PrefixIndex::FindExact(const uint8_t* addr, int len) const {
   int found_len;
@@ -479,8 +476,8 @@ TrieNode* PrefixIndex::WithSpan(const TrieNode* node, unsigned s, unsigned span,
   for (unsigned t = s; t < e;) {  // clear [s, e), a word at a time
     const unsigned end = std::min(e, (t | 63) + 1);
     const unsigned n = end - t;
-    const uint64_t mask =
-        (n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1) << (t & 63);
+    const uint64_t mask = (n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1)
+                          << (t & 63);
     w[t >> 6].run_bits &= ~mask;
     t = end;
   }

@@ -343,7 +343,7 @@ class PrefixIndex {
   // No initializers (a caller keeps an array of them per UPDATE): the
   // caller sets index, addr and len; FindExactBatch the rest.
   struct ExactQuery {
-    PrefixIndex* index;    // nullptr: answers 0
+    PrefixIndex* index;  // nullptr: answers 0
     const uint8_t* addr;
     int len;
     uint32_t id;  // out
@@ -430,10 +430,9 @@ class PrefixIndex {
   // write then faults again). Batched lookups read without the check.
   FLOWACCT_HOT uint32_t ReadRootUnfaulted(uint32_t ri,
                                           const TrieNode** child) const {
-    if (flat_ != nullptr &&
-        ((flat_pages_.load(std::memory_order_acquire) >>
-          (ri >> kFlatPageShift)) &
-         1) == 0) {
+    if (flat_ != nullptr && ((flat_pages_.load(std::memory_order_acquire) >>
+                              (ri >> kFlatPageShift)) &
+                             1) == 0) {
       *child = nullptr;
       return upper_[ri >> 8].load(std::memory_order_acquire);
     }

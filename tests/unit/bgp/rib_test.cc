@@ -304,83 +304,84 @@ TEST_CASE("bgp/rib: prefixes across the flat root's levels, any order") {
   // (the batch inserts the missing prefixes together: later ones covered
   // by earlier ones, and a repeated one, must still find their place).
   for (const bool one_update : {false, true})
-  for (const std::vector<std::string>& order : orders) {
-    CAPTURE(order, one_update);
-    auto rib = NewRib();
-    // Peer `all` has every prefix; peer `odd` every second one of the
-    // sorted list, so its lookups follow covering links past the others.
-    auto all = std::move(*rib->AddPeer({}));
-    auto odd = std::move(*rib->AddPeer({}));
-    auto h_all = all->Intern(Attrs({1}, "192.0.2.1"));
-    auto h_odd = odd->Intern(Attrs({2}, "192.0.2.2"));
-    std::vector<Prefix> sorted;
-    for (const std::string& p : order) sorted.push_back(Pfx(p));
-    std::sort(
-        sorted.begin(), sorted.end(),
-        [](const Prefix& a, const Prefix& b) { return a.length < b.length; });
-    std::set<std::string> odd_has;
-    for (size_t k = 1; k < sorted.size(); k += 2) {
-      odd_has.insert(sorted[k].ToString());
-    }
-    if (one_update) {
-      std::vector<Nlri> to_all, to_odd;
-      for (const std::string& p : order) {
-        to_all.push_back(Route(p));
-        if (odd_has.count(Pfx(p).ToString())) to_odd.push_back(Route(p));
+    for (const std::vector<std::string>& order : orders) {
+      CAPTURE(order, one_update);
+      auto rib = NewRib();
+      // Peer `all` has every prefix; peer `odd` every second one of the
+      // sorted list, so its lookups follow covering links past the others.
+      auto all = std::move(*rib->AddPeer({}));
+      auto odd = std::move(*rib->AddPeer({}));
+      auto h_all = all->Intern(Attrs({1}, "192.0.2.1"));
+      auto h_odd = odd->Intern(Attrs({2}, "192.0.2.2"));
+      std::vector<Prefix> sorted;
+      for (const std::string& p : order) sorted.push_back(Pfx(p));
+      std::sort(
+          sorted.begin(), sorted.end(),
+          [](const Prefix& a, const Prefix& b) { return a.length < b.length; });
+      std::set<std::string> odd_has;
+      for (size_t k = 1; k < sorted.size(); k += 2) {
+        odd_has.insert(sorted[k].ToString());
       }
-      to_all.push_back(Route(order.front()));  // again, in the same UPDATE
-      REQUIRE(all->Announce(to_all, *h_all).ok());
-      REQUIRE(odd->Announce(to_odd, *h_odd).ok());
-      CHECK(rib->GetStats().prefixes == order.size());
-    } else {
-      for (const std::string& p : order) {
-        REQUIRE(all->Announce(Route(p), *h_all).ok());
-        if (odd_has.count(Pfx(p).ToString())) {
-          REQUIRE(odd->Announce(Route(p), *h_odd).ok());
+      if (one_update) {
+        std::vector<Nlri> to_all, to_odd;
+        for (const std::string& p : order) {
+          to_all.push_back(Route(p));
+          if (odd_has.count(Pfx(p).ToString())) to_odd.push_back(Route(p));
+        }
+        to_all.push_back(Route(order.front()));  // again, in the same UPDATE
+        REQUIRE(all->Announce(to_all, *h_all).ok());
+        REQUIRE(odd->Announce(to_odd, *h_odd).ok());
+        CHECK(rib->GetStats().prefixes == order.size());
+      } else {
+        for (const std::string& p : order) {
+          REQUIRE(all->Announce(Route(p), *h_all).ok());
+          if (odd_has.count(Pfx(p).ToString())) {
+            REQUIRE(odd->Announce(Route(p), *h_odd).ok());
+          }
         }
       }
-    }
-    auto reader = rib->NewReader();
-    auto s = reader->Enter();
-    // Every prefix's first, last and middle address, and one past it.
-    std::mt19937_64 rng(3);
-    for (const Prefix& p : sorted) {
-      for (int probe = 0; probe < 8; ++probe) {
-        uint8_t raw[16];
-        std::memcpy(raw, p.address.data(), 16);
-        const int bits = p.address.is_v6() ? 128 : 32;
-        for (int b = p.length; b < bits; ++b) {
-          const bool one = probe == 1 || (probe > 1 && (rng() & 1));
-          if (one) raw[b / 8] |= static_cast<uint8_t>(0x80 >> (b % 8));
-        }
-        IpAddress a = p.address.is_v6() ? IpAddress::V6Bytes(raw)
-                                        : IpAddress::V4Bytes(raw);
-        for (const auto* peer : {all.get(), odd.get()}) {
-          const Prefix* want = nullptr;
-          for (const Prefix& c : sorted) {
-            if (peer == odd.get() && !odd_has.count(c.ToString())) continue;
-            if (Covers(c, a) && (want == nullptr || c.length > want->length)) {
-              want = &c;
+      auto reader = rib->NewReader();
+      auto s = reader->Enter();
+      // Every prefix's first, last and middle address, and one past it.
+      std::mt19937_64 rng(3);
+      for (const Prefix& p : sorted) {
+        for (int probe = 0; probe < 8; ++probe) {
+          uint8_t raw[16];
+          std::memcpy(raw, p.address.data(), 16);
+          const int bits = p.address.is_v6() ? 128 : 32;
+          for (int b = p.length; b < bits; ++b) {
+            const bool one = probe == 1 || (probe > 1 && (rng() & 1));
+            if (one) raw[b / 8] |= static_cast<uint8_t>(0x80 >> (b % 8));
+          }
+          IpAddress a = p.address.is_v6() ? IpAddress::V6Bytes(raw)
+                                          : IpAddress::V4Bytes(raw);
+          for (const auto* peer : {all.get(), odd.get()}) {
+            const Prefix* want = nullptr;
+            for (const Prefix& c : sorted) {
+              if (peer == odd.get() && !odd_has.count(c.ToString())) continue;
+              if (Covers(c, a) &&
+                  (want == nullptr || c.length > want->length)) {
+                want = &c;
+              }
+            }
+            auto m = s.Lookup(peer->id(), a);
+            std::vector<LookupRequest> batch(1);
+            batch[0].peer = peer->id();
+            batch[0].address = a;
+            std::vector<std::optional<RouteMatch>> many(1);
+            s.LookupMany(batch, many);
+            CheckSameMatch(many[0], m);
+            CAPTURE(a.ToString());
+            if (want == nullptr) {
+              CHECK_FALSE(m.has_value());
+            } else {
+              REQUIRE(m.has_value());
+              CHECK(m->prefix == *want);
             }
           }
-          auto m = s.Lookup(peer->id(), a);
-          std::vector<LookupRequest> batch(1);
-          batch[0].peer = peer->id();
-          batch[0].address = a;
-          std::vector<std::optional<RouteMatch>> many(1);
-          s.LookupMany(batch, many);
-          CheckSameMatch(many[0], m);
-          CAPTURE(a.ToString());
-          if (want == nullptr) {
-            CHECK_FALSE(m.has_value());
-          } else {
-            REQUIRE(m.has_value());
-            CHECK(m->prefix == *want);
-          }
         }
       }
     }
-  }
 }
 
 TEST_CASE(
