@@ -557,15 +557,6 @@ TrieNode* PrefixIndex::WithLeaf(const TrieNode* node, unsigned s,
   return fresh;
 }
 
-TrieNode* PrefixIndex::NewEmptyNode() {
-  // One run (slot 0 onwards) of leaf 0, no children.
-  const size_t bytes = TrieNode::Bytes(0, 1);
-  TrieNode* node = AllocNode(bytes);
-  node->w[0].run_bits = 1;
-  node->leaves()[0] = 0;
-  return node;
-}
-
 FLOWACCT_POPCNT_CLONES
 TrieNode* PrefixIndex::WithChild(const TrieNode* node, unsigned s,
                                  TrieNode* child) {
@@ -660,14 +651,17 @@ uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
     return id;
   }
 
-  // Walk (creating empty nodes) to the node at the depth holding `len`.
+  // Walk to the node at the depth holding `len`. Where the path ends
+  // before it, the rest is built bottom-up (NewChain) and published with
+  // one store: none of its nodes is copied on the way down.
   const int target_byte = (len - 1) / 8;  // node at depth 8*target_byte
   std::atomic<TrieNode*>* slot = RootChildSlotForInsert(RootIndex(addr));
   for (int byte = root_bits_ / 8;; ++byte) {
     TrieNode* node = slot->load(std::memory_order_relaxed);
     if (node == nullptr) {
-      node = NewEmptyNode();
-      slot->store(node, std::memory_order_release);
+      slot->store(NewChain(addr, len, id, byte, target_byte),
+                  std::memory_order_release);
+      return id;
     }
     unsigned s = addr[byte];
     if (byte == target_byte) {
@@ -693,13 +687,50 @@ uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
     }
     std::atomic<TrieNode*>* next = node->ChildSlot(s);
     if (next == nullptr) {
-      TrieNode* fresh = WithChild(node, s, NewEmptyNode());
+      TrieNode* fresh =
+          WithChild(node, s, NewChain(addr, len, id, byte + 1, target_byte));
       slot->store(fresh, std::memory_order_release);
       RetireNode(node);
-      next = fresh->ChildSlot(s);
+      return id;
     }
     slot = next;
   }
+}
+
+TrieNode* PrefixIndex::NewChain(const uint8_t* addr, int len, uint32_t id,
+                                int from_byte, int target_byte) {
+  // The node holding the prefix: its slots [s, s + span) hold the leaf,
+  // the others none (s is span-aligned: the host bits of addr are zero).
+  const int depth = target_byte * 8;
+  const unsigned s = addr[target_byte];
+  const unsigned span = 1u << (depth + 8 - len);
+  const bool before = s > 0, after = s + span < 256;
+  const auto start_run = [](TrieNode* n, unsigned t) {
+    n->w[t >> 6].run_bits |= uint64_t{1} << (t & 63);
+  };
+  TrieNode* node = AllocNode(TrieNode::Bytes(0, before + 1 + after));
+  uint32_t* out = node->leaves();
+  if (before) {
+    start_run(node, 0);
+    *out++ = 0;
+  }
+  start_run(node, s);
+  *out++ = MakeLeaf(id, len, depth);
+  if (after) {
+    start_run(node, s + span);
+    *out = 0;
+  }
+  // Above it, nodes with no prefix and one child.
+  for (int byte = target_byte - 1; byte >= from_byte; --byte) {
+    TrieNode* parent = AllocNode(TrieNode::Bytes(1, 1));
+    start_run(parent, 0);
+    parent->leaves()[0] = 0;
+    const unsigned c = addr[byte];
+    parent->w[c >> 6].child_bits |= uint64_t{1} << (c & 63);
+    new (parent->children()) std::atomic<TrieNode*>(node);
+    node = parent;
+  }
+  return node;
 }
 
 }  // namespace flowacct::bgp::rib_internal

@@ -495,8 +495,11 @@ class PrefixIndex {
   TrieNode* WithLeaf(const TrieNode* node, unsigned s, uint32_t leaf);
   // A copy of `node` with `child` added at slot s (which has none).
   TrieNode* WithChild(const TrieNode* node, unsigned s, TrieNode* child);
-  // A node with no prefix and no child.
-  TrieNode* NewEmptyNode();
+  // The nodes from depth 8*from_byte down to the one holding addr/len
+  // (depth 8*target_byte), holding only that prefix: built bottom-up,
+  // unpublished; the caller publishes the top one.
+  TrieNode* NewChain(const uint8_t* addr, int len, uint32_t id, int from_byte,
+                     int target_byte);
   void RetireNode(TrieNode* node);
   void SetParent(uint32_t id, uint32_t parent) {
     parent_.Get(id)->store(parent, std::memory_order_release);
