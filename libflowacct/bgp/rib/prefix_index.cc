@@ -244,6 +244,13 @@ void PrefixIndex::FindExactBatch(ExactQuery* q, size_t n) {
   uint32_t roots[kMaxBatch];
   size_t n_active = 0, n_root = 0;
   n = std::min(n, kMaxBatch);
+  // From the longest index prefix on query x's path (best, of best_len
+  // bits): x's exact id, or 0 and the parent to insert x under.
+  const auto settle = [](ExactQuery& x, uint32_t best, int best_len) {
+    const uint32_t id = x.index->AtMost(best, x.len, &best_len);
+    x.id = id != 0 && best_len == x.len ? id : 0;
+    x.parent = id;
+  };
   for (size_t i = 0; i < n; ++i) {
     q[i].id = 0;
     q[i].parent = 0;
@@ -266,21 +273,14 @@ void PrefixIndex::FindExactBatch(ExactQuery* q, size_t n) {
     const PrefixIndex* index = q[i].index;
     const TrieNode* child;
     const uint32_t leaf = index->ReadRootUnfaulted(roots[i], &child);
-    int found_len = LeafLength(leaf, 0);
-    const uint32_t id = index->AtMost(LeafId(leaf), q[i].len, &found_len);
-    q[i].id = id != 0 && found_len == q[i].len ? id : 0;
-    q[i].parent = id;
+    settle(q[i], LeafId(leaf), LeafLength(leaf, 0));
   }
   while (n_active > 0) {
     size_t still = 0;
     for (size_t k = 0; k < n_active; ++k) {
       const size_t i = active[k];
       if (walks[i].Step()) {
-        int found_len = walks[i].length();
-        const uint32_t id =
-            q[i].index->AtMost(walks[i].id(), q[i].len, &found_len);
-        q[i].id = id != 0 && found_len == q[i].len ? id : 0;
-        q[i].parent = id;
+        settle(q[i], walks[i].id(), walks[i].length());
       } else {
         active[still++] = static_cast<uint8_t>(i);
       }

@@ -263,11 +263,8 @@ class RibCore {
       off = 8;
     }
     // Host bits cleared (the index requires canonical prefixes).
-    if (!v6) {  // one 32-bit mask
-      uint32_t w;
-      std::memcpy(&w, a.data(), 4);
-      const uint32_t mask = l == 0 ? 0 : ~uint32_t{0} << (32 - l);
-      w = __builtin_bswap32(__builtin_bswap32(w) & mask);
+    if (!v6) {
+      const uint32_t w = MaskedV4(a.data(), l);
       std::memcpy(out + off, &w, 4);
     } else {
       uint8_t raw[16];
@@ -319,15 +316,11 @@ class RibCore {
       PrefixIndex::FindExactBatch(q, n);
       size_t valid = 0;  // before the first bad key
       while (valid < n && keyed[valid].error == nullptr) ++valid;
+      // Each index's missing prefixes go in together at its first one (an
+      // UPDATE carries one family, so one call); later queries of that
+      // index are then found (or the index is full).
       for (size_t i = 0; i < valid; ++i) {
-        if (q[i].id != 0) continue;
-        // The first query of its index still to insert: all of that
-        // index's go in together (an UPDATE carries one family).
-        bool first = true;
-        for (size_t j = 0; j < i && first; ++j) {
-          first = q[j].id != 0 || q[j].index != q[i].index;
-        }
-        if (first) q[i].index->InsertMissing(q, valid);
+        if (q[i].id == 0) q[i].index->InsertMissing(q, valid);
       }
       for (size_t i = 0; i < n; ++i) {
         if (q[i].id == 0) continue;
@@ -769,12 +762,8 @@ class RibCore {
 
   // *out = address/len, host bits cleared.
   static void SetMasked(const IpAddress& address, int len, Prefix* out) {
-    if (address.is_v4()) {  // one 32-bit mask, no branch (len 0..32)
-      uint32_t a;
-      std::memcpy(&a, address.data(), 4);
-      const uint32_t mask =
-          static_cast<uint32_t>(~uint64_t{0} << (32 - std::clamp(len, 0, 32)));
-      a = __builtin_bswap32(__builtin_bswap32(a) & mask);
+    if (address.is_v4()) {
+      const uint32_t a = MaskedV4(address.data(), len);
       out->address.AssignV4Bytes(reinterpret_cast<const uint8_t*>(&a));
       out->length = static_cast<uint8_t>(len);
       return;
@@ -786,6 +775,15 @@ class RibCore {
     out->length = static_cast<uint8_t>(len);
   }
 
+  // The 4 network-order bytes at `p` with the bits after the first `len`
+  // cleared, as they are stored: one 32-bit mask, no branch (len 0..32).
+  static uint32_t MaskedV4(const uint8_t* p, int len) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    const uint32_t mask =
+        static_cast<uint32_t>(~uint64_t{0} << (32 - std::clamp(len, 0, 32)));
+    return __builtin_bswap32(__builtin_bswap32(w) & mask);
+  }
   // Clears the bits after the first `len` of a 16-byte address (IPv4: its
   // 4 bytes first, the rest zero): two big-endian 64-bit halves, masked
   // with shifts.
