@@ -318,7 +318,7 @@ void PrefixIndex::LongestMatchBatch(LongestQuery* q, size_t n) {
     l.best_depth = 0;
     l.depth = root_bits;
     l.key = q[i].key + root_bits / 8;
-    __builtin_prefetch(l.node);
+    TrieNode::Prefetch(l.node);
     active[n_active] = static_cast<uint8_t>(i);
     n_active += l.node != nullptr;
   }
@@ -341,7 +341,7 @@ void PrefixIndex::LongestMatchBatch(LongestQuery* q, size_t n) {
       l.best = Select(leaf != 0, leaf, l.best);
       l.best_depth = Select(leaf != 0, l.depth, l.best_depth);
       l.node = l.child->load(std::memory_order_acquire);
-      __builtin_prefetch(l.node);
+      TrieNode::Prefetch(l.node);
       ++l.key;
       l.depth += 8;
       active[still] = static_cast<uint8_t>(i);
@@ -491,6 +491,7 @@ TrieNode* PrefixIndex::WithSpan(const TrieNode* node, unsigned s, unsigned span,
   const int n_children = node->n_children();
   TrieNode* fresh = AllocNode(TrieNode::Bytes(n_children, new_runs));
   std::copy(std::begin(w), std::end(w), fresh->w);
+  fresh->Seal();
   // Leaves: the runs starting before s, those starting in [s, e], then
   // the old runs starting after e.
   const int old_runs = node->n_runs();
@@ -540,6 +541,7 @@ TrieNode* PrefixIndex::WithLeaf(const TrieNode* node, unsigned s,
   std::copy(std::begin(node->w), std::end(node->w), fresh->w);
   fresh->w[i].run_bits |= bit;
   if (tail) fresh->w[(s + 1) >> 6].run_bits |= uint64_t{1} << ((s + 1) & 63);
+  fresh->Seal();
   uint32_t* out = fresh->leaves();
   // Runs before s's run, and s's run itself when it starts before s.
   const int keep = starts ? r : r + 1;
@@ -571,6 +573,7 @@ TrieNode* PrefixIndex::WithChild(const TrieNode* node, unsigned s,
   TrieNode* fresh = AllocNode(bytes);
   std::copy(std::begin(node->w), std::end(node->w), fresh->w);
   fresh->w[i].child_bits |= bit;
+  fresh->Seal();
   std::copy(node->leaves(), node->leaves() + n_runs, fresh->leaves());
   const std::atomic<TrieNode*>* from = node->children();
   auto* to = reinterpret_cast<std::atomic<TrieNode*>*>(
@@ -697,6 +700,7 @@ uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
   }
 }
 
+FLOWACCT_POPCNT_CLONES
 TrieNode* PrefixIndex::NewChain(const uint8_t* addr, int len, uint32_t id,
                                 int from_byte, int target_byte) {
   // The node holding the prefix: its slots [s, s + span) hold the leaf,
@@ -720,6 +724,7 @@ TrieNode* PrefixIndex::NewChain(const uint8_t* addr, int len, uint32_t id,
     start_run(node, s + span);
     *out = 0;
   }
+  node->Seal();
   // Above it, nodes with no prefix and one child.
   for (int byte = target_byte - 1; byte >= from_byte; --byte) {
     TrieNode* parent = AllocNode(TrieNode::Bytes(1, 1));
@@ -727,6 +732,7 @@ TrieNode* PrefixIndex::NewChain(const uint8_t* addr, int len, uint32_t id,
     parent->leaves()[0] = 0;
     const unsigned c = addr[byte];
     parent->w[c >> 6].child_bits |= uint64_t{1} << (c & 63);
+    parent->Seal();
     new (parent->children()) std::atomic<TrieNode*>(node);
     node = parent;
   }

@@ -15,9 +15,11 @@
 // length is in (d, d+8] covering that slot, or 0. The root holds lengths
 // [0, root_bits]. A lookup keeps the last non-zero leaf on its way down, so
 // it touches one root entry and one node per 8 further bits. A node's
-// header (the two bitmaps) is one 64-byte-aligned cache line, so a node
-// costs a lookup two lines: the header, then the slot's leaf (and child
-// pointer).
+// header is the two bitmaps (one 64-byte-aligned cache line) and where
+// each bitmap word's leaves and children begin (the next line, with the
+// first leaves), so a node costs a lookup one popcount per bitmap and two
+// steps of memory: the header lines, then the slot's leaf and child
+// pointer.
 //
 // Roots, two layouts:
 //   - IPv4 and IPv6 (4- and 16-byte keys): 24 bits, one 32-bit word per
@@ -64,7 +66,6 @@
 #ifndef FLOWACCT_LIBFLOWACCT_BGP_RIB_PREFIX_INDEX_H_
 #define FLOWACCT_LIBFLOWACCT_BGP_RIB_PREFIX_INDEX_H_
 
-#include <array>
 #include <atomic>
 #include <bit>
 #include <cstddef>
@@ -117,39 +118,45 @@ FLOWACCT_HOT T Select(bool c, T a, T b) {
 #define FLOWACCT_POPCNT_CLONES
 #endif
 
-// kSlotMasks[s].m[k]: the bits of bitmap word k that stand for slots
-// before s. A rank over a node's 256-bit vector is then four AND +
-// POPCNT pairs, without branches or shifts that depend on the word index.
-struct alignas(32) SlotMasks {
-  uint64_t m[4];
-};
-constexpr std::array<SlotMasks, 256> MakeSlotMasks() {
-  std::array<SlotMasks, 256> out{};
-  for (unsigned s = 0; s < 256; ++s) {
-    for (unsigned k = 0; k < 4; ++k) {
-      const unsigned lo = k * 64;
-      out[s].m[k] = s >= lo + 64 ? ~uint64_t{0}
-                    : s <= lo    ? 0
-                                 : (uint64_t{1} << (s - lo)) - 1;
-    }
-  }
-  return out;
-}
-alignas(64) inline constexpr std::array<SlotMasks, 256> kSlotMasks =
-    MakeSlotMasks();
-
 // The layout (see the file comment). The header is the two 256-bit
-// vectors, word by word, and nothing else: exactly one cache line (nodes
-// are 64-byte aligned, from the Arena), so a lookup step reads one header
-// line, then one leaf or child line. Rank bases (how many runs / children
-// the earlier words hold) are popcounts of the earlier words of the same
-// line. Followed in memory by uint32_t leaves[n_runs] (padded to 8 bytes)
-// and std::atomic<TrieNode*> children[n_children].
+// vectors, word by word (one cache line: nodes are 64-byte aligned, from
+// the Arena), then where the leaves and children of each word's slots
+// begin, so that locating a slot's leaf or child takes one popcount (of
+// the slot's word) and not the seven of the earlier words. Followed in
+// memory by uint32_t leaves[n_runs] (padded to 8 bytes) and
+// std::atomic<TrieNode*> children[n_children]. The offsets sit in the
+// line the first leaves share: a lookup step fetches both header lines
+// at once, then the slot's leaf (often in that second line) and child.
 struct TrieNode {
   struct Words {
     uint64_t child_bits;
     uint64_t run_bits;
   } w[4];
+  // Byte offsets from the node: leaf_at[k] + 4 * (runs starting in word
+  // k at or before slot s) is slot s's leaf (slot 0 always starts a run);
+  // child_at[k] + 8 * (children in word k before s) is its child.
+  // Written by Seal() once the bit vectors are final, before the node is
+  // published.
+  uint16_t leaf_at[4];
+  uint16_t child_at[4];
+
+  // Fetches both header lines (a null node: a no-op prefetch).
+  FLOWACCT_HOT static void Prefetch(const TrieNode* node) {
+    __builtin_prefetch(node);
+    __builtin_prefetch(reinterpret_cast<const char*>(node) + 64);
+  }
+
+  void Seal() {
+    const int runs = n_runs();
+    int r = 0, c = 0;
+    for (int k = 0; k < 4; ++k) {
+      leaf_at[k] = static_cast<uint16_t>(sizeof(TrieNode) + 4 * (r - 1));
+      child_at[k] = static_cast<uint16_t>(sizeof(TrieNode) +
+                                           LeavesBytes(runs) + 8 * c);
+      r += Popcount(w[k].run_bits);
+      c += Popcount(w[k].child_bits);
+    }
+  }
 
   // Branch free: the word index is unpredictable.
   FLOWACCT_HOT int RunsBefore(unsigned i) const {
@@ -164,16 +171,12 @@ struct TrieNode {
            Popcount(w[2].child_bits & MaskIf(i > 2)) +
            Popcount(w[3].child_bits & MaskIf(i > 3));
   }
-  // Runs starting, and children, at slots before s.
-  FLOWACCT_HOT int RunsBeforeSlot(unsigned s) const {
-    const uint64_t* m = kSlotMasks[s].m;
-    return Popcount(w[0].run_bits & m[0]) + Popcount(w[1].run_bits & m[1]) +
-           Popcount(w[2].run_bits & m[2]) + Popcount(w[3].run_bits & m[3]);
-  }
-  FLOWACCT_HOT int ChildrenBeforeSlot(unsigned s) const {
-    const uint64_t* m = kSlotMasks[s].m;
-    return Popcount(w[0].child_bits & m[0]) + Popcount(w[1].child_bits & m[1]) +
-           Popcount(w[2].child_bits & m[2]) + Popcount(w[3].child_bits & m[3]);
+  // Runs starting at slots before s.
+  int RunsBeforeSlot(unsigned s) const {
+    const unsigned k = s >> 6;
+    const uint64_t before = (uint64_t{1} << (s & 63)) - 1;
+    return (leaf_at[k] - static_cast<int>(sizeof(TrieNode))) / 4 + 1 +
+           Popcount(w[k].run_bits & before);
   }
   FLOWACCT_HOT int n_runs() const { return RunsBefore(4); }
   int n_children() const { return ChildrenBefore(4); }
@@ -215,33 +218,37 @@ struct TrieNode {
     }
     return 256;
   }
-  // Where the leaf of slot s is (the leaf of the run s falls in).
+  // Where the leaf of slot s is (the leaf of the run s falls in): the
+  // runs of s's word starting at or before s, counted in one mask
+  // (2 << 63 wraps to 0, so slot 63's mask is all ones).
   FLOWACCT_HOT const uint32_t* LeafSlot(unsigned s) const {
-    const int starts = static_cast<int>((w[s >> 6].run_bits >> (s & 63)) & 1);
-    return &leaves()[RunsBeforeSlot(s) + starts - 1];
+    const unsigned k = s >> 6;
+    const uint64_t upto = (uint64_t{2} << (s & 63)) - 1;
+    return reinterpret_cast<const uint32_t*>(
+        reinterpret_cast<const char*>(this) + leaf_at[k] +
+        4 * Popcount(w[k].run_bits & upto));
   }
   FLOWACCT_HOT uint32_t LeafAt(unsigned s) const { return *LeafSlot(s); }
+  // Where slot s's child is, if it has one.
+  FLOWACCT_HOT const std::atomic<TrieNode*>* ChildSlotOf(unsigned s) const {
+    const unsigned k = s >> 6;
+    const uint64_t before = (uint64_t{1} << (s & 63)) - 1;
+    return reinterpret_cast<const std::atomic<TrieNode*>*>(
+        reinterpret_cast<const char*>(this) + child_at[k] +
+        8 * Popcount(w[k].child_bits & before));
+  }
+  FLOWACCT_HOT bool HasChild(unsigned s) const {
+    return ((w[s >> 6].child_bits >> (s & 63)) & 1) != 0;
+  }
   // The child slot of s, nullptr when s has no child.
   FLOWACCT_HOT const std::atomic<TrieNode*>* ChildSlotAt(unsigned s) const {
-    unsigned i = s >> 6, b = s & 63;
-    if (((w[i].child_bits >> b) & 1) == 0) return nullptr;
-    // Children follow the leaves: both counts come from this line.
-    const char* base =
-        reinterpret_cast<const char*>(this + 1) + LeavesBytes(n_runs());
-    return reinterpret_cast<const std::atomic<TrieNode*>*>(base) +
-           ChildrenBeforeSlot(s);
+    return HasChild(s) ? ChildSlotOf(s) : nullptr;
   }
   // ChildSlotAt without a branch: `none` when s has no child.
   FLOWACCT_HOT const std::atomic<TrieNode*>* ChildSlotOr(
       unsigned s, const std::atomic<TrieNode*>* none) const {
-    unsigned i = s >> 6, b = s & 63;
-    const bool has = ((w[i].child_bits >> b) & 1) != 0;
-    const char* base =
-        reinterpret_cast<const char*>(this + 1) + LeavesBytes(n_runs());
-    const auto* slot = reinterpret_cast<const std::atomic<TrieNode*>*>(base) +
-                       ChildrenBeforeSlot(s);
     return reinterpret_cast<const std::atomic<TrieNode*>*>(
-        Select(has, reinterpret_cast<uintptr_t>(slot),
+        Select(HasChild(s), reinterpret_cast<uintptr_t>(ChildSlotOf(s)),
                reinterpret_cast<uintptr_t>(none)));
   }
   FLOWACCT_HOT TrieNode* ChildAt(unsigned s) const {
@@ -252,7 +259,7 @@ struct TrieNode {
     return const_cast<std::atomic<TrieNode*>*>(ChildSlotAt(s));
   }
 };
-static_assert(sizeof(TrieNode) == 64);
+static_assert(sizeof(TrieNode) == 80);
 
 class PrefixIndex {
  private:
@@ -544,7 +551,7 @@ FLOWACCT_HOT bool PrefixIndex::Walk::Step() {
       best_depth_ = 0;
       byte_ = index_->root_bits_ / 8;
       if (node_ == nullptr || byte_ * 8 >= max_len_) return true;
-      __builtin_prefetch(node_);
+      TrieNode::Prefetch(node_);
       phase_ = kHeader;
       return false;
     }
@@ -568,7 +575,7 @@ FLOWACCT_HOT bool PrefixIndex::Walk::Step() {
       if (child_ == nullptr || byte_ * 8 >= max_len_) return true;
       node_ = child_->load(std::memory_order_acquire);
       if (node_ == nullptr) return true;
-      __builtin_prefetch(node_);
+      TrieNode::Prefetch(node_);
       phase_ = kHeader;
       return false;
     }
