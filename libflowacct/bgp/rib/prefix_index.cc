@@ -291,20 +291,20 @@ void PrefixIndex::FindExactBatch(ExactQuery* q, size_t n) {
 
 FLOWACCT_POPCNT_CLONES
 void PrefixIndex::LongestMatchBatch(LongestQuery* q, size_t n) {
-  struct Lane {
-    const TrieNode* node;
-    const uint8_t* key;  // the byte that picks the slot in `node`
-    const uint32_t* leaf;
-    const std::atomic<TrieNode*>* child;
-    uint32_t best;
-    int best_depth;
-    int depth;  // of `node`
-  };
+  // The walks' state, one array per field (a step touches each once).
+  // Every walk still active at step t reads its key byte root_bits/8 + t,
+  // so the depth of the best leaf so far need not be kept per walk: best
+  // holds the leaf and, above it, 0 for a root leaf or t + 1 for a leaf of
+  // step t.
   static const std::atomic<TrieNode*> kNoChild{nullptr};
-  Lane lanes[kMaxLongestBatch];
+  const TrieNode* node[kMaxLongestBatch];
+  const uint8_t* key[kMaxLongestBatch];  // the byte after the root's
+  const uint32_t* leaf[kMaxLongestBatch];
+  const std::atomic<TrieNode*>* child[kMaxLongestBatch];
+  uint64_t best[kMaxLongestBatch];
+  uint32_t roots[kMaxLongestBatch];
   uint8_t active[kMaxLongestBatch];
   n = std::min(n, kMaxLongestBatch);
-  uint32_t roots[kMaxLongestBatch];
   for (size_t i = 0; i < n; ++i) {
     const PrefixIndex* index = q[i].index;
     roots[i] = index->RootIndex(q[i].key);
@@ -312,46 +312,43 @@ void PrefixIndex::LongestMatchBatch(LongestQuery* q, size_t n) {
   }
   size_t n_active = 0;
   for (size_t i = 0; i < n; ++i) {
-    Lane& l = lanes[i];
-    const int root_bits = q[i].index->root_bits_;
-    l.best = q[i].index->ReadRoot(roots[i], &l.node);
-    l.best_depth = 0;
-    l.depth = root_bits;
-    l.key = q[i].key + root_bits / 8;
-    TrieNode::Prefetch(l.node);
+    const PrefixIndex* index = q[i].index;
+    best[i] = index->ReadRoot(roots[i], &node[i]);
+    key[i] = q[i].key + index->root_bits_ / 8;
+    TrieNode::Prefetch(node[i]);
     active[n_active] = static_cast<uint8_t>(i);
-    n_active += l.node != nullptr;
+    n_active += node[i] != nullptr;
   }
-  while (n_active > 0) {
+  for (uint64_t t = 0; n_active > 0; ++t) {
     // The header lines are (being) fetched: locate each slot's leaf and
     // child, and fetch those.
     for (size_t k = 0; k < n_active; ++k) {
-      Lane& l = lanes[active[k]];
-      const unsigned s = *l.key;
-      l.leaf = l.node->LeafSlot(s);
-      l.child = l.node->ChildSlotOr(s, &kNoChild);
-      __builtin_prefetch(l.leaf);
-      __builtin_prefetch(l.child);
+      const size_t i = active[k];
+      const unsigned s = key[i][t];
+      leaf[i] = node[i]->LeafSlot(s);
+      child[i] = node[i]->ChildSlotOr(s, &kNoChild);
+      __builtin_prefetch(leaf[i]);
+      __builtin_prefetch(child[i]);
     }
+    const uint64_t step = (t + 1) << 32;
     size_t still = 0;
     for (size_t k = 0; k < n_active; ++k) {
       const size_t i = active[k];
-      Lane& l = lanes[i];
-      const uint32_t leaf = *l.leaf;
-      l.best = Select(leaf != 0, leaf, l.best);
-      l.best_depth = Select(leaf != 0, l.depth, l.best_depth);
-      l.node = l.child->load(std::memory_order_acquire);
-      TrieNode::Prefetch(l.node);
-      ++l.key;
-      l.depth += 8;
+      const uint32_t l = *leaf[i];
+      best[i] = Select(l != 0, step | l, best[i]);
+      node[i] = child[i]->load(std::memory_order_acquire);
+      TrieNode::Prefetch(node[i]);
       active[still] = static_cast<uint8_t>(i);
-      still += l.node != nullptr;
+      still += node[i] != nullptr;
     }
     n_active = still;
   }
   for (size_t i = 0; i < n; ++i) {
-    q[i].id = LeafId(lanes[i].best);
-    q[i].length = LeafLength(lanes[i].best, lanes[i].best_depth);
+    const uint32_t l = static_cast<uint32_t>(best[i]);
+    const int t = static_cast<int>(best[i] >> 32);  // 0: the root's
+    const int depth = Select(t != 0, q[i].index->root_bits_ + 8 * (t - 1), 0);
+    q[i].id = LeafId(l);
+    q[i].length = LeafLength(l, depth);
   }
 }
 
