@@ -43,6 +43,7 @@
 #include "tests/bench/rib_bench_util.h"
 #include "tests/bench/rib_table_gen.h"
 #include <malloc.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,7 +66,23 @@ struct Ingested {
   double cpu_seconds = 0;
   uint64_t routes = 0;
   uint64_t updates = 0;
+  // Of cpu_seconds, what the kernel spent (mostly page faults: fresh
+  // memory is backed on first write), and the page faults taken.
+  double sys_seconds = 0;
+  uint64_t page_faults = 0;
 };
+
+// The calling thread's system CPU seconds and minor page faults so far.
+struct KernelUse {
+  double sys_seconds;
+  uint64_t page_faults;
+};
+KernelUse ThreadKernelUse() {
+  struct rusage ru;
+  getrusage(RUSAGE_THREAD, &ru);
+  return {ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6,
+          static_cast<uint64_t>(ru.ru_minflt)};
+}
 
 // A peer's UPDATEs as its session delivers them: whole messages, back to
 // back.
@@ -111,6 +128,7 @@ Ingested IngestWire(PeerWriter* peer, const Wire& wire) {
   Ingested r;
   ParsedUpdate update;
   size_t begin = 0;
+  const KernelUse k0 = ThreadKernelUse();
   double t0 = benchutil::ThreadCpuSeconds();
   for (size_t end : wire.ends) {
     ParseUpdate(
@@ -124,12 +142,16 @@ Ingested IngestWire(PeerWriter* peer, const Wire& wire) {
     r.routes += update.announced.size();
   }
   r.cpu_seconds = benchutil::ThreadCpuSeconds() - t0;
+  const KernelUse k1 = ThreadKernelUse();
+  r.sys_seconds = k1.sys_seconds - k0.sys_seconds;
+  r.page_faults = k1.page_faults - k0.page_faults;
   r.updates = wire.ends.size();
   return r;
 }
 
 Ingested Ingest(PeerWriter* peer, const std::vector<benchgen::Update>& ups) {
   Ingested r;
+  const KernelUse k0 = ThreadKernelUse();
   double t0 = benchutil::ThreadCpuSeconds();
   for (const benchgen::Update& u : ups) {
     Result<AttrHandle> h = peer->Intern(u.attributes);
@@ -138,6 +160,9 @@ Ingested Ingest(PeerWriter* peer, const std::vector<benchgen::Update>& ups) {
     r.routes += u.nlri.size();
   }
   r.cpu_seconds = benchutil::ThreadCpuSeconds() - t0;
+  const KernelUse k1 = ThreadKernelUse();
+  r.sys_seconds = k1.sys_seconds - k0.sys_seconds;
+  r.page_faults = k1.page_faults - k0.page_faults;
   r.updates = ups.size();
   return r;
 }
@@ -311,10 +336,11 @@ int Main(int argc, char** argv) {
     }
     std::printf(
         "peer %2d: %" PRIu64 " routes in %" PRIu64
-        " UPDATEs, %.3f CPU-s (%.3f s/M routes), new attribute sets %" PRIu64
-        "\n",
+        " UPDATEs, %.3f CPU-s (%.3f s/M routes; kernel %.3f s, %" PRIu64
+        " page faults), new attribute sets %" PRIu64 "\n",
         p, in.routes, in.updates, in.cpu_seconds,
-        in.cpu_seconds * 1e6 / in.routes, st.attribute_sets - sets_before);
+        in.cpu_seconds * 1e6 / in.routes, in.sys_seconds, in.page_faults,
+        st.attribute_sets - sets_before);
     sets_before = st.attribute_sets;
     input = {};
     bool report = std::find(checkpoints.begin(), checkpoints.end(), p) !=
