@@ -78,23 +78,34 @@ void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
     MarkFlatPage(ri);  // the span lies inside one 2 MiB piece
     const uint32_t span = uint32_t{1} << (24 - len);
     MarkFlatGroups(ri, span);  // every word of the span ends non-zero
-    // Neighbouring words mostly hold the same prefix: its length (a
-    // record read) once per run of them.
-    uint32_t seen = 0;
-    bool seen_shorter = true;
-    for (uint32_t s = ri; s < ri + span; ++s) {
-      const TrieNode* child;
-      const uint32_t cur = LeafId(ReadFlat(s, &child));
-      if (cur != seen) {
-        seen = cur;
-        seen_shorter = cur == 0 || Length(cur) < len;
-      }
-      if (seen_shorter) {
-        SetFlatLeaf(s, leaf);
-        cover(0, child);
+    // Run by run of equal words (mostly one: the span lies under one
+    // shorter prefix, or none): one decision and one record read per
+    // run. A word referring to an ext entry is a run of its own.
+    for (uint32_t s = ri, end = ri + span; s < end;) {
+      const uint32_t e = flat_[s].load(std::memory_order_relaxed);
+      uint32_t t = s + 1;
+      if (e & kRootExt) {
+        RootEntry* x = ext_.Get(e & ~kRootExt);
+        const uint32_t cur = LeafId(x->leaf.load(std::memory_order_relaxed));
+        if (cur == 0 || Length(cur) < len) {
+          x->leaf.store(leaf, std::memory_order_release);
+          cover(0, x->child.load(std::memory_order_relaxed));
+        } else {
+          cover(cur, nullptr);
+        }
       } else {
-        cover(cur, nullptr);
+        const uint32_t cur = LeafId(e);
+        const bool take = cur == 0 || Length(cur) < len;
+        if (take) {
+          flat_[s].store(leaf, std::memory_order_release);
+        } else {
+          cover(cur, nullptr);
+        }
+        for (; t < end && flat_[t].load(std::memory_order_relaxed) == e; ++t) {
+          if (take) flat_[t].store(leaf, std::memory_order_release);
+        }
       }
+      s = t;
     }
     return;
   }
@@ -117,7 +128,13 @@ void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
         uint64_t w[4];
         std::memcpy(w, &flat_[s], sizeof(w));
         if ((w[0] | w[1] | w[2] | w[3]) == 0) continue;
+        // A word equal to the one before it holds the same prefix (ext
+        // words are all different): nothing more to cover.
+        uint32_t before = ~uint32_t{0};
         for (uint32_t t = s; t < s + 8; ++t) {
+          const uint32_t e = flat_[t].load(std::memory_order_relaxed);
+          if (e == before) continue;
+          before = e;
           const TrieNode* child;
           const uint32_t flat_cur = LeafId(ReadFlat(t, &child));
           cover(flat_cur, child);
