@@ -120,6 +120,16 @@ void ClearAttributes(PathAttributes* a) {
   a->unknown.clear();
 }
 
+// Empties *path, keeping its segments' storage in *spare.
+void RecycleSegments(std::vector<AsPathSegment>* path,
+                     std::vector<AsPathSegment>* spare) {
+  for (AsPathSegment& seg : *path) {
+    seg.asns.clear();
+    spare->push_back(std::move(seg));
+  }
+  path->clear();
+}
+
 size_t HopCount(const std::vector<AsPathSegment>& path) {
   size_t n = 0;
   for (const AsPathSegment& s : path) {
@@ -171,8 +181,10 @@ class UpdateParser {
                       std::span<const uint8_t> value,
                       std::span<const uint8_t> whole);
   // Returns false when the path is malformed (*problem says why).
+  // Segments come from *spare when it has some (nullptr: allocated).
   bool ParseAsPath(std::span<const uint8_t> v, size_t as_size,
-                   std::vector<AsPathSegment>* path, UpdateProblem* problem);
+                   std::vector<AsPathSegment>* path,
+                   std::vector<AsPathSegment>* spare, UpdateProblem* problem);
   void ParseMpReach(std::span<const uint8_t> v);
   void ParseMpUnreach(std::span<const uint8_t> v);
   NlriError ParseNlri(std::span<const uint8_t> data, Family f, bool withdraw,
@@ -419,8 +431,9 @@ void UpdateParser::ParseAttribute(uint8_t flags, uint8_t type,
       return;
     case kAsPath: {  // RFC 7606 §7.2, RFC 7607 (BG-19, BG-20)
       UpdateProblem problem = UpdateProblem::kMalformedAsPath;
-      if (!ParseAsPath(v, as_size, &a.as_path, &problem)) {
-        a.as_path.clear();
+      if (!ParseAsPath(v, as_size, &a.as_path, &out_->spare_segments,
+                       &problem)) {
+        RecycleSegments(&a.as_path, &out_->spare_segments);
         Issue(problem, type, UpdateAction::kTreatAsWithdraw);
       }
       return;
@@ -543,7 +556,7 @@ void UpdateParser::ParseAttribute(uint8_t flags, uint8_t type,
       if (params_.four_octet_as) return;  // ignored between NEW speakers
       UpdateProblem problem = UpdateProblem::kMalformedAsPath;
       as4_path_.clear();
-      bool ok = ParseAsPath(v, 4, &as4_path_, &problem);
+      bool ok = ParseAsPath(v, 4, &as4_path_, nullptr, &problem);
       for (const AsPathSegment& s : as4_path_) {
         if (s.type == AsSegmentType::kConfedSequence ||
             s.type == AsSegmentType::kConfedSet) {
@@ -649,6 +662,7 @@ void UpdateParser::ParseAttribute(uint8_t flags, uint8_t type,
 
 bool UpdateParser::ParseAsPath(std::span<const uint8_t> v, size_t as_size,
                                std::vector<AsPathSegment>* path,
+                               std::vector<AsPathSegment>* spare,
                                UpdateProblem* problem) {
   Reader r(v);
   size_t total = 0;
@@ -664,7 +678,13 @@ bool UpdateParser::ParseAsPath(std::span<const uint8_t> v, size_t as_size,
       *problem = UpdateProblem::kAsPathTooLong;
       return false;
     }
-    AsPathSegment& seg = path->emplace_back();
+    if (spare != nullptr && !spare->empty()) {
+      path->push_back(std::move(spare->back()));
+      spare->pop_back();
+    } else {
+      path->emplace_back();
+    }
+    AsPathSegment& seg = path->back();
     seg.type = static_cast<AsSegmentType>(type);
     seg.asns.reserve(count);
     for (size_t i = 0; i < count; ++i) {
@@ -828,6 +848,34 @@ NlriError UpdateParser::ParseNlri(std::span<const uint8_t> data, Family f,
       f.safi == Safi::kLabeledUnicast || f.safi == Safi::kMplsVpn;
   const bool vpn = f.safi == Safi::kMplsVpn;
   const size_t max_bits = f.afi == Afi::kIpv4 ? 32 : 128;
+  if (!add_path && !labeled) {
+    // Plain prefixes (most of a table): a length octet, then the prefix's
+    // octets, decoded without the general case's label and RD steps.
+    const bool v4 = f.afi == Afi::kIpv4;
+    const uint8_t* p = data.data();
+    const uint8_t* const end = p + data.size();
+    while (p != end) {
+      const size_t bits = *p++;
+      const size_t nbytes = (bits + 7) / 8;
+      if (static_cast<size_t>(end - p) < nbytes) return NlriError::kOverrun;
+      if (bits > max_bits) return NlriError::kPrefixLength;  // BG-28
+      uint8_t addr[16] = {};
+      for (size_t i = 0; i < nbytes; ++i) addr[i] = p[i];
+      if (bits % 8 != 0) {
+        addr[nbytes - 1] &= static_cast<uint8_t>(0xff << (8 - bits % 8));
+      }
+      p += nbytes;
+      Nlri& n = out->emplace_back();
+      n.key.family = f;
+      if (v4) {
+        n.key.prefix.address.AssignV4Bytes(addr);
+      } else {
+        n.key.prefix.address.AssignV6Bytes(addr);
+      }
+      n.key.prefix.length = static_cast<uint8_t>(bits);
+    }
+    return NlriError::kNone;
+  }
   Reader r(data);
   while (!r.empty()) {
     uint32_t path_id = 0;
@@ -962,6 +1010,7 @@ bool UpdateParser::ValidTunnelEncap(std::span<const uint8_t> v) {
 void ParsedUpdate::Clear() {
   withdrawn.clear();
   announced.clear();
+  RecycleSegments(&attributes.as_path, &spare_segments);
   ClearAttributes(&attributes);
   end_of_rib.reset();
   action = UpdateAction::kOk;

@@ -334,13 +334,12 @@ int Main(int argc, char** argv) {
       cpu_rest += in.cpu_seconds;
       routes_rest += in.routes;
     }
-    std::printf(
-        "peer %2d: %" PRIu64 " routes in %" PRIu64
-        " UPDATEs, %.3f CPU-s (%.3f s/M routes; kernel %.3f s, %" PRIu64
-        " page faults), new attribute sets %" PRIu64 "\n",
-        p, in.routes, in.updates, in.cpu_seconds,
-        in.cpu_seconds * 1e6 / in.routes, in.sys_seconds, in.page_faults,
-        st.attribute_sets - sets_before);
+    std::printf("peer %2d: %" PRIu64 " routes in %" PRIu64
+                " UPDATEs, %.3f CPU-s (%.3f s/M routes; kernel %.3f s, %" PRIu64
+                " page faults), new attribute sets %" PRIu64 "\n",
+                p, in.routes, in.updates, in.cpu_seconds,
+                in.cpu_seconds * 1e6 / in.routes, in.sys_seconds,
+                in.page_faults, st.attribute_sets - sets_before);
     sets_before = st.attribute_sets;
     input = {};
     bool report = std::find(checkpoints.begin(), checkpoints.end(), p) !=

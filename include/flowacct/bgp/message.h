@@ -415,6 +415,11 @@ struct ParsedUpdate {
   // Every problem found, in order (bounded by the attribute count).
   std::vector<UpdateIssue> issues;
 
+  // Not part of the result: the AS path segments of earlier messages,
+  // emptied, whose storage parsing the next message reuses (a reused
+  // ParsedUpdate then parses an AS path without allocating).
+  std::vector<AsPathSegment> spare_segments;
+
   void Clear();
 };
 

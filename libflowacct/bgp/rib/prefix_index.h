@@ -151,8 +151,8 @@ struct TrieNode {
     int r = 0, c = 0;
     for (int k = 0; k < 4; ++k) {
       leaf_at[k] = static_cast<uint16_t>(sizeof(TrieNode) + 4 * (r - 1));
-      child_at[k] = static_cast<uint16_t>(sizeof(TrieNode) +
-                                           LeavesBytes(runs) + 8 * c);
+      child_at[k] =
+          static_cast<uint16_t>(sizeof(TrieNode) + LeavesBytes(runs) + 8 * c);
       r += Popcount(w[k].run_bits);
       c += Popcount(w[k].child_bits);
     }
