@@ -492,6 +492,40 @@ TEST_CASE(
         UpdateAction::kOk);
 }
 
+TEST_CASE("bgp/message: a reused ParsedUpdate holds only the last message") {
+  // Parsing reuses the storage of earlier AS path segments: each result
+  // must still be exactly its own message's.
+  const auto with_path = [](const Bytes& path_value) {
+    return Update(
+        {},
+        Cat({OriginAttr(), Attr(0x40, 2, path_value), NextHop(192, 0, 2, 1)}),
+        Nlri4(8, {10}));
+  };
+  const Bytes seq_set = Cat({Bytes{2, 3}, U32(1), U32(2), U32(3),  //
+                             Bytes{1, 2}, U32(5), U32(4)});
+  const Bytes one = Cat({Bytes{2, 1}, U32(7)});
+  const Bytes zero_as = Cat({Bytes{2, 2}, U32(8), U32(0)});
+  const std::vector<AsPathSegment> want_seq_set = {
+      {AsSegmentType::kSequence, {1, 2, 3}}, {AsSegmentType::kSet, {5, 4}}};
+  const std::vector<AsPathSegment> want_one = {{AsSegmentType::kSequence, {7}}};
+  ParsedUpdate u;
+  ParseUpdate(with_path(seq_set), Params(), &u);
+  CHECK(u.attributes.as_path == want_seq_set);
+  ParseUpdate(with_path(one), Params(), &u);
+  CHECK(u.attributes.as_path == want_one);
+  ParseUpdate(with_path(zero_as), Params(), &u);  // treat-as-withdraw
+  CHECK(u.action == UpdateAction::kTreatAsWithdraw);
+  CHECK(u.attributes.as_path.empty());
+  ParseUpdate(with_path(seq_set), Params(), &u);
+  CHECK(u.action == UpdateAction::kOk);
+  CHECK(u.attributes.as_path == want_seq_set);
+  ParseUpdate(with_path({}), Params(), &u);  // empty AS_PATH
+  CHECK(u.attributes.as_path.empty());
+  ParseUpdate(with_path(one), Params(), &u);
+  CHECK(u.attributes.as_path == want_one);
+  CHECK(u.announced.size() == 1);
+}
+
 TEST_CASE("bgp/message: BG-20 long AS_PATH on heap, capped") {
   // 3000 ASNs in 12 segments: needs an extended message.
   Bytes path;
