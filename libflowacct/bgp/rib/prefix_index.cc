@@ -331,7 +331,7 @@ void PrefixIndex::LongestMatchBatch(LongestQuery* q, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const PrefixIndex* index = q[i].index;
     best[i] = index->ReadRoot(roots[i], &node[i]);
-    key[i] = q[i].key + index->root_bits_ / 8;
+    key[i] = q[i].key + (static_cast<unsigned>(index->root_bits_) >> 3);
     TrieNode::Prefetch(node[i]);
     active[n_active] = static_cast<uint8_t>(i);
     n_active += node[i] != nullptr;
