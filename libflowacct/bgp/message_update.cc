@@ -848,13 +848,20 @@ NlriError UpdateParser::ParseNlri(std::span<const uint8_t> data, Family f,
       f.safi == Safi::kLabeledUnicast || f.safi == Safi::kMplsVpn;
   const bool vpn = f.safi == Safi::kMplsVpn;
   const size_t max_bits = f.afi == Afi::kIpv4 ? 32 : 128;
-  if (!add_path && !labeled) {
-    // Plain prefixes (most of a table): a length octet, then the prefix's
-    // octets, decoded without the general case's label and RD steps.
+  if (!labeled) {
+    // Plain prefixes (most of a table): [path id,] a length octet, then
+    // the prefix's octets, decoded without the general case's label and
+    // RD steps.
     const bool v4 = f.afi == Afi::kIpv4;
     const uint8_t* p = data.data();
     const uint8_t* const end = p + data.size();
     while (p != end) {
+      uint32_t path_id = 0;
+      if (add_path) {
+        if (end - p < 5) return NlriError::kOverrun;  // path id + length
+        path_id = wire::LoadU32(p);
+        p += 4;
+      }
       const size_t bits = *p++;
       const size_t nbytes = (bits + 7) / 8;
       if (static_cast<size_t>(end - p) < nbytes) return NlriError::kOverrun;
@@ -867,6 +874,7 @@ NlriError UpdateParser::ParseNlri(std::span<const uint8_t> data, Family f,
       p += nbytes;
       Nlri& n = out->emplace_back();
       n.key.family = f;
+      n.key.path_id = path_id;
       if (v4) {
         n.key.prefix.address.AssignV4Bytes(addr);
       } else {

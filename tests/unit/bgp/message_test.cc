@@ -1053,6 +1053,23 @@ TEST_CASE(
   // Negotiated but absent: the prefix bytes are read as a path id.
   ParsedUpdate a = Parse(Update({}, BaseAttrs(), Nlri4(24, {10, 1, 2})), ap);
   CHECK(a.action == UpdateAction::kAfiSafiDisable);
+  // Several paths: each NLRI keeps its own id; a path id whose prefix
+  // octets are cut short disables the family.
+  ParsedUpdate two = Parse(
+      Update({}, BaseAttrs(),
+             Cat({U32(1), Nlri4(24, {10, 1, 2}), U32(2), Nlri4(24, {10, 1, 2}),
+                  U32(0xfffffffe), Nlri4(32, {192, 0, 2, 1})})),
+      ap);
+  CHECK(two.action == UpdateAction::kOk);
+  REQUIRE(two.announced.size() == 3);
+  CHECK(two.announced[0].key.path_id == 1);
+  CHECK(two.announced[1].key.path_id == 2);
+  CHECK(two.announced[1].key.prefix == P4(10, 1, 2, 0, 24));
+  CHECK(two.announced[2].key.path_id == 0xfffffffe);
+  CHECK(two.announced[2].key.prefix == P4(192, 0, 2, 1, 32));
+  CHECK(
+      Parse(Update({}, BaseAttrs(), Cat({U32(7), Bytes{24, 10}})), ap).action ==
+      UpdateAction::kAfiSafiDisable);
   // Only for the negotiated family: IPv6 in the same session has none.
   Bytes nlri6 = {32, 0x20, 0x01, 0x0d, 0xb8};
   ParsedUpdate v6 =
