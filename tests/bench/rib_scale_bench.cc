@@ -17,9 +17,11 @@
 //   - longest-prefix lookup latency (uniform, Zipf-like and hot-set
 //     addresses), idle and while another thread ingests
 //     a further full-table peer.
+// --huge-pages sets RibOptions::huge_pages.
 //
 //   rib_scale_bench [--peers=1,10,20] [--v4=1000000] [--v6=200000]
 //                   [--lookups=2000000] [--input=wire|decoded]
+//                   [--huge-pages]
 //
 // A plain executable (its own main), not a Google Benchmark binary.
 
@@ -231,6 +233,7 @@ int Main(int argc, char** argv) {
   std::vector<int> checkpoints = {1, 10, 20};
   size_t n_v4 = 1000000, n_v6 = 200000, n_lookups = 2000000;
   bool wire_input = true;
+  RibOptions rib_options;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&](const char* flag) -> const char* {
@@ -247,10 +250,12 @@ int Main(int argc, char** argv) {
       n_lookups = std::strtoull(lk, nullptr, 10);
     } else if (a == "--input=wire" || a == "--input=decoded") {
       wire_input = a == "--input=wire";
+    } else if (a == "--huge-pages") {
+      rib_options.huge_pages = true;
     } else {
       std::fprintf(stderr,
                    "usage: %s [--peers=1,10,20] [--v4=N] [--v6=N] "
-                   "[--lookups=N] [--input=wire|decoded]\n",
+                   "[--lookups=N] [--input=wire|decoded] [--huge-pages]\n",
                    argv[0]);
       return 2;
     }
@@ -299,7 +304,7 @@ int Main(int argc, char** argv) {
   std::vector<IpAddress> v6_hot =
       benchutil::LookupAddresses(table, true, 1 << 18, benchutil::Spread::kHot);
 
-  auto rib = std::move(*Rib::Create({}));
+  auto rib = std::move(*Rib::Create(rib_options));
   auto reader = rib->NewReader();
   std::vector<std::unique_ptr<PeerWriter>> peers;
   std::vector<PeerId> ids;
@@ -369,9 +374,10 @@ int Main(int argc, char** argv) {
         MiB(st.community_bytes), MiB(st.rare_attribute_bytes),
         MiB(st.intern_table_bytes), MiB(st.total_bytes()));
     std::printf(
-        "RSS above baseline: %.1f MiB (huge-page arena: %.1f MiB reserved, "
-        "%.1f idle)\n",
-        rss, MiB(st.arena_reserved_bytes), MiB(st.arena_idle_bytes));
+        "RSS above baseline: %.1f MiB (arena%s: %.1f MiB reserved, %.1f "
+        "idle)\n",
+        rss, rib_options.huge_pages ? ", huge pages" : "",
+        MiB(st.arena_reserved_bytes), MiB(st.arena_idle_bytes));
     if (p > 1) {
       std::printf(
           "per additional peer: %.1f MiB (RIB accounting), %.1f MiB (RSS)\n",

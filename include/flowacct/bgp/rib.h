@@ -44,8 +44,9 @@
 //     attributes. Reference counted; freed when the last route and handle
 //     let go.
 //   - Memory: trie nodes, route words and attribute records are carved
-//     from 2 MiB blocks the kernel is asked to back with transparent huge
-//     pages (fewer TLB misses on random lookups); RibStats reports them.
+//     from 2 MiB blocks, which the kernel can be asked to back with
+//     transparent huge pages (RibOptions::huge_pages); RibStats reports
+//     them.
 //   - Reclamation: epoch based. Readers and writers announce a read
 //     section; memory unlinked by a writer (trie nodes, side entries,
 //     attribute records and blobs, peer arrays) is freed only after every
@@ -103,6 +104,15 @@ struct RibOptions {
   uint32_t max_peers = 4096;
   // Writers try to free retired memory after this many retirements.
   uint32_t reclaim_every = 256;
+  // Ask the kernel to back the RIB's 2 MiB blocks (trie nodes, route
+  // words, attribute records) with transparent huge pages
+  // (madvise(MADV_HUGEPAGE)), for fewer TLB misses on lookups. Off by
+  // default: where the kernel must compact memory to find a free 2 MiB
+  // page on first touch (THP "defrag" set to "madvise", a long-running or
+  // virtualised host), that took 0.2 CPU-s of a full table's ingest and
+  // slowed a second peer's ingest by a third, with no lookup gain
+  // measurable on such a host (docs/performance.md, "BGP: codec and RIB").
+  bool huge_pages = false;
 };
 
 struct PeerOptions {
@@ -250,7 +260,7 @@ struct RibStats {
   uint64_t rare_attribute_bytes = 0;
   uint64_t intern_table_bytes = 0;  // hash tables of the interners
   uint64_t pending_reclaim = 0;     // retired objects awaiting a grace period
-  // Huge-page blocks the RIB took from the system for nodes, route words
+  // The 2 MiB blocks the RIB took from the system for nodes, route words
   // and attribute records, and the part of them not in use (free lists,
   // block tails). Not in total_bytes(): the figures above count what is in
   // use.

@@ -28,7 +28,7 @@ void* Arena::Allocate(size_t bytes) {
     void* block = std::aligned_alloc(kBlockBytes, kBlockBytes);
     if (block == nullptr) throw std::bad_alloc();
     // Best effort: without THP the memory is ordinary pages.
-    (void)madvise(block, kBlockBytes, MADV_HUGEPAGE);
+    if (huge_pages_) (void)madvise(block, kBlockBytes, MADV_HUGEPAGE);
     blocks_.push_back(block);
     blocks_count_.fetch_add(1, std::memory_order_relaxed);
     idle_.fetch_add(kBlockBytes, std::memory_order_relaxed);

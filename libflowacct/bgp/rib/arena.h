@@ -2,12 +2,13 @@
 //
 // Arena: memory for the RIB structures that lookups read at random (trie
 // nodes, per-peer route words, attribute records), carved from 2 MiB
-// blocks that the kernel is asked to back with transparent huge pages
-// (madvise(MADV_HUGEPAGE); honoured when
-// /sys/kernel/mm/transparent_hugepage/enabled is "always" or "madvise").
-// A full-table lookup touches a handful of cache lines spread over a few
-// hundred MiB; with 4 KiB pages each of them also misses the TLB, with
-// 2 MiB pages almost none does (docs/performance.md, "BGP: codec and RIB").
+// blocks. Optionally (RibOptions::huge_pages) the kernel is asked to back
+// them with transparent huge pages (madvise(MADV_HUGEPAGE); honoured when
+// /sys/kernel/mm/transparent_hugepage/enabled is "always" or "madvise"):
+// a full-table lookup touches a handful of cache lines spread over a few
+// hundred MiB, and with 4 KiB pages each of them may also miss the TLB.
+// Not by default: a fresh huge page can cost the writer a memory
+// compaction on first touch (docs/performance.md, "BGP: codec and RIB").
 //
 // Objects are 64-byte aligned (one cache line starts each) and sized in
 // 64-byte units; sizes up to kMaxBytes. Freed objects go to a free list of
@@ -35,7 +36,8 @@ class Arena {
   static constexpr size_t kBlockBytes = size_t{2} << 20;
   static constexpr size_t kMaxBytes = size_t{256} << 10;
 
-  Arena() = default;
+  // huge_pages: madvise(MADV_HUGEPAGE) each block.
+  explicit Arena(bool huge_pages = false) : huge_pages_(huge_pages) {}
   ~Arena();
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
@@ -63,6 +65,7 @@ class Arena {
   };
   static constexpr size_t kClasses = kMaxBytes / kUnit + 1;
 
+  const bool huge_pages_;
   std::mutex mu_;
   std::vector<void*> blocks_;
   char* bump_ = nullptr;  // inside the newest block

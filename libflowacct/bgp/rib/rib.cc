@@ -170,6 +170,7 @@ class RibCore {
  public:
   explicit RibCore(const RibOptions& options)
       : options_(options),
+        arena_(options.huge_pages),
         attrs_(&domain_, &arena_),
         peers_(new std::atomic<PeerCore*>[options.max_peers]) {
     for (uint32_t i = 0; i < options.max_peers; ++i) peers_[i].store(nullptr);
