@@ -140,10 +140,13 @@ struct TrieNode {
   uint16_t leaf_at[4];
   uint16_t child_at[4];
 
-  // Fetches both header lines (a null node: a no-op prefetch).
+  // Fetches both header lines (a null node: a no-op prefetch; the second
+  // address is formed as an integer, so null + 64 is no pointer
+  // arithmetic).
   FLOWACCT_HOT static void Prefetch(const TrieNode* node) {
     __builtin_prefetch(node);
-    __builtin_prefetch(reinterpret_cast<const char*>(node) + 64);
+    __builtin_prefetch(
+        reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(node) + 64));
   }
 
   void Seal() {
