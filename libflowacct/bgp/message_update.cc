@@ -120,6 +120,31 @@ void ClearAttributes(PathAttributes* a) {
   a->unknown.clear();
 }
 
+// Appends the route for the `bits`-bit prefix whose ceil(bits / 8) octets
+// are at p (bits <= the family's address length), host bits cleared.
+// Always inlined: it runs once per NLRI, and as a call bgp_message_bench
+// parsed plain IPv4 UPDATEs at 75-78 M NLRI/s against 112-118 inlined.
+inline __attribute__((always_inline)) Nlri& AppendPrefix(std::vector<Nlri>* out,
+                                                         Family f,
+                                                         const uint8_t* p,
+                                                         size_t bits) {
+  uint8_t addr[16] = {};
+  const size_t nbytes = (bits + 7) / 8;
+  for (size_t i = 0; i < nbytes; ++i) addr[i] = p[i];
+  if (bits % 8 != 0) {
+    addr[nbytes - 1] &= static_cast<uint8_t>(0xff << (8 - bits % 8));
+  }
+  Nlri& n = out->emplace_back();
+  n.key.family = f;
+  if (f.afi == Afi::kIpv4) {
+    n.key.prefix.address.AssignV4Bytes(addr);
+  } else {
+    n.key.prefix.address.AssignV6Bytes(addr);
+  }
+  n.key.prefix.length = static_cast<uint8_t>(bits);
+  return n;
+}
+
 // Empties *path, keeping its segments' storage in *spare.
 void RecycleSegments(std::vector<AsPathSegment>* path,
                      std::vector<AsPathSegment>* spare) {
@@ -850,9 +875,7 @@ NlriError UpdateParser::ParseNlri(std::span<const uint8_t> data, Family f,
   const size_t max_bits = f.afi == Afi::kIpv4 ? 32 : 128;
   if (!labeled) {
     // Plain prefixes (most of a table): [path id,] a length octet, then
-    // the prefix's octets, decoded without the general case's label and
-    // RD steps.
-    const bool v4 = f.afi == Afi::kIpv4;
+    // the prefix's octets.
     const uint8_t* p = data.data();
     const uint8_t* const end = p + data.size();
     while (p != end) {
@@ -866,24 +889,13 @@ NlriError UpdateParser::ParseNlri(std::span<const uint8_t> data, Family f,
       const size_t nbytes = (bits + 7) / 8;
       if (static_cast<size_t>(end - p) < nbytes) return NlriError::kOverrun;
       if (bits > max_bits) return NlriError::kPrefixLength;  // BG-28
-      uint8_t addr[16] = {};
-      for (size_t i = 0; i < nbytes; ++i) addr[i] = p[i];
-      if (bits % 8 != 0) {
-        addr[nbytes - 1] &= static_cast<uint8_t>(0xff << (8 - bits % 8));
-      }
+      AppendPrefix(out, f, p, bits).key.path_id = path_id;
       p += nbytes;
-      Nlri& n = out->emplace_back();
-      n.key.family = f;
-      n.key.path_id = path_id;
-      if (v4) {
-        n.key.prefix.address.AssignV4Bytes(addr);
-      } else {
-        n.key.prefix.address.AssignV6Bytes(addr);
-      }
-      n.key.prefix.length = static_cast<uint8_t>(bits);
     }
     return NlriError::kNone;
   }
+  // Labeled unicast and VPN: [path id,] a length octet, the label stack,
+  // [the route distinguisher,] then the prefix's octets.
   Reader r(data);
   while (!r.empty()) {
     uint32_t path_id = 0;
@@ -895,25 +907,23 @@ NlriError UpdateParser::ParseNlri(std::span<const uint8_t> data, Family f,
     size_t pos = 0;
     size_t prefix_bits = bits;
     std::optional<uint32_t> label;
-    if (labeled) {
-      // RFC 8277 §2: 3-octet labels until the bottom-of-stack bit. In a
-      // withdrawal the single label field is not interpreted (§2.4).
-      bool bottom = false;
-      size_t count = 0;
-      while (prefix_bits >= 24 && !bottom && count < 8) {
-        const uint32_t entry = (uint32_t{body[pos]} << 16) |
-                               (uint32_t{body[pos + 1]} << 8) | body[pos + 2];
-        if (!label) label = entry >> 4;
-        bottom = (entry & 1) != 0 || withdraw;
-        pos += 3;
-        prefix_bits -= 24;
-        ++count;
-      }
-      if (!bottom) {
-        // BG-29: the NLRI is rejected; its extent is known, continue.
-        Issue(UpdateProblem::kInvalidLabelStack, 0, UpdateAction::kOk);
-        continue;
-      }
+    // RFC 8277 §2: 3-octet labels until the bottom-of-stack bit. In a
+    // withdrawal the single label field is not interpreted (§2.4).
+    bool bottom = false;
+    size_t count = 0;
+    while (prefix_bits >= 24 && !bottom && count < 8) {
+      const uint32_t entry = (uint32_t{body[pos]} << 16) |
+                             (uint32_t{body[pos + 1]} << 8) | body[pos + 2];
+      if (!label) label = entry >> 4;
+      bottom = (entry & 1) != 0 || withdraw;
+      pos += 3;
+      prefix_bits -= 24;
+      ++count;
+    }
+    if (!bottom) {
+      // BG-29: the NLRI is rejected; its extent is known, continue.
+      Issue(UpdateProblem::kInvalidLabelStack, 0, UpdateAction::kOk);
+      continue;
     }
     RouteDistinguisher rd;
     if (vpn) {
@@ -926,22 +936,11 @@ NlriError UpdateParser::ParseNlri(std::span<const uint8_t> data, Family f,
       prefix_bits -= 64;
     }
     if (prefix_bits > max_bits) return NlriError::kPrefixLength;  // BG-28
-    std::array<uint8_t, 16> addr{};
-    const size_t nbytes = (prefix_bits + 7) / 8;
     // body holds ceil(bits/8) octets; label and RD octets are whole, so
-    // the remainder is exactly nbytes.
-    std::memcpy(addr.data(), body.data() + pos, nbytes);
-    if (prefix_bits % 8 != 0) {
-      addr[nbytes - 1] &= static_cast<uint8_t>(0xff << (8 - prefix_bits % 8));
-    }
-    Nlri& n = out->emplace_back();
-    n.key.family = f;
+    // the prefix's are exactly the rest.
+    Nlri& n = AppendPrefix(out, f, body.data() + pos, prefix_bits);
     n.key.path_id = path_id;
     n.key.rd = rd;
-    n.key.prefix.address = f.afi == Afi::kIpv4
-                               ? IpAddress::V4Bytes(addr.data())
-                               : IpAddress::V6Bytes(addr.data());
-    n.key.prefix.length = static_cast<uint8_t>(prefix_bits);
     n.mpls_label = label;
   }
   return NlriError::kNone;

@@ -85,11 +85,11 @@ void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
       const uint32_t e = flat_[s].load(std::memory_order_relaxed);
       uint32_t t = s + 1;
       if (e & kRootExt) {
-        RootEntry* x = ext_.Get(e & ~kRootExt);
-        const uint32_t cur = LeafId(x->leaf.load(std::memory_order_relaxed));
+        const TrieNode* child;
+        const uint32_t cur = LeafId(FlatLeaf(e, &child));
         if (cur == 0 || Length(cur) < len) {
-          x->leaf.store(leaf, std::memory_order_release);
-          cover(0, x->child.load(std::memory_order_relaxed));
+          SetFlatLeaf(s, leaf);
+          cover(0, child);
         } else {
           cover(cur, nullptr);
         }
@@ -136,7 +136,7 @@ void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
           if (e == before) continue;
           before = e;
           const TrieNode* child;
-          const uint32_t flat_cur = LeafId(ReadFlat(t, &child));
+          const uint32_t flat_cur = LeafId(FlatLeaf(e, &child));
           cover(flat_cur, child);
         }
       }

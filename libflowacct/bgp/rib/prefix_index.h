@@ -450,7 +450,10 @@ class PrefixIndex {
   }
   // The /17../24 leaf of flat_ slot ri (0: none) and its child.
   FLOWACCT_HOT uint32_t ReadFlat(uint32_t ri, const TrieNode** child) const {
-    const uint32_t e = flat_[ri].load(std::memory_order_acquire);
+    return FlatLeaf(flat_[ri].load(std::memory_order_acquire), child);
+  }
+  // ReadFlat for a flat_ word already read.
+  FLOWACCT_HOT uint32_t FlatLeaf(uint32_t e, const TrieNode** child) const {
     if ((e & kRootExt) == 0) {
       *child = nullptr;
       return e;
