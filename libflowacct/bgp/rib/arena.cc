@@ -16,7 +16,7 @@ void* Arena::Allocate(size_t bytes) {
   const size_t size = Rounded(bytes == 0 ? 1 : bytes);
   if (size > kMaxBytes) std::abort();
   const size_t c = size / kUnit;
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   if (FreeObject* f = free_[c]; f != nullptr) {
     free_[c] = f->next;
     idle_.fetch_sub(size, std::memory_order_relaxed);
@@ -45,7 +45,7 @@ void Arena::Free(void* p, size_t bytes) {
   if (p == nullptr) return;
   const size_t size = Rounded(bytes == 0 ? 1 : bytes);
   const size_t c = size / kUnit;
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   FreeObject* f = static_cast<FreeObject*>(p);
   f->next = free_[c];
   free_[c] = f;

@@ -17,7 +17,7 @@
 // footprint is its high-water mark (what a full-table RIB reaches once
 // anyway).
 //
-// Thread-safety: Allocate and Free from any thread (one mutex).
+// Thread-safety: Allocate and Free from any thread (one spin lock).
 
 #ifndef FLOWACCT_LIBFLOWACCT_BGP_RIB_ARENA_H_
 #define FLOWACCT_LIBFLOWACCT_BGP_RIB_ARENA_H_
@@ -25,8 +25,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <vector>
+
+#include "libflowacct/bgp/rib/spin_lock.h"
 
 namespace flowacct::bgp::rib_internal {
 
@@ -66,7 +67,7 @@ class Arena {
   static constexpr size_t kClasses = kMaxBytes / kUnit + 1;
 
   const bool huge_pages_;
-  std::mutex mu_;
+  SpinLock mu_;  // free_, blocks_, bump_ (a few instructions held)
   std::vector<void*> blocks_;
   char* bump_ = nullptr;  // inside the newest block
   char* bump_end_ = nullptr;

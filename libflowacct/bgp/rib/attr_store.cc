@@ -202,9 +202,9 @@ bool AttrStore::BlobSet<Blob>::Eq::operator()(const Blob* a,
   }
 }
 
-size_t RecordHash(const AttrRecord& r) {
+uint32_t RecordHash(const AttrRecord& r) {
   // Seven multiply-folds (absl::HashOf of the same fields: ~95
-  // instructions; a new set is hashed once, and again on each resize).
+  // instructions), once per set: resizes read the stored hash.
   uint64_t nh[2];
   std::memcpy(nh, r.next_hop, 16);
   uint64_t h = Mix(Seed() ^ reinterpret_cast<uintptr_t>(r.as_path), kMul);
@@ -213,13 +213,15 @@ size_t RecordHash(const AttrRecord& r) {
   h = Mix(h ^ ((uint64_t{r.med} << 32) | r.local_pref), kMul);
   h = Mix(h ^ ((uint64_t{r.flags} << 8) | r.origin), kMul);
   h = Mix(h ^ nh[0], kMul);
-  return Mix(h ^ nh[1], kMul);
+  h = Mix(h ^ nh[1], kMul);
+  return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
 bool AttrStore::IdEq::Same(const AttrRecord& a, const AttrRecord& b) {
-  return a.as_path == b.as_path && a.comms == b.comms && a.extra == b.extra &&
-         a.med == b.med && a.local_pref == b.local_pref && a.flags == b.flags &&
-         a.origin == b.origin && std::memcmp(a.next_hop, b.next_hop, 16) == 0;
+  return a.hash == b.hash && a.as_path == b.as_path && a.comms == b.comms &&
+         a.extra == b.extra && a.med == b.med && a.local_pref == b.local_pref &&
+         a.flags == b.flags && a.origin == b.origin &&
+         std::memcmp(a.next_hop, b.next_hop, 16) == 0;
 }
 
 AttrStore::AttrStore(EpochDomain* domain, Arena* arena)
@@ -318,6 +320,7 @@ uint32_t AttrStore::Intern(const PathAttributes& attrs) {
                                    static_cast<void*>(comms) == comm_scratch)
                       : nullptr;
   probe.extra = extra ? InternBlob(&extras_, extra, false) : nullptr;
+  probe.hash = RecordHash(probe);
   const auto found = [&](uint32_t id) {
     // Drop the blob references taken for the probe (they are also held
     // by the found record, so none reaches zero).

@@ -114,7 +114,9 @@ enum AttrFlags : uint8_t {
 // One cache line. first_as/origin_as are copied from the AS path so the
 // common enrichment reads touch only this line.
 struct AttrRecord {
-  uint32_t unused = 0;  // (the reference count is in AttrStore::refs_)
+  // RecordHash of the other fields, kept so that the id set's resizes do
+  // not compute it again (the reference count is in AttrStore::refs_).
+  uint32_t hash = 0;
   uint32_t first_as = 0;
   const AsPathBlob* as_path = nullptr;  // nullptr: empty path
   const CommBlob* comms = nullptr;      // nullptr: no communities
@@ -128,9 +130,9 @@ struct AttrRecord {
 };
 static_assert(sizeof(AttrRecord) == 64);
 
-// Content hash of a record (blob pointers stand for their interned
-// content).
-size_t RecordHash(const AttrRecord& r);
+// Content hash of a record but its `hash` field (blob pointers stand for
+// their interned content).
+uint32_t RecordHash(const AttrRecord& r);
 
 class AttrStore {
  public:
@@ -180,8 +182,9 @@ class AttrStore {
   struct IdHash {
     using is_transparent = void;
     const AttrStore* store;
-    size_t operator()(uint32_t id) const { return RecordHash(*store->Get(id)); }
-    size_t operator()(const AttrRecord* r) const { return RecordHash(*r); }
+    // Both read the stored hash (a probe's is set before it probes).
+    size_t operator()(uint32_t id) const { return store->Get(id)->hash; }
+    size_t operator()(const AttrRecord* r) const { return r->hash; }
   };
   struct IdEq {
     using is_transparent = void;

@@ -11,7 +11,7 @@ void EpochDomain::DrainAll() {
   for (;;) {
     std::deque<Retired> all;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<SpinLock> lock(mu_);
       all.swap(retired_);
       pending_count_.store(0, std::memory_order_relaxed);
     }
@@ -21,7 +21,7 @@ void EpochDomain::DrainAll() {
 }
 
 EpochSlot* EpochDomain::Register() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   for (auto& s : slots_) {
     if (!s->in_use_) {
       s->in_use_ = true;
@@ -35,13 +35,13 @@ EpochSlot* EpochDomain::Register() {
 
 void EpochDomain::Unregister(EpochSlot* slot) {
   slot->Exit();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   slot->in_use_ = false;
 }
 
 void EpochDomain::Retire(Deleter deleter, void* ctx, void* object,
                          uint64_t arg) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<SpinLock> lock(mu_);
   // Read after the caller's unlink (program order + seq_cst load).
   uint64_t e = epoch_.load(std::memory_order_seq_cst);
   retired_.push_back(Retired{e, deleter, ctx, object, arg});
@@ -66,7 +66,7 @@ size_t EpochDomain::Reclaim() {
   if (!run.owns_lock()) return 0;
   std::deque<Retired> ready;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<SpinLock> lock(mu_);
     // Two advances at most are useful: anything older than E-2 is ready.
     for (int i = 0; i < 2; ++i) {
       uint64_t e = epoch_.load(std::memory_order_seq_cst);

@@ -31,6 +31,8 @@
 #include <mutex>
 #include <vector>
 
+#include "libflowacct/bgp/rib/spin_lock.h"
+
 namespace flowacct::bgp::rib_internal {
 
 class EpochDomain;
@@ -99,7 +101,7 @@ class EpochDomain {
   // it (on every node or record a writer replaces): separate lines.
   alignas(64) std::atomic<uint64_t> epoch_{1};
   alignas(64) std::atomic<size_t> pending_count_{0};
-  std::mutex mu_;      // slots_ and retired_
+  SpinLock mu_;        // slots_ and retired_ (short sections)
   std::mutex run_mu_;  // serialises deleter runs (they run in FIFO order)
   std::deque<std::unique_ptr<EpochSlot>> slots_;  // never shrinks
   std::deque<Retired> retired_;                   // ordered by epoch

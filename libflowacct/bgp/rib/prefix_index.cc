@@ -393,7 +393,14 @@ void PrefixIndex::InsertMissing(ExactQuery* q, size_t n) {
     uint32_t parent = q[i].parent;
     if (q[i].seen != start || short_done || ((buckets >> b) & 1) != 0) {
       int found_len;
-      parent = WalkAtMost(q[i].addr, q[i].len, &found_len);
+      if (q[i].len <= root_bits_) {  // the root word answers (no call)
+        const TrieNode* child;
+        const uint32_t leaf = ReadRootUnfaulted(RootIndex(q[i].addr), &child);
+        found_len = LeafLength(leaf, 0);
+        parent = AtMost(LeafId(leaf), q[i].len, &found_len);
+      } else {
+        parent = WalkAtMost(q[i].addr, q[i].len, &found_len);
+      }
       if (parent != 0 && found_len == q[i].len) {
         q[i].id = parent;
         continue;
@@ -659,7 +666,14 @@ uint32_t PrefixIndex::Insert(const uint8_t* addr, int len, uint32_t parent) {
     dir.store(chunk, std::memory_order_release);
     addr_chunks_.fetch_add(1, std::memory_order_relaxed);
   }
-  std::memcpy(chunk + size_t{id & 0xffff} * addr_bytes_, addr, addr_bytes_);
+  uint8_t* const to = chunk + size_t{id & 0xffff} * addr_bytes_;
+  if (addr_bytes_ == 4) {  // fixed sizes: a move, not a call
+    std::memcpy(to, addr, 4);
+  } else if (addr_bytes_ == 16) {
+    std::memcpy(to, addr, 16);
+  } else {
+    std::memcpy(to, addr, addr_bytes_);
+  }
   parent_.GetOrCreate(id)->store(parent, std::memory_order_relaxed);
   count_.store(id, std::memory_order_release);
 
