@@ -149,8 +149,8 @@ class AttrStore {
   // the store is full (kMaxId sets) or the AS path is too long (> 65535).
   uint32_t Intern(const PathAttributes& attrs);
   // REQUIRES: the caller holds a reference to `id`.
-  void AddRef(uint32_t id) {
-    refs_.Get(id)->fetch_add(1, std::memory_order_relaxed);
+  void AddRef(uint32_t id, uint32_t n = 1) {
+    refs_.Get(id)->fetch_add(n, std::memory_order_relaxed);
   }
   // Drops one reference; the last one erases and retires the set.
   void Release(uint32_t id);

@@ -305,6 +305,17 @@ class RibCore {
     };
     Keyed keyed[kChunk];  // no initializers: each use sets them first
     PrefixIndex::ExactQuery q[kChunk];
+    // New single-path routes take their attribute reference and count
+    // once per UPDATE: three atomic read-modify-writes (each a full fence
+    // on x86) per route were a tenth of a first table's ingest time.
+    NewRoutes added;
+    const auto flush = [&] {
+      if (added.routes == 0) return;
+      attrs_.AddRef(attr, added.routes);
+      peer->routes_.fetch_add(added.routes, std::memory_order_relaxed);
+      peer->paths_.fetch_add(added.routes, std::memory_order_relaxed);
+      added.routes = 0;
+    };
     for (size_t base = 0; base < nlri.size(); base += kChunk) {
       const size_t n = std::min(kChunk, nlri.size() - base);
       for (size_t i = 0; i < n; ++i) {
@@ -331,22 +342,38 @@ class RibCore {
       }
       for (size_t i = 0; i < n; ++i) {
         const Keyed& k = keyed[i];
-        if (k.error != nullptr) return InvalidArgumentError(k.error);
+        if (k.error != nullptr) {
+          flush();
+          return InvalidArgumentError(k.error);
+        }
         // A found or inserted id stays valid (prefixes are never
         // removed); 0 (the index was full) tries again, and reports it.
         Status s = AnnounceKeyed(peer, nlri[base + i], k.t, k.key, k.len,
-                                 q[i].id, attr);
-        if (!s.ok()) return s;
+                                 q[i].id, attr, &added);
+        if (!s.ok()) {
+          flush();
+          return s;
+        }
       }
     }
+    flush();
     return Status::Ok();
   }
 
+  // What AnnounceKeyed left to its caller: new single-path routes whose
+  // attribute reference and route/path counts are still to be added.
+  struct NewRoutes {
+    uint32_t routes = 0;
+  };
+
   // Announce() once the index key is known; `pid` the prefix's index id
-  // when already looked up, 0 to find or insert it.
+  // when already looked up, 0 to find or insert it. With `added`, a new
+  // single-path route's reference and counts are left there (the caller
+  // adds them before it returns); a route replaced takes and drops its
+  // references at once, so the set the caller holds never reaches zero.
   Status AnnounceKeyed(PeerCore* peer, const Nlri& nlri, int t,
-                       const uint8_t* key, int len, uint32_t pid,
-                       uint32_t attr) {
+                       const uint8_t* key, int len, uint32_t pid, uint32_t attr,
+                       NewRoutes* added = nullptr) {
     PrefixIndex* idx = GetOrCreateTable(t);
     if (pid == 0) pid = idx->FindOrInsert(key, len);
     if (pid == 0) return ResourceExhaustedError("bgp rib: prefix index full");
@@ -356,6 +383,11 @@ class RibCore {
     bool side = nlri.key.path_id != 0 || nlri.mpls_label.has_value() ||
                 (old & kSide) != 0;
     if (!side) {
+      if (old == 0 && added != nullptr) {
+        w->store(attr, std::memory_order_release);
+        ++added->routes;
+        return Status::Ok();
+      }
       attrs_.AddRef(attr);
       w->store(attr, std::memory_order_release);
       if (old != 0) {

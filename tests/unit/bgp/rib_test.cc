@@ -830,6 +830,41 @@ TEST_CASE("bgp/rib: attributes are interned once and freed when unused") {
   CHECK(st.as_path_bytes == 0);
 }
 
+TEST_CASE("bgp/rib: one UPDATE's references and counts, repeats included") {
+  // AnnounceMany adds a new route's reference and counts once per UPDATE;
+  // a repeated prefix and a replaced route in the same UPDATE must leave
+  // exact counts (the set never drops to zero on the way).
+  auto rib = NewRib();
+  {
+    auto peer = std::move(*rib->AddPeer({}));
+    auto h1 = peer->Intern(Attrs({64500}, "192.0.2.1"));
+    REQUIRE(peer->Announce(Route("10.9.0.0/16"), *h1).ok());
+    auto h2 = peer->Intern(Attrs({64501}, "192.0.2.2"));
+    std::vector<Nlri> update;
+    for (int i = 0; i < 40; ++i) {  // several chunks of the batch
+      update.push_back(Route("10.0." + std::to_string(i) + ".0/24"));
+    }
+    update.push_back(Route("10.0.3.0/24"));  // again
+    update.push_back(Route("10.9.0.0/16"));  // replaces h1's route
+    REQUIRE(peer->Announce(update, *h2).ok());
+    RibStats st = rib->GetStats();
+    CHECK(st.routes == 41);
+    CHECK(st.paths == 41);
+    CHECK(h2->ref_count() == 41 + 1);
+    CHECK(h1->ref_count() == 1);
+    // An UPDATE stopped by a bad NLRI still counts the routes before it.
+    std::vector<Nlri> bad = {Route("10.1.0.0/24"), Route("10.1.1.0/24")};
+    bad.back().key.prefix.length = 33;
+    CHECK_FALSE(peer->Announce(bad, *h2).ok());
+    CHECK(rib->GetStats().routes == 42);
+    CHECK(h2->ref_count() == 42 + 1);
+  }  // the peer and both handles go
+  rib->Reclaim();
+  const RibStats end = rib->GetStats();
+  CHECK(end.routes == 0);
+  CHECK(end.attribute_sets == 0);
+}
+
 TEST_CASE("bgp/rib: a handle keeps its set alive; ids are reused") {
   auto rib = NewRib();
   auto peer = std::move(*rib->AddPeer({}));
