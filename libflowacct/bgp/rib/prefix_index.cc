@@ -414,7 +414,7 @@ void PrefixIndex::InsertMissing(ExactQuery* q, size_t n) {
       }
     }
     q[i].id = Insert(q[i].addr, q[i].len, parent);
-    inserts_done_.fetch_add(1, std::memory_order_release);
+    BumpUnderLock(&inserts_done_, 1u, std::memory_order_release);
     if (q[i].len < grain) {
       short_done = true;
     } else {
@@ -437,14 +437,14 @@ uint32_t PrefixIndex::FindOrInsert(const uint8_t* addr, int len) {
     if (best != 0 && found_len == len) return best;
   }
   uint32_t id = Insert(addr, len, best);
-  inserts_done_.fetch_add(1, std::memory_order_release);
+  BumpUnderLock(&inserts_done_, 1u, std::memory_order_release);
   return id;
 }
 
 TrieNode* PrefixIndex::AllocNode(size_t bytes) {
   TrieNode* node = new (arena_->Allocate(bytes)) TrieNode{};
-  node_bytes_.fetch_add(Arena::Rounded(bytes), std::memory_order_relaxed);
-  node_count_.fetch_add(1, std::memory_order_relaxed);
+  BumpUnderLock(&node_bytes_, Arena::Rounded(bytes));
+  BumpUnderLock(&node_count_, size_t{1});
   return node;
 }
 
@@ -617,8 +617,8 @@ TrieNode* PrefixIndex::WithChild(const TrieNode* node, unsigned s,
 FLOWACCT_POPCNT_CLONES
 void PrefixIndex::RetireNode(TrieNode* node) {
   const size_t bytes = node->bytes();
-  node_bytes_.fetch_sub(Arena::Rounded(bytes), std::memory_order_relaxed);
-  node_count_.fetch_sub(1, std::memory_order_relaxed);
+  BumpUnderLock(&node_bytes_, -Arena::Rounded(bytes));
+  BumpUnderLock(&node_count_, ~size_t{0});  // minus one
   domain_->Retire(
       [](void* arena, void* p, uint64_t size) {
         static_cast<Arena*>(arena)->Free(p, size);

@@ -474,6 +474,15 @@ class PrefixIndex {
     flat_[ri].store(leaf, std::memory_order_release);
   }
   void MarkFlatPage(uint32_t ri);
+  // *a += d (wrapping) for a counter only insert_mu_'s holder writes: a
+  // load and a store, not a locked read-modify-write (a full fence on
+  // x86; an insertion made up to five of them).
+  template <typename T>
+  static void BumpUnderLock(
+      std::atomic<T>* a, T d,
+      std::memory_order order = std::memory_order_relaxed) {
+    a->store(static_cast<T>(a->load(std::memory_order_relaxed) + d), order);
+  }
   // flat_groups_ for words [ri, ri + n).
   void MarkFlatGroups(uint32_t ri, uint32_t n) {
     for (uint32_t g = ri >> 5; g <= (ri + n - 1) >> 5; ++g) {
@@ -544,7 +553,8 @@ class PrefixIndex {
   std::unique_ptr<std::atomic<uint8_t*>[]> addr_dir_;
   std::atomic<size_t> addr_chunks_{0};
   std::atomic<uint32_t> count_{0};
-  std::atomic<uint32_t> inserts_done_{0};  // written under insert_mu_
+  // Written under insert_mu_ only, read anywhere (BumpUnderLock).
+  std::atomic<uint32_t> inserts_done_{0};
   std::atomic<size_t> node_bytes_{0};
   std::atomic<size_t> node_count_{0};
   std::mutex insert_mu_;
