@@ -604,7 +604,9 @@ Result<std::unique_ptr<Routing>> Routing::Create(const DaemonConfig& config) {
   d->bgp_config = config.bgp;
   d->bmp_config = config.bmp;
   d->utc = config.timestamps_utc;
-  Result<std::unique_ptr<bgp::Rib>> rib = bgp::Rib::Create({});
+  bgp::RibOptions rib_options;
+  rib_options.huge_pages = config.rib_huge_pages;
+  Result<std::unique_ptr<bgp::Rib>> rib = bgp::Rib::Create(rib_options);
   if (!rib.ok()) return rib.status();
   d->rib = std::move(rib).value();
   if (config.bgp.enabled) {

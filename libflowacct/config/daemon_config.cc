@@ -654,6 +654,7 @@ const std::vector<std::pair<std::string_view, GlobalSetter>>& GlobalKeys() {
         {"sfacctd_pipe_size", ListenerPipe(&GlobalState::sflow)},
         {"flowacct_templates_by_port",
          BoolMember(&DaemonConfig::templates_by_port)},
+        {"flowacct_rib_huge_pages", BoolMember(&DaemonConfig::rib_huge_pages)},
         {"flowacct_workers",
          [](std::string_view, std::string_view value, const ConfigSource&,
             GlobalState* st) -> Status {

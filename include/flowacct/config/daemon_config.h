@@ -264,6 +264,11 @@ struct DaemonConfig {
   // data from different source ports (line cards, pmacct-112) decode.
   bool templates_by_port = false;
   uint32_t workers = 0;  // flowacct_workers; 0 = cores - 1 (at least 1)
+  // flowacct_rib_huge_pages: the BGP/BMP RIB's memory on transparent huge
+  // pages (bgp::RibOptions::huge_pages): faster lookups with many
+  // full-table peers, but a table's ingest can pay for memory compaction
+  // on a fragmented host (docs/performance.md, BGP). Default false.
+  bool rib_huge_pages = false;
   std::string metrics_listen = "127.0.0.1:9469";  // flowacct_metrics_listen;
                                                   // "" disables /metrics
 };

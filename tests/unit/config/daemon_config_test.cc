@@ -275,7 +275,8 @@ TEST_CASE("bad values name file, line and key") {
         "t.conf:1: print_output: 'avro' is not supported by flowacctd "
         "(formatted, csv, json, protobuf)");
   CHECK(ErrorOf("print_output: xml\n") ==
-        "t.conf:1: print_output: expected one of formatted, csv, json, protobuf, got "
+        "t.conf:1: print_output: expected one of formatted, csv, json, "
+        "protobuf, got "
         "'xml'");
   CHECK(ErrorOf("print_cache_entries: 0\n") ==
         "t.conf:1: print_cache_entries: expected a positive integer, got '0'");
@@ -455,6 +456,7 @@ TEST_CASE("global maps and knobs") {
       "debug: true\n"
       "flowacct_workers: 4\n"
       "flowacct_templates_by_port: true\n"
+      "flowacct_rib_huge_pages: true\n"
       "flowacct_metrics_listen: [::1]:9000\n",
       {}, &warnings);
   CHECK(c.aggregate_primitives == "/etc/pmacct/primitives.lst");
@@ -479,6 +481,7 @@ TEST_CASE("global maps and knobs") {
   CHECK(c.debug);
   CHECK(c.workers == 4);
   CHECK(c.templates_by_port);
+  CHECK(c.rib_huge_pages);
   CHECK(c.metrics_listen == "[::1]:9000");
   REQUIRE(warnings.size() == 1);
   CHECK(warnings[0].source.line == 10);
@@ -734,6 +737,7 @@ TEST_CASE("bgp_daemon and bmp_daemon: defaults") {
   CHECK(c.bgp.local_as == 0);
   CHECK(c.bgp.router_id == 0x01020304);  // 1.2.3.4
   CHECK_FALSE(c.bgp.add_path_ignore);
+  CHECK_FALSE(c.rib_huge_pages);
   CHECK(c.bgp.pipe_size == 0);
   CHECK(c.bgp.table_dump_file.empty());
   CHECK(c.bgp.table_dump_refresh_time == 0);
