@@ -241,11 +241,11 @@ TEST_CASE("bmp msglog: one stats line per counter") {
   r.peer = GlobalPeer();
   r.peer.post_policy = true;
   r.statistics = {
-      {.type = 0, .value = 3, .length = 4},
+      {.type = 0, .value = 3, .family = {}, .length = 4},
       {.type = 9, .value = 37, .family = bgp::kIpv4Unicast, .length = 11},
       {.type = 16, .value = 5, .family = bgp::kIpv6Unicast, .length = 11},
-      {.type = 18, .value = 0x12, .length = 4},
-      {.type = 65531, .value = 0x0102030405060708, .length = 8},
+      {.type = 18, .value = 0x12, .family = {}, .length = 4},
+      {.type = 65531, .value = 0x0102030405060708, .family = {}, .length = 8},
   };
   AppendStatistics(Context(), r, &seq, &out);
   CHECK(seq == 12);
