@@ -306,8 +306,8 @@ class RibCore {
     Keyed keyed[kChunk];  // no initializers: each use sets them first
     PrefixIndex::ExactQuery q[kChunk];
     // New single-path routes take their attribute reference and count
-    // once per UPDATE: three atomic read-modify-writes (each a full fence
-    // on x86) per route were a tenth of a first table's ingest time.
+    // once per UPDATE, not three atomic read-modify-writes (each a full
+    // fence on x86) per route.
     NewRoutes added;
     const auto flush = [&] {
       if (added.routes == 0) return;
