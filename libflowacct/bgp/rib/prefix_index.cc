@@ -127,9 +127,9 @@ void PrefixIndex::InsertRoot(const uint8_t* addr, int len, uint32_t id) {
       for (uint32_t s = first; s < first + 32; s += 8) {
         uint32_t e[8];
         std::memcpy(e, &flat_[s], sizeof(e));
-        uint64_t w[4];
-        std::memcpy(w, e, sizeof(w));
-        if ((w[0] | w[1] | w[2] | w[3]) == 0) continue;
+        uint32_t any = 0;
+        for (const uint32_t x : e) any |= x;
+        if (any == 0) continue;
         // The words that start a run of equal non-zero words, as a mask
         // built without branches (runs have any length: a branch per word
         // mispredicted about one time in three); a word equal to the one
@@ -234,15 +234,6 @@ uint32_t PrefixIndex::Descend(const uint8_t* addr, int max_len,
 
 uint32_t PrefixIndex::Lookup(const uint8_t* addr, int* length) const {
   return Descend(addr, max_length(), length);
-}
-
-uint32_t PrefixIndex::WalkAtMost(const uint8_t* addr, int len,
-                                 int* found_len) const {
-  int best_len;
-  uint32_t best = Descend(addr, len, &best_len);
-  best = AtMost(best, len, &best_len);
-  *found_len = best_len;
-  return best;
 }
 
 uint32_t PrefixIndex::AtMost(uint32_t best, int len, int* best_len) const {
@@ -400,14 +391,7 @@ void PrefixIndex::InsertMissing(ExactQuery* q, size_t n) {
     uint32_t parent = q[i].parent;
     if (q[i].seen != start || short_done || ((buckets >> b) & 1) != 0) {
       int found_len;
-      if (q[i].len <= root_bits_) {  // the root word answers (no call)
-        const TrieNode* child;
-        const uint32_t leaf = ReadRootUnfaulted(RootIndex(q[i].addr), &child);
-        found_len = LeafLength(leaf, 0);
-        parent = AtMost(LeafId(leaf), q[i].len, &found_len);
-      } else {
-        parent = WalkAtMost(q[i].addr, q[i].len, &found_len);
-      }
+      parent = WalkAtMost(q[i].addr, q[i].len, &found_len);
       if (parent != 0 && found_len == q[i].len) {
         q[i].id = parent;
         continue;

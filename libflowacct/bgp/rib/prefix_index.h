@@ -491,8 +491,21 @@ class PrefixIndex {
   }
   std::atomic<TrieNode*>* RootChildSlotForInsert(uint32_t ri);
   // The LPM of addr restricted to prefixes stored at depths < len, then
-  // followed down parent links to a length <= len (*found_len).
-  uint32_t WalkAtMost(const uint8_t* addr, int len, int* found_len) const;
+  // followed down parent links to a length <= len (*found_len). Up to the
+  // root's length the root word answers, inline; longer: Descend.
+  FLOWACCT_HOT uint32_t WalkAtMost(const uint8_t* addr, int len,
+                                   int* found_len) const {
+    uint32_t best;
+    if (len <= root_bits_) {
+      const TrieNode* child;
+      const uint32_t leaf = ReadRootUnfaulted(RootIndex(addr), &child);
+      best = LeafId(leaf);
+      *found_len = LeafLength(leaf, 0);
+    } else {
+      best = Descend(addr, len, found_len);
+    }
+    return AtMost(best, len, found_len);
+  }
   // The longest index prefix on addr's path through the nodes that can
   // hold lengths <= max_len (it may be longer than max_len: see AtMost).
   uint32_t Descend(const uint8_t* addr, int max_len, int* length) const;

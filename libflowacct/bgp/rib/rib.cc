@@ -308,13 +308,13 @@ class RibCore {
     // New single-path routes take their attribute reference and count
     // once per UPDATE, not three atomic read-modify-writes (each a full
     // fence on x86) per route.
-    NewRoutes added;
+    uint32_t added = 0;
     const auto flush = [&] {
-      if (added.routes == 0) return;
-      attrs_.AddRef(attr, added.routes);
-      peer->routes_.fetch_add(added.routes, std::memory_order_relaxed);
-      peer->paths_.fetch_add(added.routes, std::memory_order_relaxed);
-      added.routes = 0;
+      if (added == 0) return;
+      attrs_.AddRef(attr, added);
+      peer->routes_.fetch_add(added, std::memory_order_relaxed);
+      peer->paths_.fetch_add(added, std::memory_order_relaxed);
+      added = 0;
     };
     for (size_t base = 0; base < nlri.size(); base += kChunk) {
       const size_t n = std::min(kChunk, nlri.size() - base);
@@ -360,20 +360,15 @@ class RibCore {
     return Status::Ok();
   }
 
-  // What AnnounceKeyed left to its caller: new single-path routes whose
-  // attribute reference and route/path counts are still to be added.
-  struct NewRoutes {
-    uint32_t routes = 0;
-  };
-
   // Announce() once the index key is known; `pid` the prefix's index id
   // when already looked up, 0 to find or insert it. With `added`, a new
-  // single-path route's reference and counts are left there (the caller
-  // adds them before it returns); a route replaced takes and drops its
-  // references at once, so the set the caller holds never reaches zero.
+  // single-path route is counted there, its attribute reference and
+  // route/path counts left to the caller (added before it returns); a
+  // route replaced takes and drops its references at once, so the set the
+  // caller holds never reaches zero.
   Status AnnounceKeyed(PeerCore* peer, const Nlri& nlri, int t,
                        const uint8_t* key, int len, uint32_t pid, uint32_t attr,
-                       NewRoutes* added = nullptr) {
+                       uint32_t* added = nullptr) {
     PrefixIndex* idx = GetOrCreateTable(t);
     if (pid == 0) pid = idx->FindOrInsert(key, len);
     if (pid == 0) return ResourceExhaustedError("bgp rib: prefix index full");
@@ -385,7 +380,7 @@ class RibCore {
     if (!side) {
       if (old == 0 && added != nullptr) {
         w->store(attr, std::memory_order_release);
-        ++added->routes;
+        ++*added;
         return Status::Ok();
       }
       attrs_.AddRef(attr);
