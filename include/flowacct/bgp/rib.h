@@ -112,7 +112,7 @@ struct RibOptions {
   // virtualised host), that took 0.2 CPU-s of a full table's ingest and
   // slowed a second peer's ingest by a third, with no lookup gain
   // measurable on such a host. Where huge pages come cheap, uniform
-  // lookups over 20 full tables were 7-25% faster for 0.06 CPU-s more per
+  // lookups over 20 full tables were 7-34% faster for 0.06 CPU-s more per
   // table (docs/performance.md, "BGP: codec and RIB"). flowacctd:
   // flowacct_rib_huge_pages.
   bool huge_pages = false;
